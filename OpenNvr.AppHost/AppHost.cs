@@ -1,0 +1,48 @@
+using OpenNvr.AppHost;
+
+// The composition root of OpenNVR: which resources exist, what they reference, which secrets they get.
+var builder = DistributedApplication.CreateBuilder(args);
+
+var dataRoot = builder.ResolveDataRoot();
+var databases = builder.AddNvrDatabases(dataRoot);
+
+// Secrets: generated on first run and kept in the app host's user secrets; override with Parameters:<name>.
+var adminPassword = builder.AddGeneratedSecret("admin-password", minLength: 20);
+var jwtSigningKey = builder.AddGeneratedSecret("jwt-signing-key", minLength: 64);
+var inferenceApiKey = builder.AddGeneratedSecret("inference-api-key", minLength: 32);
+var internalApiKey = builder.AddGeneratedSecret("internal-api-key", minLength: 32);
+var hfToken = builder.AddParameter("hf-token", builder.Configuration["Parameters:hf-token"] ?? "", secret: true);
+
+var recordingsRoot = Path.Combine(dataRoot, "recordings");
+var framesRoot = Path.Combine(dataRoot, "frames");
+
+var inference = builder.AddProject<Projects.OpenNvr_Inference>("inference")
+    .WithDatabase(databases.InferenceDb, databases)
+    .WithEnvironment("Inference__ApiKey", inferenceApiKey)
+    .WithEnvironment("HuggingFace__Token", hfToken)
+    .WithEnvironment("Frames__Root", framesRoot)
+    .WithHttpHealthCheck("/health");
+
+var core = builder.AddProject<Projects.OpenNvr_Core>("core")
+    .WithDatabase(databases.NvrDb, databases)
+    .WithEnvironment("Auth__AdminPassword", adminPassword)
+    .WithEnvironment("Auth__JwtSigningKey", jwtSigningKey)
+    .WithEnvironment("Internal__ApiKey", internalApiKey)
+    .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
+    .WithHttpHealthCheck("/health");
+
+var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
+    .WithReference(core).WaitFor(core)
+    .WithReference(inference).WaitFor(inference)
+    .WithEnvironment("Internal__ApiKey", internalApiKey)
+    .WithEnvironment("Inference__ApiKey", inferenceApiKey)
+    .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
+    .WithEnvironment("Frames__Root", framesRoot)
+    .WithHttpHealthCheck("/health");
+
+// Inference reads frames that are not on its own disk from the Recorder (no WaitFor: that would be a cycle).
+inference.WithReference(recorder);
+
+builder.ShowAdminPasswordOnFirstRun(adminPassword, dataRoot);
+
+builder.Build().Run();

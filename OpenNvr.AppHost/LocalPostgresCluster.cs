@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace OpenNvr.AppHost;
+
+/// <summary>
+/// A PostgreSQL cluster owned by the app host: <c>&lt;root&gt;/data</c> made once by initdb, its generated
+/// superuser password in <c>&lt;root&gt;/password</c>. PostgreSQL refuses to run as root, so as root the files belong
+/// to the <c>postgres</c> user and the server is started through <c>setpriv</c>, which execs (the server stays the
+/// direct child, so the orchestrator's SIGTERM reaches it).
+/// </summary>
+public sealed class LocalPostgresCluster
+{
+    private const string ServiceUser = "postgres";
+
+    private LocalPostgresCluster(string binDir, string root, string password)
+    {
+        BinDir = binDir;
+        Root = root;
+        Password = password;
+    }
+
+    public string BinDir { get; }
+    public string Root { get; }
+    public string DataDir => Path.Combine(Root, "data");
+    public string Password { get; }
+
+    private static bool IsRoot => Environment.UserName == "root";
+
+    /// <summary>The newest PostgreSQL server binaries of the machine (Debian: /usr/lib/postgresql/&lt;version&gt;/bin).</summary>
+    public static string FindBinDir()
+    {
+        const string root = "/usr/lib/postgresql";
+        var candidates = Directory.Exists(root)
+            ? Directory.GetDirectories(root)
+                .Select(dir => (dir, version: int.TryParse(Path.GetFileName(dir), out var v) ? v : -1))
+                .Where(c => c.version > 0 && File.Exists(Path.Combine(c.dir, "bin", "postgres")))
+                .OrderByDescending(c => c.version)
+                .Select(c => Path.Combine(c.dir, "bin"))
+                .ToList()
+            : [];
+        return candidates.FirstOrDefault() ?? throw new InvalidOperationException(
+            "No PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin. Run eng/setup.sh, set " +
+            "OpenNvr:PostgresBinDir, or configure ConnectionStrings:nvrdb and ConnectionStrings:inferencedb.");
+    }
+
+    public static LocalPostgresCluster Ensure(string binDir, string root)
+    {
+        Directory.CreateDirectory(root);
+        var passwordFile = Path.Combine(root, "password");
+        var dataDir = Path.Combine(root, "data");
+
+        if (!File.Exists(Path.Combine(dataDir, "PG_VERSION")))
+        {
+            var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
+            File.WriteAllText(passwordFile, password);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+            if (Directory.Exists(dataDir))
+            {
+                Directory.Delete(dataDir, recursive: true); // a half-made cluster from an interrupted first run
+            }
+
+            OwnByServiceUser(root);
+            Run(binDir, "initdb", ["-D", dataDir, "-U", "postgres", $"--pwfile={passwordFile}", "-A", "scram-sha-256", "-E", "UTF8", "--no-instructions"]);
+        }
+
+        if (!File.Exists(passwordFile))
+        {
+            throw new InvalidOperationException($"PostgreSQL data exists in {dataDir} but its password file {passwordFile} is missing.");
+        }
+
+        return new LocalPostgresCluster(binDir, root, File.ReadAllText(passwordFile).Trim());
+    }
+
+    /// <summary>The server's command line; <paramref name="extraSettings"/> are more <c>-c name=value</c> settings.</summary>
+    public (string Command, string[] Args) ServerCommand(int port, params string[] extraSettings)
+    {
+        string[] serverArgs =
+        [
+            "-D", DataDir,
+            "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", "unix_socket_directories=",
+            "-c", "max_connections=200",
+            .. extraSettings.SelectMany(setting => new[] { "-c", setting }),
+        ];
+        return AsServiceUser(Path.Combine(BinDir, "postgres"), serverArgs);
+    }
+
+    private static (string Command, string[] Args) AsServiceUser(string program, string[] args) =>
+        IsRoot
+            ? ("setpriv", ["--reuid=" + ServiceUser, "--regid=" + ServiceUser, "--init-groups", "--", program, .. args])
+            : (program, args);
+
+    private static void OwnByServiceUser(string root)
+    {
+        if (IsRoot)
+        {
+            Run(null, "chown", ["-R", $"{ServiceUser}:{ServiceUser}", root]);
+        }
+    }
+
+    private static void Run(string? binDir, string program, string[] args)
+    {
+        var (command, commandArgs) = binDir is null ? (program, args) : AsServiceUser(Path.Combine(binDir, program), args);
+        var start = new ProcessStartInfo(command) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in commandArgs)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command}.");
+        var stderr = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"'{program}' failed with exit code {process.ExitCode}: {stderr.Result.Trim()}" +
+                (IsRoot ? " (as root, every folder above the data root must be reachable by the postgres user)" : ""));
+        }
+    }
+}

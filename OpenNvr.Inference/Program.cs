@@ -1,0 +1,15 @@
+using OpenNvr.Inference.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+app.UseProblemResponses();
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+
+app.Run();

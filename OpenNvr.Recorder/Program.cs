@@ -1,0 +1,12 @@
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+app.UseProblemResponses();
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+
+app.Run();
