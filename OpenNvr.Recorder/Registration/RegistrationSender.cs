@@ -20,7 +20,27 @@ public sealed class RegistrationSender(
 {
     private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(5);
 
+    /// <summary>On shutdown, chunks closed by the stopping supervisors get this long to reach Core (else they wait in the outbox).</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(3);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await SendLoopAsync(stoppingToken);
+        using var drain = new CancellationTokenSource(DrainTimeout);
+        try
+        {
+            while (outbox.Peek(1).Count > 0)
+            {
+                await DeliverAsync(outbox.Peek(Math.Clamp(options.Value.RegistrationBatchSize, 1, 1000)), drain.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or TimeoutException or IOException)
+        {
+            // Core away at shutdown: the outbox keeps them for the next start.
+        }
+    }
+
+    private async Task SendLoopAsync(CancellationToken stoppingToken)
     {
         var pause = TimeSpan.FromMilliseconds(500);
         var batchSize = Math.Clamp(options.Value.RegistrationBatchSize, 1, 1000);
