@@ -55,7 +55,9 @@ public sealed partial class FfmpegSegmenter(
             "-segment_time", options.Chunk.TotalSeconds.ToString(CultureInfo.InvariantCulture),
             "-segment_format", "mp4",
             // Fragmented MP4: a killed ffmpeg leaves a file playable up to its last fragment (one per keyframe).
-            "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof",
+            // flush_packets=1 pushes each fragment to the file at once: without it ffmpeg keeps up to 256 KB
+            // (several seconds of video) in its output buffer, which a kill -9 would lose.
+            "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof:flush_packets=1",
             "-reset_timestamps", "1",
             "-strftime", "1",
             "-segment_list", listPath,
