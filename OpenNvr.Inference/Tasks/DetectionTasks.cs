@@ -45,13 +45,13 @@ public sealed class PersonDetectionTask(IFrameSource frames, IObjectDetector det
 
     protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections)
     {
-        var best = detections.Where(d => d.ClassId == CocoLabels.Person).MaxBy(d => d.Confidence);
-        var found = detections.Any(d => d.ClassId == CocoLabels.Person);
+        // Detections come highest confidence first.
+        var persons = detections.Where(d => d.ClassId == CocoLabels.Person).Take(1).ToList();
         return new PersonDetectionResponse
         {
             Label = "person",
-            Confidence = found ? Round(best.Confidence) : 0.0,
-            Bbox = found ? best.ToLtwh() : [0, 0, 0, 0],
+            Confidence = persons.Count > 0 ? Round(persons[0].Confidence) : 0.0,
+            Bbox = persons.Count > 0 ? persons[0].ToLtwh() : [0, 0, 0, 0],
             ExecutedAt = request.ExecutedAtUnixMs,
             LatencyMs = request.ElapsedMilliseconds,
         };
