@@ -27,6 +27,14 @@ public static class InferenceJson
                     obj["additionalProperties"] = false;
                 }
 
+                // Boxes are always four numbers ([l,t,w,h] or [x1,y1,x2,y2]): say so, the type alone cannot.
+                if (node is JsonObject box && context.PropertyInfo?.Name.EndsWith("bbox", StringComparison.Ordinal) == true
+                    && box["type"]?.ToString().Contains("array", StringComparison.Ordinal) == true)
+                {
+                    box["minItems"] = 4;
+                    box["maxItems"] = 4;
+                }
+
                 return node;
             },
         });

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using OpenNvr.Inference.Infrastructure;
 using OpenNvr.Tests.Infrastructure;
@@ -22,6 +23,11 @@ public class InferenceServiceFixture : IAsyncLifetime
     /// <summary>Extra settings of a derived fixture (API key, detector, limits...).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
+    /// <summary>Further host configuration of a derived fixture (logging providers...).</summary>
+    protected virtual void ConfigureHost(IWebHostBuilder host)
+    {
+    }
+
     public virtual async Task InitializeAsync()
     {
         CopyFolder(RepositoryPaths.TestData("persons"), Path.Combine(FramesRoot, "persons"));
@@ -36,6 +42,8 @@ public class InferenceServiceFixture : IAsyncLifetime
             {
                 host.UseSetting(key, value);
             }
+
+            ConfigureHost(host);
         });
         Client = Factory.CreateClient();
     }
