@@ -36,6 +36,17 @@ internal static class Extensions
         // Malformed bodies and unparsable parameters become 400 problems whose detail says what was wrong.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.Configure<ProblemDetailsOptions>(options => options.CustomizeProblemDetails = context =>
+            // Bare status codes (unmatched routes, wrong media types) still get a detail that says what was wrong.
+            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+            {
+                StatusCodes.Status404NotFound => $"No resource at {context.HttpContext.Request.Path}.",
+                StatusCodes.Status405MethodNotAllowed => $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}.",
+                StatusCodes.Status415UnsupportedMediaType => "Send the body as application/json.",
+                StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
+                StatusCodes.Status500InternalServerError => "An unexpected error occurred; the trace id identifies it in the logs.",
+                _ => context.ProblemDetails.Title,
+            });
 
         builder.Services.AddDataProtection()
             .SetApplicationName("OpenNvr.Core")
