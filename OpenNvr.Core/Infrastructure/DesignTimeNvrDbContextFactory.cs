@@ -7,5 +7,5 @@ namespace OpenNvr.Core.Infrastructure;
 internal sealed class DesignTimeNvrDbContextFactory : IDesignTimeDbContextFactory<NvrDbContext>
 {
     public NvrDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<NvrDbContext>().UseNpgsql("Host=localhost;Database=nvrdb").Options);
+        new(new DbContextOptionsBuilder<NvrDbContext>().UseNpgsql("Host=localhost;Database=nvrdb").UseSnakeCaseNamingConvention().Options);
 }

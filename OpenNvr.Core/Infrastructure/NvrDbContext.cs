@@ -1,25 +1,135 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using OpenNvr.Core.Model;
 
 namespace OpenNvr.Core.Infrastructure;
 
 /// <summary>Core owns nvrdb: users, cameras, the recordings index, events, audit and recorder leases.</summary>
-public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbContext(options)
+public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
+    public DbSet<User> Users => Set<User>();
+    public DbSet<CameraGrant> CameraGrants => Set<CameraGrant>();
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<Camera> Cameras => Set<Camera>();
+    public DbSet<AiPolicy> AiPolicies => Set<AiPolicy>();
+    public DbSet<RecorderNode> Recorders => Set<RecorderNode>();
+    public DbSet<RecorderLease> RecorderLeases => Set<RecorderLease>();
+    public DbSet<Recording> Recordings => Set<Recording>();
+    public DbSet<AiEvent> Events => Set<AiEvent>();
+
+    /// <summary>The Data Protection key ring, shared by every Core replica so that each can decrypt camera credentials.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<User>(user =>
+        {
+            user.ToTable("users");
+            user.Property(u => u.Username).HasMaxLength(64);
+            user.HasIndex(u => u.Username).IsUnique();
+            user.Property(u => u.Role).HasMaxLength(16);
+            user.Property(u => u.PasswordHash).HasMaxLength(256);
+            user.HasMany(u => u.CameraGrants).WithOne().HasForeignKey(g => g.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<CameraGrant>(grant =>
+        {
+            grant.ToTable("camera_grants");
+            grant.HasKey(g => new { g.UserId, g.CameraId });
+            grant.HasOne<Camera>().WithMany().HasForeignKey(g => g.CameraId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<RefreshToken>(token =>
+        {
+            token.ToTable("refresh_tokens");
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasIndex(t => t.FamilyId);
+            token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AuditEntry>(audit =>
+        {
+            audit.ToTable("audit_log");
+            audit.Property(a => a.Action).HasMaxLength(64);
+            audit.Property(a => a.ActorName).HasMaxLength(64);
+            audit.Property(a => a.TargetType).HasMaxLength(32);
+            audit.Property(a => a.TargetId).HasMaxLength(64);
+            audit.Property(a => a.ClientIp).HasMaxLength(64);
+            audit.Property(a => a.Details).HasColumnType("jsonb");
+            audit.HasIndex(a => a.Action);
+        });
+
         modelBuilder.Entity<Camera>(camera =>
         {
             camera.ToTable("cameras");
-            camera.Property(c => c.Id).HasColumnName("id");
-            camera.Property(c => c.Name).HasColumnName("name").HasMaxLength(100);
+            camera.Property(c => c.Name).HasMaxLength(100);
+            camera.Property(c => c.StreamUrl).HasMaxLength(2048);
+            camera.Property(c => c.SubStreamUrl).HasMaxLength(2048);
+            camera.Property(c => c.RecordingState).HasMaxLength(32);
+            camera.Property(c => c.RecordingStateReason).HasMaxLength(500);
+            camera.HasMany(c => c.AiPolicies).WithOne().HasForeignKey(p => p.CameraId).OnDelete(DeleteBehavior.Cascade);
         });
-    }
-}
 
-public sealed class Camera
-{
-    public int Id { get; set; }
-    public required string Name { get; set; }
+        modelBuilder.Entity<AiPolicy>(policy =>
+        {
+            policy.ToTable("ai_policies");
+            policy.Property(p => p.Task).HasMaxLength(64);
+            policy.Property(p => p.Roi).HasColumnType("jsonb").HasConversion(
+                roi => roi == null ? null : JsonSerializer.Serialize(roi, (JsonSerializerOptions?)null),
+                json => json == null ? null : JsonSerializer.Deserialize<double[][]>(json, (JsonSerializerOptions?)null),
+                new ValueComparer<double[][]?>(
+                    (a, b) => JsonSerializer.Serialize(a, (JsonSerializerOptions?)null) == JsonSerializer.Serialize(b, (JsonSerializerOptions?)null),
+                    roi => JsonSerializer.Serialize(roi, (JsonSerializerOptions?)null).GetHashCode(),
+                    roi => roi == null ? null : roi.Select(point => point.ToArray()).ToArray()));
+        });
+
+        modelBuilder.Entity<RecorderNode>(recorder =>
+        {
+            recorder.ToTable("recorders");
+            recorder.Property(r => r.Id).HasMaxLength(64);
+            recorder.Property(r => r.BaseUrl).HasMaxLength(2048);
+        });
+
+        modelBuilder.Entity<RecorderLease>(lease =>
+        {
+            lease.ToTable("recorder_leases");
+            lease.HasKey(l => l.CameraId);
+            lease.Property(l => l.RecorderId).HasMaxLength(64);
+            lease.HasIndex(l => l.RecorderId);
+            lease.HasOne<Camera>().WithOne().HasForeignKey<RecorderLease>(l => l.CameraId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Recording>(recording =>
+        {
+            recording.ToTable("recordings");
+            recording.Property(r => r.Path).HasMaxLength(1024);
+            recording.Property(r => r.Codec).HasMaxLength(32);
+            // Idempotent registration (outbox retries) and the timeline window query.
+            recording.HasIndex(r => new { r.CameraId, r.Path }).IsUnique();
+            recording.HasIndex(r => new { r.CameraId, r.StartAt });
+            recording.HasOne<Camera>().WithMany().HasForeignKey(r => r.CameraId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AiEvent>(ev =>
+        {
+            ev.ToTable("events");
+            ev.Property(e => e.Task).HasMaxLength(64);
+            ev.Property(e => e.Label).HasMaxLength(128);
+            ev.Property(e => e.SnapshotPath).HasMaxLength(1024);
+            ev.Property(e => e.TraceId).HasMaxLength(64);
+            ev.Property(e => e.Bbox).HasColumnType("jsonb");
+            ev.Property(e => e.Payload).HasColumnType("jsonb");
+            // Newest first everywhere (keyset on executed_at, id), overall and per filter.
+            ev.HasIndex(e => new { e.ExecutedAt, e.Id }).IsDescending(true, true);
+            ev.HasIndex(e => new { e.CameraId, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
+            ev.HasIndex(e => new { e.Task, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
+            ev.HasIndex(e => new { e.Label, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
+            ev.HasOne<Camera>().WithMany().HasForeignKey(e => e.CameraId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+    }
 }

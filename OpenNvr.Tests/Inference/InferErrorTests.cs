@@ -37,7 +37,7 @@ public sealed class HostileFramesFixture : InferenceServiceFixture
 
         // A real JPEG above the byte limit but below the pixel limit (noise does not compress).
         using var noise = new Mat(2000, 2000, MatType.CV_8UC3);
-        Cv2.Randu(noise, Scalar.All(0), Scalar.All(255));
+        Cv2.Randu(noise, OpenCvSharp.Scalar.All(0), OpenCvSharp.Scalar.All(255));
         Cv2.ImWrite(Path.Combine(hostile, "big.jpg"), noise, [(int)ImwriteFlags.JpegQuality, 100]);
         Assert.True(new FileInfo(Path.Combine(hostile, "big.jpg")).Length > MaxFrameBytes);
     }

@@ -135,8 +135,8 @@ public sealed class PersonDetectionTests(InferenceServiceFixture fixture) : ICla
     public void CenterNet_input_is_the_frame_stretched_to_512_in_rgb_0_to_255()
     {
         var detector = Assert.IsType<CenterNetDetector>(fixture.Factory.Services.GetRequiredService<IObjectDetector>());
-        using var frame = new Mat(720, 1280, MatType.CV_8UC3, new Scalar(10, 20, 30)); // B, G, R
-        frame[new Rect(0, 0, 640, 720)].SetTo(new Scalar(200, 100, 0)); // left half blue-ish
+        using var frame = new Mat(720, 1280, MatType.CV_8UC3, new OpenCvSharp.Scalar(10, 20, 30)); // B, G, R
+        frame[new Rect(0, 0, 640, 720)].SetTo(new OpenCvSharp.Scalar(200, 100, 0)); // left half blue-ish
 
         var tensor = detector.PreprocessToArray(frame);
 

@@ -95,7 +95,7 @@ public sealed class YoloLayoutTests(YoloModelFixture fixture) : IClassFixture<Yo
     public void Preprocessing_letterboxes_into_planar_rgb_scaled_to_one()
     {
         var detector = Assert.IsType<YoloDetector>(fixture.Factory.Services.GetRequiredService<IObjectDetector>());
-        using var frame = new Mat(720, 1280, MatType.CV_8UC3, new Scalar(10, 20, 30)); // B, G, R
+        using var frame = new Mat(720, 1280, MatType.CV_8UC3, new OpenCvSharp.Scalar(10, 20, 30)); // B, G, R
 
         var tensor = detector.PreprocessToArray(frame);
 

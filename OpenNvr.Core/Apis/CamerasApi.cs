@@ -1,0 +1,279 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenNvr.Core.Audit;
+using OpenNvr.Core.Auth;
+using OpenNvr.Core.Cameras;
+using OpenNvr.Core.Infrastructure;
+using OpenNvr.Core.Model;
+
+namespace OpenNvr.Core.Apis;
+
+public static class CamerasApi
+{
+    public static IEndpointRouteBuilder MapCamerasApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/cameras").WithTags("Cameras").RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        api.MapGet("/", ListAsync).WithSummary("Cameras the caller may see (credentials masked)");
+        api.MapGet("/{id:int}", GetAsync).WithSummary("One camera").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/", CreateAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
+            .WithSummary("Adds a camera (admin)").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapPut("/{id:int}", UpdateAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
+            .WithSummary("Changes a camera; absent fields keep their values (admin)")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapDelete("/{id:int}", DeleteAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
+            .WithSummary("Removes a camera with its index rows and events; chunk files stay on disk (admin)")
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id:int}/policies", GetPoliciesAsync).WithSummary("The camera's AI policies")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPut("/{id:int}/policies", PutPoliciesAsync).RequireAuthorization(Extensions.Extensions.OperatorPolicy)
+            .WithSummary("Replaces the camera's AI policies (admin, or operator with a grant)")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    private static IQueryable<Camera> Visible(NvrDbContext db, HttpContext http)
+    {
+        var cameras = db.Cameras.AsNoTracking().Include(c => c.AiPolicies).AsQueryable();
+        return db.VisibleCameraIds(http.User) is { } visible ? cameras.Where(c => visible.Contains(c.Id)) : cameras;
+    }
+
+    private static async Task<Dictionary<int, string>> LeaseHoldersAsync(NvrDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        return await db.RecorderLeases.AsNoTracking().Where(l => l.ExpiresAt > now).ToDictionaryAsync(l => l.CameraId, l => l.RecorderId, ct);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, NvrDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var cameras = await Visible(db, http).OrderBy(c => c.Id).ToListAsync(ct);
+        var holders = await LeaseHoldersAsync(db, clock, ct);
+        return TypedResults.Ok(new CameraListResponse(cameras.Select(c => CameraDto.From(c, holders.GetValueOrDefault(c.Id))).ToList(), cameras.Count));
+    }
+
+    private static async Task<IResult> GetAsync(int id, HttpContext http, NvrDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var camera = await Visible(db, http).SingleOrDefaultAsync(c => c.Id == id, ct);
+        if (camera is null)
+        {
+            return Problems.CameraNotFound(id);
+        }
+
+        var holders = await LeaseHoldersAsync(db, clock, ct);
+        return TypedResults.Ok(CameraDto.From(camera, holders.GetValueOrDefault(id)));
+    }
+
+    private static async Task<IResult> CreateAsync(CameraWriteRequest request, HttpContext http, NvrDbContext db,
+        CameraCredentialProtector protector, IOptions<CameraOptions> options, TimeProvider clock, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.Name) || request.RtspUrl is null)
+        {
+            return Problems.BadRequest("name and rtsp_url are required.");
+        }
+
+        var now = clock.GetUtcNow();
+        var camera = new Camera { Name = "", StreamUrl = "", CreatedAt = now };
+        if (Apply(request, camera, protector, options.Value) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        camera.UpdatedAt = now;
+        db.Cameras.Add(camera);
+        await db.SaveChangesAsync(ct);
+        db.Audit(http, "camera.create", "camera", camera.Id, new { camera.Name, rtsp_url = StreamUrl.Mask(camera.StreamUrl, camera.StreamCredentialsProtected is not null) });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/v1/cameras/{camera.Id}", CameraDto.From(camera, null));
+    }
+
+    private static async Task<IResult> UpdateAsync(int id, CameraWriteRequest request, HttpContext http, NvrDbContext db,
+        CameraCredentialProtector protector, IOptions<CameraOptions> options, TimeProvider clock, CancellationToken ct)
+    {
+        var camera = await db.Cameras.Include(c => c.AiPolicies).SingleOrDefaultAsync(c => c.Id == id, ct);
+        if (camera is null)
+        {
+            return Problems.CameraNotFound(id);
+        }
+
+        if (Apply(request, camera, protector, options.Value) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        camera.UpdatedAt = clock.GetUtcNow();
+        db.Audit(http, "camera.update", "camera", id, new
+        {
+            fields = new[]
+            {
+                request.Name is null ? null : "name", request.RtspUrl is null ? null : "rtsp_url", request.SubStreamUrl is null ? null : "sub_stream_url",
+                request.Username is null && request.Password is null ? null : "credentials", request.IsActive is null ? null : "is_active",
+                request.RecordingEnabled is null ? null : "recording_enabled", request.RetentionDays is null ? null : "retention_days",
+                request.StorageQuotaBytes is null ? null : "storage_quota_bytes", request.AiPolicies is null ? null : "ai_policies",
+            }.OfType<string>(),
+        });
+        await db.SaveChangesAsync(ct);
+        var holders = await LeaseHoldersAsync(db, clock, ct);
+        return TypedResults.Ok(CameraDto.From(camera, holders.GetValueOrDefault(id)));
+    }
+
+    /// <summary>Validates and applies a write request; returns what is wrong, or null.</summary>
+    private static string? Apply(CameraWriteRequest request, Camera camera, CameraCredentialProtector protector, CameraOptions options)
+    {
+        if (request.Name is not null)
+        {
+            var name = request.Name.Trim();
+            if (name.Length is 0 or > 100 || name.Any(char.IsControl))
+            {
+                return "name must be 1-100 printable characters.";
+            }
+
+            camera.Name = name;
+        }
+
+        if (request.RetentionDays is < 1 or > 3650)
+        {
+            return "retention_days must be between 1 and 3650.";
+        }
+
+        if (request.StorageQuotaBytes is < 0)
+        {
+            return "storage_quota_bytes must not be negative (omit it or send null for no quota).";
+        }
+
+        if (request.Username is { Length: > 256 } || request.Password is { Length: > 256 } ||
+            (request.Username?.Any(char.IsControl) ?? false) || (request.Password?.Any(char.IsControl) ?? false))
+        {
+            return "username and password must be at most 256 printable characters.";
+        }
+
+        if (request.Username?.Contains(':') == true)
+        {
+            return "username must not contain ':'.";
+        }
+
+        if (AiPolicyDto.Check(request.AiPolicies) is { } policyProblem)
+        {
+            return policyProblem;
+        }
+
+        if (request.RtspUrl is not null)
+        {
+            var main = StreamUrl.Parse(request.RtspUrl, options.AllowFileSources, "rtsp_url", out var error);
+            if (main is null)
+            {
+                return error;
+            }
+
+            camera.StreamUrl = main.UrlWithoutCredentials;
+            if (!main.KeepsStoredCredentials)
+            {
+                camera.StreamCredentialsProtected = protector.Protect(main.Credentials);
+            }
+        }
+
+        if (request.SubStreamUrl is not null)
+        {
+            if (request.SubStreamUrl.Length == 0)
+            {
+                camera.SubStreamUrl = null;
+                camera.SubStreamCredentialsProtected = null;
+            }
+            else
+            {
+                var sub = StreamUrl.Parse(request.SubStreamUrl, options.AllowFileSources, "sub_stream_url", out var error);
+                if (sub is null)
+                {
+                    return error;
+                }
+
+                camera.SubStreamUrl = sub.UrlWithoutCredentials;
+                if (!sub.KeepsStoredCredentials)
+                {
+                    camera.SubStreamCredentialsProtected = protector.Protect(sub.Credentials);
+                }
+            }
+        }
+
+        if (request.Username is not null || request.Password is not null)
+        {
+            // Separate fields apply to the main stream, and to the sub-stream unless its URL carried its own.
+            var current = protector.Unprotect(camera.StreamCredentialsProtected);
+            var credentials = new StreamCredentials(request.Username ?? current?.Username ?? "", request.Password ?? current?.Password ?? "");
+            var protectedCredentials = credentials.Username.Length == 0 && credentials.Password.Length == 0 ? null : protector.Protect(credentials);
+            camera.StreamCredentialsProtected = protectedCredentials;
+            if (camera.SubStreamUrl is not null && (request.SubStreamUrl is null || camera.SubStreamCredentialsProtected is null))
+            {
+                camera.SubStreamCredentialsProtected = protectedCredentials;
+            }
+        }
+
+        if (camera.StreamUrl.StartsWith("file:", StringComparison.Ordinal) && camera.StreamCredentialsProtected is not null)
+        {
+            return "file:// sources take no credentials.";
+        }
+
+        camera.IsActive = request.IsActive ?? camera.IsActive;
+        camera.RecordingEnabled = request.RecordingEnabled ?? camera.RecordingEnabled;
+        camera.RetentionDays = request.RetentionDays ?? camera.RetentionDays;
+        if (request.StorageQuotaBytes is not null)
+        {
+            camera.StorageQuotaBytes = request.StorageQuotaBytes == 0 ? null : request.StorageQuotaBytes;
+        }
+
+        if (request.AiPolicies is not null)
+        {
+            camera.AiPolicies.Clear();
+            camera.AiPolicies.AddRange(request.AiPolicies.Select(p => p.ToEntity()));
+        }
+
+        return null;
+    }
+
+    private static async Task<IResult> DeleteAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    {
+        var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == id, ct);
+        if (camera is null)
+        {
+            return Problems.CameraNotFound(id);
+        }
+
+        db.Cameras.Remove(camera);
+        db.Audit(http, "camera.delete", "camera", id, new { camera.Name });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> GetPoliciesAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    {
+        var camera = await Visible(db, http).SingleOrDefaultAsync(c => c.Id == id, ct);
+        return camera is null
+            ? Problems.CameraNotFound(id)
+            : TypedResults.Ok(new AiPoliciesResponse(id, camera.AiPolicies.OrderBy(p => p.Id).Select(AiPolicyDto.From).ToList()));
+    }
+
+    private static async Task<IResult> PutPoliciesAsync(int id, AiPoliciesRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)
+    {
+        if (!await db.CanSeeCameraAsync(http.User, id, ct))
+        {
+            return Problems.CameraNotFound(id);
+        }
+
+        if (request.AiPolicies is null)
+        {
+            return Problems.BadRequest("ai_policies is required (an empty list removes every policy).");
+        }
+
+        if (AiPolicyDto.Check(request.AiPolicies) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        var camera = await db.Cameras.Include(c => c.AiPolicies).SingleAsync(c => c.Id == id, ct);
+        camera.AiPolicies.Clear();
+        camera.AiPolicies.AddRange(request.AiPolicies.Select(p => p.ToEntity()));
+        db.Audit(http, "camera.policies", "camera", id, new { tasks = request.AiPolicies.Select(p => p.Task) });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new AiPoliciesResponse(id, camera.AiPolicies.OrderBy(p => p.Id).Select(AiPolicyDto.From).ToList()));
+    }
+}

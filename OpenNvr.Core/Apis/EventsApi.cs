@@ -1,0 +1,244 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenNvr.Core.Auth;
+using OpenNvr.Core.Infrastructure;
+using OpenNvr.Core.Model;
+using OpenNvr.Core.Recordings;
+using OpenNvr.Core.Telemetry;
+
+namespace OpenNvr.Core.Apis;
+
+public sealed record EventDto(
+    long Id,
+    int CameraId,
+    string Task,
+    string? Label,
+    int? Count,
+    double? Confidence,
+    JsonElement? Bbox,
+    string? SnapshotUrl,
+    long ExecutedAt,
+    double? LatencyMs,
+    double? PipelineLatencyMs,
+    string? TraceId,
+    JsonElement? Payload)
+{
+    public static EventDto From(AiEvent e) => new(
+        e.Id, e.CameraId, e.Task, e.Label, e.Count, e.Confidence, e.Bbox?.RootElement,
+        e.SnapshotPath is null ? null : $"/api/v1/events/{e.Id}/snapshot",
+        e.ExecutedAt.ToUnixTimeMilliseconds(), e.LatencyMs, e.PipelineLatencyMs, e.TraceId, e.Payload?.RootElement);
+}
+
+public sealed record LatestEventsResponse(IReadOnlyList<EventDto> Events, int Count);
+
+public sealed record EventsPageResponse(IReadOnlyList<EventDto> Events, int Count, string? NextCursor);
+
+/// <summary>AI events, newest first (by executed_at, then id). Non-admins see the events of their granted cameras only.</summary>
+public static class EventsApi
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 500;
+    private const int MaxFilterLength = 128;
+
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/events").WithTags("Events")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        api.MapGet("/latest", LatestAsync).RequireAuthorization()
+            .WithSummary("The newest events (limit 1-500, default 50), optionally of one camera and task");
+        api.MapGet("/", SearchAsync).RequireAuthorization()
+            .WithSummary("Events filtered by camera, task, label and time window, newest first, keyset-paginated by next_cursor");
+        api.MapGet("/{id:long}", GetAsync).RequireAuthorization()
+            .WithSummary("One event").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id:long}/snapshot", SnapshotAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+            .WithSummary("The event's snapshot JPEG; Bearer header or ?token=<media token of the event's camera>")
+            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    private static IQueryable<AiEvent> Visible(NvrDbContext db, HttpContext http)
+    {
+        var events = db.Events.AsNoTracking();
+        return db.VisibleCameraIds(http.User) is { } visible ? events.Where(e => visible.Contains(e.CameraId)) : events;
+    }
+
+    private static string? CheckFilters(int? limit, string? task, string? label)
+    {
+        if (limit is < 1 or > MaxLimit)
+        {
+            return $"limit must be between 1 and {MaxLimit}.";
+        }
+
+        return task is { Length: > MaxFilterLength } || label is { Length: > MaxFilterLength }
+            ? $"task and label filters must be at most {MaxFilterLength} characters."
+            : null;
+    }
+
+    private static async Task<IResult> LatestAsync(
+        HttpContext http, NvrDbContext db, CancellationToken ct,
+        [FromQuery(Name = "limit")] int? limit = null,
+        [FromQuery(Name = "camera_id")] int? cameraId = null,
+        [FromQuery(Name = "task")] string? task = null)
+    {
+        if (CheckFilters(limit, task, null) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        using var activity = CoreTelemetry.ActivitySource.StartActivity("events.latest");
+        var events = Visible(db, http);
+        if (cameraId is { } camera)
+        {
+            events = events.Where(e => e.CameraId == camera);
+        }
+
+        if (!string.IsNullOrEmpty(task))
+        {
+            events = events.Where(e => e.Task == task);
+        }
+
+        var page = await events.OrderByDescending(e => e.ExecutedAt).ThenByDescending(e => e.Id).Take(limit ?? DefaultLimit).ToListAsync(ct);
+        return TypedResults.Ok(new LatestEventsResponse(page.Select(EventDto.From).ToList(), page.Count));
+    }
+
+    private static async Task<IResult> SearchAsync(
+        HttpContext http, NvrDbContext db, CancellationToken ct,
+        [FromQuery(Name = "camera_id")] int? cameraId = null,
+        [FromQuery(Name = "task")] string? task = null,
+        [FromQuery(Name = "label")] string? label = null,
+        [FromQuery(Name = "start_unix")] double? startUnix = null,
+        [FromQuery(Name = "end_unix")] double? endUnix = null,
+        [FromQuery(Name = "limit")] int? limit = null,
+        [FromQuery(Name = "cursor")] string? cursor = null)
+    {
+        if (CheckFilters(limit, task, label) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        if (startUnix is { } s && (!double.IsFinite(s) || s < 0) || endUnix is { } e && (!double.IsFinite(e) || e < 0))
+        {
+            return Problems.BadRequest("start_unix and end_unix must be finite, non-negative Unix seconds.");
+        }
+
+        if (startUnix is not null && endUnix is not null && endUnix <= startUnix)
+        {
+            return Problems.BadRequest("end_unix must be greater than start_unix.");
+        }
+
+        (DateTimeOffset At, long Id)? after = null;
+        if (cursor is not null)
+        {
+            after = DecodeCursor(cursor);
+            if (after is null)
+            {
+                return Problems.BadRequest("cursor is not a next_cursor returned by this endpoint.");
+            }
+        }
+
+        using var activity = CoreTelemetry.ActivitySource.StartActivity("events.search");
+        var events = Visible(db, http);
+        if (cameraId is { } camera)
+        {
+            events = events.Where(ev => ev.CameraId == camera);
+        }
+
+        if (!string.IsNullOrEmpty(task))
+        {
+            events = events.Where(ev => ev.Task == task);
+        }
+
+        if (!string.IsNullOrEmpty(label))
+        {
+            events = events.Where(ev => ev.Label == label);
+        }
+
+        if (startUnix is { } from)
+        {
+            var fromAt = Timeline.FromUnix(from);
+            events = events.Where(ev => ev.ExecutedAt >= fromAt);
+        }
+
+        if (endUnix is { } to)
+        {
+            var toAt = Timeline.FromUnix(to);
+            events = events.Where(ev => ev.ExecutedAt < toAt);
+        }
+
+        if (after is { } position)
+        {
+            events = events.Where(ev => ev.ExecutedAt < position.At || ev.ExecutedAt == position.At && ev.Id < position.Id);
+        }
+
+        var take = limit ?? DefaultLimit;
+        var page = await events.OrderByDescending(ev => ev.ExecutedAt).ThenByDescending(ev => ev.Id).Take(take + 1).ToListAsync(ct);
+        var next = page.Count > take ? EncodeCursor(page[take - 1]) : null;
+        if (page.Count > take)
+        {
+            page.RemoveAt(take);
+        }
+
+        return TypedResults.Ok(new EventsPageResponse(page.Select(EventDto.From).ToList(), page.Count, next));
+    }
+
+    private static async Task<IResult> GetAsync(long id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    {
+        var found = await Visible(db, http).SingleOrDefaultAsync(e => e.Id == id, ct);
+        return found is null ? Problems.NotFound($"Event {id} does not exist.") : TypedResults.Ok(EventDto.From(found));
+    }
+
+    private static async Task<IResult> SnapshotAsync(long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
+    {
+        var found = await Visible(db, http).Where(e => e.Id == id).Select(e => new { e.CameraId, e.SnapshotPath }).SingleOrDefaultAsync(ct);
+        if (found is null || http.User.MediaCamera() is { } mediaCamera && mediaCamera != found.CameraId)
+        {
+            return Problems.NotFound($"Event {id} does not exist.");
+        }
+
+        var full = found.SnapshotPath is null ? null : options.Value.Resolve(found.SnapshotPath);
+        if (full is null || !File.Exists(full))
+        {
+            return Problems.NotFound($"Event {id} has no snapshot on this server's recordings volume.");
+        }
+
+        return TypedResults.PhysicalFile(full, "image/jpeg");
+    }
+
+    // The cursor is opaque to clients: executed_at in Unix microseconds and the id of the last event of a page.
+    private static string EncodeCursor(AiEvent last) =>
+        Convert.ToBase64String(Encoding.ASCII.GetBytes(
+            string.Create(CultureInfo.InvariantCulture, $"{(last.ExecutedAt - DateTimeOffset.UnixEpoch).Ticks / 10}.{last.Id}")))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static (DateTimeOffset At, long Id)? DecodeCursor(string cursor)
+    {
+        if (cursor.Length > 64)
+        {
+            return null;
+        }
+
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var parts = Encoding.ASCII.GetString(Convert.FromBase64String(padded)).Split('.');
+            return parts.Length == 2 &&
+                   long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var micros) &&
+                   long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id) &&
+                   micros < DateTimeOffset.MaxValue.Ticks / 10 - DateTimeOffset.UnixEpoch.Ticks / 10
+                ? (DateTimeOffset.UnixEpoch.AddTicks(micros * 10), id)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

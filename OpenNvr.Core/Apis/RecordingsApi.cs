@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenNvr.Core.Audit;
+using OpenNvr.Core.Auth;
+using OpenNvr.Core.Infrastructure;
+using OpenNvr.Core.Recordings;
+using OpenNvr.Core.Telemetry;
+
+namespace OpenNvr.Core.Apis;
+
+public sealed record RecordingDto(long Id, double StartUnix, double EndUnix, double DurationS, long SizeBytes, string Url);
+
+public sealed record GapDto(double StartUnix, double EndUnix);
+
+public sealed record RecordingsWindowResponse(int CameraId, double StartUnix, double EndUnix, IReadOnlyList<RecordingDto> Recordings, IReadOnlyList<GapDto> Gaps);
+
+public sealed record EvidenceRequest(bool IsEvidence);
+
+public sealed record EvidenceResponse(long Id, int CameraId, bool IsEvidence);
+
+public static class RecordingsApi
+{
+    public static IEndpointRouteBuilder MapRecordingsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/recordings").WithTags("Recordings")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapGet("/{cameraId:int}", WindowAsync).RequireAuthorization()
+            .WithSummary("Chunks overlapping [start_unix, end_unix) oldest first, and the uncovered gaps (holes of at most 1 s count as continuous)")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapGet("/{cameraId:int}/{id:long}/file", FileAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+            .WithSummary("The MP4 chunk (HTTP range requests supported); Bearer header or ?token=<media token>")
+            .Produces(StatusCodes.Status200OK, contentType: "video/mp4")
+            .Produces(StatusCodes.Status206PartialContent, contentType: "video/mp4");
+        api.MapGet("/{cameraId:int}/playlist.m3u8", PlaylistAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+            .WithSummary("HLS VOD playlist of the window's chunks; segment URLs carry a media token, so players need no headers")
+            .Produces(StatusCodes.Status200OK, contentType: "application/vnd.apple.mpegurl")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapPost("/{cameraId:int}/media-token", MediaTokenAsync).RequireAuthorization()
+            .WithSummary("A short-lived token for ?token= on this camera's media routes (HLS players, <video>, <img>)");
+        api.MapPut("/{cameraId:int}/{id:long}/evidence", EvidenceAsync).RequireAuthorization(Extensions.Extensions.OperatorPolicy)
+            .WithSummary("Flags a chunk as evidence (retention never deletes it) or clears the flag (admin, operator)")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        return app;
+    }
+
+    /// <summary>One chunk as the window and the playlist need it (no tracking, only these columns).</summary>
+    private sealed record Chunk(long Id, string Path, DateTimeOffset StartAt, DateTimeOffset EndAt, double DurationS, long SizeBytes);
+
+    /// <summary>The window's chunks: the index on (camera_id, start_at) bounds the scan by the longest chunk allowed.</summary>
+    private static Task<List<Chunk>> ChunksAsync(NvrDbContext db, int cameraId, double start, double end, CancellationToken ct)
+    {
+        var from = Timeline.FromUnix(start);
+        var to = Timeline.FromUnix(end);
+        var lookBack = from.AddSeconds(-Timeline.MaxChunkSeconds);
+        return db.Recordings.AsNoTracking()
+            .Where(r => r.CameraId == cameraId && r.StartAt >= lookBack && r.StartAt < to && r.EndAt > from)
+            .OrderBy(r => r.StartAt).ThenBy(r => r.Id)
+            .Select(r => new Chunk(r.Id, r.Path, r.StartAt, r.EndAt, r.DurationS, r.SizeBytes))
+            .ToListAsync(ct);
+    }
+
+    private static async Task<IResult> WindowAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db, CancellationToken ct)
+    {
+        if (Timeline.CheckWindow(startUnix, endUnix) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
+        {
+            return Problems.CameraNotFound(cameraId);
+        }
+
+        using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.window");
+        var chunks = await ChunksAsync(db, cameraId, startUnix!.Value, endUnix!.Value, ct);
+        activity?.SetTag("recordings.count", chunks.Count);
+        var spans = chunks.Select(c => new TimeSpanUnix(Timeline.ToUnix(c.StartAt), Timeline.ToUnix(c.EndAt))).ToList();
+        var gaps = Timeline.Gaps(startUnix.Value, endUnix.Value, spans);
+        return TypedResults.Ok(new RecordingsWindowResponse(
+            cameraId,
+            startUnix.Value,
+            endUnix.Value,
+            chunks.Select((c, i) => new RecordingDto(c.Id, spans[i].StartUnix, spans[i].EndUnix, c.DurationS, c.SizeBytes,
+                $"/api/v1/recordings/{cameraId}/{c.Id}/file")).ToList(),
+            gaps.Select(g => new GapDto(g.StartUnix, g.EndUnix)).ToList()));
+    }
+
+    private static async Task<IResult> FileAsync(int cameraId, long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
+    {
+        if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
+        {
+            return Problems.CameraNotFound(cameraId);
+        }
+
+        var path = await db.Recordings.AsNoTracking().Where(r => r.Id == id && r.CameraId == cameraId).Select(r => r.Path).SingleOrDefaultAsync(ct);
+        if (path is null)
+        {
+            return Problems.NotFound($"Recording {id} of camera {cameraId} does not exist.");
+        }
+
+        var full = options.Value.Resolve(path);
+        if (full is null || !File.Exists(full))
+        {
+            return Problems.NotFound($"The file of recording {id} is not on this server's recordings volume (deleted, or Recorder:RecordingsRoot unset).");
+        }
+
+        return TypedResults.PhysicalFile(full, "video/mp4", enableRangeProcessing: true);
+    }
+
+    /// <summary>
+    /// HLS VOD playlist. Chunks restart their timestamps (ffmpeg -reset_timestamps 1) and each carries its own
+    /// moov, so every segment follows an EXT-X-DISCONTINUITY and names its own EXT-X-MAP. A fragmented chunk is
+    /// split by byte range into its init (ftyp+moov) and media (moof/mdat) parts; a non-fragmented chunk is listed
+    /// whole (players that need fMP4 or TS segments cannot play those: the Recorder writes fragmented chunks).
+    /// </summary>
+    private static async Task<IResult> PlaylistAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db,
+        IOptions<RecordingsOptions> options, Mp4InitSegmentReader mp4, TokenService tokens, CancellationToken ct)
+    {
+        if (Timeline.CheckWindow(startUnix, endUnix) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
+        {
+            return Problems.CameraNotFound(cameraId);
+        }
+
+        using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.playlist");
+        var chunks = await ChunksAsync(db, cameraId, startUnix!.Value, endUnix!.Value, ct);
+        var segments = chunks
+            .Select(c => (Chunk: c, Layout: options.Value.Resolve(c.Path) is { } full ? mp4.Read(full) : null))
+            .Where(s => s.Layout is not null)
+            .ToList();
+        if (segments.Count == 0)
+        {
+            return Problems.NotFound($"Camera {cameraId} has no playable recordings between {startUnix} and {endUnix}.");
+        }
+
+        var user = http.User;
+        var token = tokens.CreateMediaToken(user.UserId(), user.UserName(), user.FindFirst(TokenClaims.Role)?.Value ?? "", cameraId).Token;
+        var inv = CultureInfo.InvariantCulture;
+        var playlist = new StringBuilder()
+            .Append("#EXTM3U\n#EXT-X-VERSION:7\n")
+            .Append(inv, $"#EXT-X-TARGETDURATION:{(int)Math.Ceiling(segments.Max(s => s.Chunk.DurationS > 0 ? s.Chunk.DurationS : 1))}\n")
+            .Append("#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var (chunk, layout) = (segments[i].Chunk, segments[i].Layout!.Value);
+            var url = $"{chunk.Id}/file?token={Uri.EscapeDataString(token)}";
+            if (i > 0)
+            {
+                playlist.Append("#EXT-X-DISCONTINUITY\n");
+            }
+
+            playlist.Append(inv, $"#EXT-X-PROGRAM-DATE-TIME:{chunk.StartAt.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}\n");
+            if (layout.IsFragmented)
+            {
+                playlist.Append(inv, $"#EXT-X-MAP:URI=\"{url}\",BYTERANGE=\"{layout.InitLength}@0\"\n");
+                playlist.Append(inv, $"#EXTINF:{chunk.DurationS:0.000},\n");
+                playlist.Append(inv, $"#EXT-X-BYTERANGE:{layout.FileLength - layout.InitLength}@{layout.InitLength}\n");
+            }
+            else
+            {
+                playlist.Append(inv, $"#EXTINF:{chunk.DurationS:0.000},\n");
+            }
+
+            playlist.Append(url).Append('\n');
+        }
+
+        playlist.Append("#EXT-X-ENDLIST\n");
+        activity?.SetTag("recordings.count", segments.Count);
+        return TypedResults.Text(playlist.ToString(), "application/vnd.apple.mpegurl", Encoding.UTF8);
+    }
+
+    private static async Task<IResult> MediaTokenAsync(int cameraId, HttpContext http, NvrDbContext db, TokenService tokens, CancellationToken ct)
+    {
+        if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
+        {
+            return Problems.CameraNotFound(cameraId);
+        }
+
+        var user = http.User;
+        return TypedResults.Ok(tokens.CreateMediaToken(user.UserId(), user.UserName(), user.FindFirst(TokenClaims.Role)?.Value ?? "", cameraId));
+    }
+
+    private static async Task<IResult> EvidenceAsync(int cameraId, long id, EvidenceRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)
+    {
+        if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
+        {
+            return Problems.CameraNotFound(cameraId);
+        }
+
+        var updated = await db.Recordings.Where(r => r.Id == id && r.CameraId == cameraId)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.IsEvidence, request.IsEvidence), ct);
+        if (updated == 0)
+        {
+            return Problems.NotFound($"Recording {id} of camera {cameraId} does not exist.");
+        }
+
+        db.Audit(http, request.IsEvidence ? "recording.evidence_set" : "recording.evidence_cleared", "recording", id, new { camera_id = cameraId });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new EvidenceResponse(id, cameraId, request.IsEvidence));
+    }
+}

@@ -1,0 +1,41 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using OpenNvr.Core.Infrastructure;
+
+namespace OpenNvr.Core.Auth;
+
+/// <summary>
+/// Per-camera visibility: admins see every camera; operators and viewers only the cameras granted to them; a media
+/// token only its one camera. Callers answer 404 (never 403) for a camera the user cannot see, so that its existence
+/// does not leak.
+/// </summary>
+public static class CameraAccess
+{
+    public static async Task<bool> CanSeeCameraAsync(this NvrDbContext db, ClaimsPrincipal user, int cameraId, CancellationToken ct)
+    {
+        if (user.MediaCamera() is { } mediaCamera && mediaCamera != cameraId)
+        {
+            return false;
+        }
+
+        if (user.IsAdmin())
+        {
+            return await db.Cameras.AnyAsync(c => c.Id == cameraId, ct);
+        }
+
+        var userId = user.UserId();
+        return await db.CameraGrants.AnyAsync(g => g.UserId == userId && g.CameraId == cameraId, ct);
+    }
+
+    /// <summary>The ids a non-admin may see (as a sub-query), or null for an admin (no filter).</summary>
+    public static IQueryable<int>? VisibleCameraIds(this NvrDbContext db, ClaimsPrincipal user)
+    {
+        if (user.IsAdmin())
+        {
+            return null;
+        }
+
+        var userId = user.UserId();
+        return db.CameraGrants.Where(g => g.UserId == userId).Select(g => g.CameraId);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenNvr.Core.Infrastructure;
+using OpenNvr.Core.Model;
+
+namespace OpenNvr.Core.Auth;
+
+public sealed record TokenResponse(string AccessToken, string RefreshToken, string TokenType, int ExpiresIn);
+
+public sealed record MediaTokenResponse(string Token, int ExpiresIn);
+
+/// <summary>Issues access tokens (JWT, HS256), media tokens (JWT for query strings) and opaque refresh tokens.</summary>
+public sealed class TokenService(IOptions<AuthOptions> options, JwtSigningKey signingKey, TimeProvider clock)
+{
+    private readonly AuthOptions _options = options.Value;
+    private readonly JsonWebTokenHandler _handler = new();
+
+    public SymmetricSecurityKey SecurityKey { get; } = new(signingKey.Key);
+
+    public string CreateAccessToken(User user, out int expiresInSeconds)
+    {
+        expiresInSeconds = _options.AccessTokenMinutes * 60;
+        return Create(user, _options.Audience, TimeSpan.FromSeconds(expiresInSeconds), cameraId: null);
+    }
+
+    public MediaTokenResponse CreateMediaToken(int userId, string username, string role, int cameraId)
+    {
+        var lifetime = TimeSpan.FromMinutes(_options.MediaTokenMinutes);
+        var user = new User { Id = userId, Username = username, Role = role, PasswordHash = "" };
+        return new MediaTokenResponse(Create(user, _options.MediaAudience, lifetime, cameraId), (int)lifetime.TotalSeconds);
+    }
+
+    private string Create(User user, string audience, TimeSpan lifetime, int? cameraId)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var claims = new Dictionary<string, object>
+        {
+            [TokenClaims.Subject] = user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [TokenClaims.Name] = user.Username,
+            [TokenClaims.Role] = user.Role,
+            ["jti"] = Guid.NewGuid().ToString("N"),
+        };
+        if (cameraId is { } camera)
+        {
+            claims[TokenClaims.Camera] = camera.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _options.Issuer,
+            Audience = audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.Add(lifetime),
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(SecurityKey, SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    public TokenValidationParameters ValidationParameters(string audience) => new()
+    {
+        ValidIssuer = _options.Issuer,
+        ValidAudience = audience,
+        IssuerSigningKey = SecurityKey,
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateIssuerSigningKey = true,
+        ValidateLifetime = true,
+        ClockSkew = TimeSpan.FromSeconds(30),
+        NameClaimType = TokenClaims.Name,
+        RoleClaimType = TokenClaims.Role,
+    };
+
+    /// <summary>Adds a new refresh token (of a new family when <paramref name="familyId"/> is null) to the context.</summary>
+    public string AddRefreshToken(NvrDbContext db, int userId, Guid? familyId)
+    {
+        var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var now = clock.GetUtcNow();
+        db.RefreshTokens.Add(new RefreshToken
+        {
+            UserId = userId,
+            FamilyId = familyId ?? Guid.NewGuid(),
+            TokenHash = Hash(token),
+            CreatedAt = now,
+            ExpiresAt = now.AddDays(_options.RefreshTokenDays),
+        });
+        return token;
+    }
+
+    public async Task<TokenResponse> IssueAsync(NvrDbContext db, User user, Guid? familyId, CancellationToken ct)
+    {
+        var refresh = AddRefreshToken(db, user.Id, familyId);
+        await db.SaveChangesAsync(ct);
+        var access = CreateAccessToken(user, out var expiresIn);
+        return new TokenResponse(access, refresh, "bearer", expiresIn);
+    }
+
+    public static byte[] Hash(string refreshToken) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(refreshToken));
+
+    /// <summary>Revokes every unrevoked token of a family (reuse detected, or logout).</summary>
+    public Task<int> RevokeFamilyAsync(NvrDbContext db, Guid familyId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        return db.RefreshTokens.Where(t => t.FamilyId == familyId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+
+namespace OpenNvr.Core.Recordings;
+
+/// <summary>Where the initialisation part (ftyp + moov) of a fragmented MP4 chunk ends.</summary>
+public readonly record struct Mp4Layout(long InitLength, long FileLength, bool IsFragmented);
+
+/// <summary>
+/// Reads the top-level boxes of an MP4 chunk. A fragmented chunk (ftyp, moov, then moof/mdat pairs) can be an HLS
+/// segment: its ftyp+moov is the EXT-X-MAP and the rest the media segment, both as byte ranges of the one file.
+/// Results are cached per (path, length): finished chunks never change.
+/// </summary>
+public sealed class Mp4InitSegmentReader
+{
+    private const int MaxCacheEntries = 50_000;
+    private readonly ConcurrentDictionary<(string Path, long Length), Mp4Layout> _cache = new();
+
+    public Mp4Layout? Read(string path)
+    {
+        FileInfo file = new(path);
+        if (!file.Exists)
+        {
+            return null;
+        }
+
+        if (_cache.TryGetValue((path, file.Length), out var cached))
+        {
+            return cached;
+        }
+
+        var layout = Parse(path, file.Length);
+        if (layout is { } found)
+        {
+            if (_cache.Count >= MaxCacheEntries)
+            {
+                _cache.Clear();
+            }
+
+            _cache[(path, file.Length)] = found;
+        }
+
+        return layout;
+    }
+
+    private static Mp4Layout? Parse(string path, long length)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096);
+        Span<byte> header = stackalloc byte[16];
+        long offset = 0;
+        long? moovEnd = null;
+        while (offset + 8 <= length)
+        {
+            stream.Position = offset;
+            if (stream.ReadAtLeast(header[..8], 8, throwOnEndOfStream: false) < 8)
+            {
+                return null;
+            }
+
+            long size = BinaryPrimitives.ReadUInt32BigEndian(header);
+            var type = System.Text.Encoding.ASCII.GetString(header.Slice(4, 4));
+            if (size == 1)
+            {
+                if (stream.ReadAtLeast(header.Slice(8, 8), 8, throwOnEndOfStream: false) < 8)
+                {
+                    return null;
+                }
+
+                size = (long)BinaryPrimitives.ReadUInt64BigEndian(header.Slice(8, 8));
+            }
+            else if (size == 0)
+            {
+                size = length - offset;
+            }
+
+            if (size < 8 || offset + size > length)
+            {
+                return null;
+            }
+
+            switch (type)
+            {
+                case "moov":
+                    moovEnd = offset + size;
+                    break;
+                case "moof":
+                    return moovEnd is { } initEnd ? new Mp4Layout(initEnd, length, true) : null;
+                case "mdat" when moovEnd is null:
+                    // Media before any moov: a plain (non-fragmented) MP4 with the index at the end.
+                    return new Mp4Layout(0, length, false);
+            }
+
+            offset += size;
+        }
+
+        return moovEnd is { } end ? new Mp4Layout(end, length, false) : null;
+    }
+}
