@@ -28,7 +28,11 @@ internal static class Extensions
     {
         builder.AddNpgsqlDbContext<NvrDbContext>("nvrdb",
             configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
-        builder.Services.AddMigration<NvrDbContext>(AdminSeeder.SeedAsync);
+        builder.Services.AddMigration<NvrDbContext>(async (db, services) =>
+        {
+            await AdminSeeder.SeedAsync(db, services);
+            await DemoCameraSeeder.SeedAsync(db, services);
+        });
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpContextAccessor();
@@ -53,6 +57,7 @@ internal static class Extensions
             .PersistKeysToDbContext<NvrDbContext>();
         builder.Services.AddSingleton<CameraCredentialProtector>();
         builder.Services.Configure<CameraOptions>(builder.Configuration.GetSection(CameraOptions.Section));
+        builder.Services.Configure<DemoCameraOptions>(builder.Configuration.GetSection(DemoCameraOptions.Section));
         builder.Services.Configure<RecordingsOptions>(builder.Configuration.GetSection(RecordingsOptions.Section));
         builder.Services.Configure<LeaseOptions>(builder.Configuration.GetSection(LeaseOptions.Section));
         builder.Services.AddSingleton<Mp4InitSegmentReader>();
