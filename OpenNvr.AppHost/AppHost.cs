@@ -16,11 +16,15 @@ var hfToken = builder.AddParameter("hf-token", builder.Configuration["Parameters
 var recordingsRoot = Path.Combine(dataRoot, "recordings");
 var framesRoot = Path.Combine(dataRoot, "frames");
 
+// A fresh system records and analyses something at once: a camera looping the bundled CCTV clip (OpenNvr:DemoCamera=false turns it off).
+var demoCameraUrl = builder.DemoCameraUrl();
+
 var inference = builder.AddProject<Projects.OpenNvr_Inference>("inference")
     .WithDatabase(databases.InferenceDb, databases)
     .WithEnvironment("Inference__ApiKey", inferenceApiKey)
     .WithEnvironment("HuggingFace__Token", hfToken)
     .WithEnvironment("Frames__Root", framesRoot)
+    .WithEnvironment("Internal__ApiKey", internalApiKey)
     .WithHttpHealthCheck("/health");
 
 var core = builder.AddProject<Projects.OpenNvr_Core>("core")
@@ -29,6 +33,8 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithEnvironment("Auth__JwtSigningKey", jwtSigningKey)
     .WithEnvironment("Internal__ApiKey", internalApiKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
+    .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
+    .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
     .WithHttpHealthCheck("/health");
 
 var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")

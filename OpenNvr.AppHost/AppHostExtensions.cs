@@ -27,6 +27,17 @@ internal static class AppHostExtensions
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "opennvr");
     }
 
+    /// <summary>
+    /// The demo camera's source: the bundled vtest clip looped in real time, in run mode only (a deployment has real
+    /// cameras and no repository on disk) and unless <c>OpenNvr:DemoCamera</c> is false.
+    /// </summary>
+    public static string? DemoCameraUrl(this IDistributedApplicationBuilder builder)
+    {
+        var clip = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "testdata", "video", "vtest.mp4"));
+        var enabled = builder.Configuration.GetValue("OpenNvr:DemoCamera", defaultValue: true);
+        return enabled && !builder.ExecutionContext.IsPublishMode && File.Exists(clip) ? new Uri(clip).AbsoluteUri : null;
+    }
+
     public static IResourceBuilder<ParameterResource> AddGeneratedSecret(
         this IDistributedApplicationBuilder builder, string name, int minLength) =>
         builder.AddParameter(name, new GenerateParameterDefault { MinLength = minLength, Special = false }, secret: true, persist: true);

@@ -11,5 +11,6 @@ var app = builder.Build();
 app.UseProblemResponses();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
+app.MapApplicationEndpoints();
 
 app.Run();

@@ -47,8 +47,11 @@ public static class RecordingsApi
         return app;
     }
 
+    /// <summary>One chunk as the window and the playlist need it (no tracking, only these columns).</summary>
+    private sealed record Chunk(long Id, string Path, DateTimeOffset StartAt, DateTimeOffset EndAt, double DurationS, long SizeBytes);
+
     /// <summary>The window's chunks: the index on (camera_id, start_at) bounds the scan by the longest chunk allowed.</summary>
-    private static Task<List<Model.Recording>> ChunksAsync(NvrDbContext db, int cameraId, double start, double end, CancellationToken ct)
+    private static Task<List<Chunk>> ChunksAsync(NvrDbContext db, int cameraId, double start, double end, CancellationToken ct)
     {
         var from = Timeline.FromUnix(start);
         var to = Timeline.FromUnix(end);
@@ -56,6 +59,7 @@ public static class RecordingsApi
         return db.Recordings.AsNoTracking()
             .Where(r => r.CameraId == cameraId && r.StartAt >= lookBack && r.StartAt < to && r.EndAt > from)
             .OrderBy(r => r.StartAt).ThenBy(r => r.Id)
+            .Select(r => new Chunk(r.Id, r.Path, r.StartAt, r.EndAt, r.DurationS, r.SizeBytes))
             .ToListAsync(ct);
     }
 

@@ -28,7 +28,11 @@ internal static class Extensions
     {
         builder.AddNpgsqlDbContext<NvrDbContext>("nvrdb",
             configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
-        builder.Services.AddMigration<NvrDbContext>(AdminSeeder.SeedAsync);
+        builder.Services.AddMigration<NvrDbContext>(async (db, services) =>
+        {
+            await AdminSeeder.SeedAsync(db, services);
+            await DemoCameraSeeder.SeedAsync(db, services);
+        });
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpContextAccessor();
@@ -36,12 +40,24 @@ internal static class Extensions
         // Malformed bodies and unparsable parameters become 400 problems whose detail says what was wrong.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.Configure<ProblemDetailsOptions>(options => options.CustomizeProblemDetails = context =>
+            // Bare status codes (unmatched routes, wrong media types) still get a detail that says what was wrong.
+            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+            {
+                StatusCodes.Status404NotFound => $"No resource at {context.HttpContext.Request.Path}.",
+                StatusCodes.Status405MethodNotAllowed => $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}.",
+                StatusCodes.Status415UnsupportedMediaType => "Send the body as application/json.",
+                StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
+                StatusCodes.Status500InternalServerError => "An unexpected error occurred; the trace id identifies it in the logs.",
+                _ => context.ProblemDetails.Title,
+            });
 
         builder.Services.AddDataProtection()
             .SetApplicationName("OpenNvr.Core")
             .PersistKeysToDbContext<NvrDbContext>();
         builder.Services.AddSingleton<CameraCredentialProtector>();
         builder.Services.Configure<CameraOptions>(builder.Configuration.GetSection(CameraOptions.Section));
+        builder.Services.Configure<DemoCameraOptions>(builder.Configuration.GetSection(DemoCameraOptions.Section));
         builder.Services.Configure<RecordingsOptions>(builder.Configuration.GetSection(RecordingsOptions.Section));
         builder.Services.Configure<LeaseOptions>(builder.Configuration.GetSection(LeaseOptions.Section));
         builder.Services.AddSingleton<Mp4InitSegmentReader>();

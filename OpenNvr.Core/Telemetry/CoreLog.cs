@@ -38,4 +38,7 @@ internal static partial class CoreLog
 
     [LoggerMessage(12, LogLevel.Information, "Camera {CameraId} state {State}")]
     public static partial void CameraState(ILogger logger, int cameraId, string state);
+
+    [LoggerMessage(13, LogLevel.Information, "Created the demo camera {CameraId} ({CameraName}) from Demo:CameraUrl")]
+    public static partial void DemoCameraSeeded(ILogger logger, int cameraId, string cameraName);
 }

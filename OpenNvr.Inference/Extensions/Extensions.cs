@@ -1,4 +1,11 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenNvr.Inference.Apis;
+using OpenNvr.Inference.Detection;
+using OpenNvr.Inference.Frames;
 using OpenNvr.Inference.Infrastructure;
+using OpenNvr.Inference.Models;
+using OpenNvr.Inference.Tasks;
+using OpenNvr.Inference.Telemetry;
 
 namespace OpenNvr.Inference.Extensions;
 
@@ -8,5 +15,73 @@ internal static class Extensions
     {
         builder.AddNpgsqlDbContext<InferenceDbContext>("inferencedb");
         builder.Services.AddMigration<InferenceDbContext>();
+
+        var services = builder.Services;
+        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
+        services.AddOptions<FramesOptions>().BindConfiguration(FramesOptions.Section);
+        services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
+        services.AddOptions<DetectorOptions>().BindConfiguration(DetectorOptions.Section);
+
+        services.AddSingleton<InferenceTelemetry>();
+        services.AddSingleton<OnnxModelRegistry>();
+        services.AddSingleton<IFrameSource, FrameResolver>();
+        services.AddRecorderFrameClient();
+
+        services.AddSingleton(ObjectDetectorFactory.Create);
+        services.AddInferenceTask<PersonDetectionTask>();
+        services.AddInferenceTask<PersonCountingTask>();
+        services.AddInferenceTask<ObjectDetectionTask>();
+
+        services.AddSingleton<TaskRegistry>();
+        // Builds the registry, hence every task and model, before the first request is accepted.
+        services.AddHostedService<ModelWarmUp>();
+        services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models");
+    }
+
+    public static WebApplication MapApplicationEndpoints(this WebApplication app)
+    {
+        app.MapInferenceApi();
+        return app;
+    }
+
+    private static void AddRecorderFrameClient(this IServiceCollection services)
+    {
+        // Frames are small and a stale frame is worthless: fail fast rather than retry for half a minute.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
+        services.AddHttpClient<RecorderFrameClient>(http => http.BaseAddress = new Uri("http://recorder"))
+            .RemoveAllResilienceHandlers()
+            .AddStandardResilienceHandler(resilience =>
+            {
+                resilience.Retry.MaxRetryAttempts = 1;
+                resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
+                resilience.AttemptTimeout.Timeout = TimeSpan.FromSeconds(5);
+                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
+                resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(10);
+            });
+#pragma warning restore EXTEXP0001
+    }
+
+    private sealed class ModelWarmUp(TaskRegistry registry) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.FromResult(registry.Names);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>Healthy with at least one task; degraded (still 200) with none, so an operator sees a missing model.</summary>
+    private sealed class ModelsHealthCheck(TaskRegistry tasks, OnnxModelRegistry models) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            var data = new Dictionary<string, object>
+            {
+                ["tasks"] = tasks.Names,
+                ["models_loaded"] = models.Loaded.Select(m => $"{m.Name} ({m.Device})").ToArray(),
+                ["models_root"] = models.Root,
+            };
+            return Task.FromResult(tasks.Names.Count > 0
+                ? HealthCheckResult.Healthy($"{tasks.Names.Count} tasks available", data)
+                : HealthCheckResult.Degraded("No inference task is available: no model loaded", data: data));
+        }
     }
 }

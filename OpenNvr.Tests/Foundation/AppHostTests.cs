@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.Testing;
 using OpenNvr.Tests.Infrastructure;
@@ -33,6 +34,22 @@ public sealed class AppHostTests(AppHostFixture fixture)
 
         var checks = body.RootElement.GetProperty("checks");
         Assert.Contains(checks.EnumerateObject(), check => check.Name.Contains("NvrDbContext", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_generated_admin_logs_in_and_sees_the_demo_camera()
+    {
+        var password = await fixture.ParameterValueAsync("admin-password");
+        using var client = fixture.App.CreateHttpClient("core");
+
+        using var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        var token = JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var cameras = JsonDocument.Parse(await client.GetStringAsync("/api/v1/cameras"));
+
+        var demo = Assert.Single(cameras.RootElement.GetProperty("cameras").EnumerateArray());
+        Assert.EndsWith("/testdata/video/vtest.mp4", demo.GetProperty("rtsp_url").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace OpenNvr.Tests.Infrastructure;
 
@@ -32,6 +33,14 @@ public sealed class AppHostFixture : IAsyncLifetime
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
         }
+    }
+
+    /// <summary>The value the app host gave a parameter (e.g. a generated secret).</summary>
+    public async Task<string> ParameterValueAsync(string name)
+    {
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        var parameter = model.Resources.OfType<ParameterResource>().Single(p => p.Name == name);
+        return await parameter.GetValueAsync(CancellationToken.None) ?? "";
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,81 @@
+using System.Text.RegularExpressions;
+using OpenNvr.Inference.Tasks;
+
+namespace OpenNvr.Inference.Frames;
+
+/// <summary>
+/// A validated frame URI: a camera folder and a file name, each a single safe path segment, so a reference can never
+/// name anything outside <c>&lt;Frames:Root&gt;/&lt;camera&gt;/</c>.
+/// </summary>
+public sealed partial record FrameReference(string Camera, string File)
+{
+    public const string Scheme = "opennvr://";
+    public const int MaxUriLength = 512;
+
+    public override string ToString() => $"{Scheme}frames/{Camera}/{File}";
+
+    /// <summary>
+    /// Parses <c>opennvr://frames/&lt;camera&gt;/&lt;file&gt;</c> or the short form <c>opennvr://&lt;camera&gt;/&lt;file&gt;</c>.
+    /// Rejects (400) other schemes, percent-encoding, backslashes, queries, and any segment that is not a plain name:
+    /// there is deliberately no decoding step that could turn <c>%2e%2e</c> into <c>..</c> after validation.
+    /// </summary>
+    public static FrameReference Parse(string? uri)
+    {
+        if (string.IsNullOrWhiteSpace(uri))
+        {
+            throw Invalid("The frame URI is empty.");
+        }
+
+        if (uri.Length > MaxUriLength)
+        {
+            throw Invalid($"The frame URI is {uri.Length} characters long; at most {MaxUriLength} are accepted.");
+        }
+
+        if (!uri.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            var colon = uri.IndexOf(':');
+            var scheme = colon > 0 && colon < 32 ? uri[..colon] : null;
+            throw Invalid(scheme is null
+                ? $"'{Shorten(uri)}' is not a frame URI: use opennvr://frames/<camera>/<file>."
+                : $"The URI scheme '{scheme}' is not supported: use opennvr://frames/<camera>/<file>.");
+        }
+
+        var path = uri[Scheme.Length..];
+        if (path.IndexOfAny(['%', '\\', '?', '#', '\0']) >= 0)
+        {
+            throw Invalid("The frame URI must not contain percent-encoding, backslashes, a query or a fragment.");
+        }
+
+        var segments = path.Split('/');
+        var (camera, file) = segments switch
+        {
+            ["frames", var c, var f] => (c, f),
+            [var c, var f] => (c, f),
+            _ => throw Invalid($"'{Shorten(uri)}' does not name a frame: use opennvr://frames/<camera>/<file>."),
+        };
+
+        if (!CameraPattern().IsMatch(camera))
+        {
+            throw Invalid($"The camera '{Shorten(camera)}' is not a valid camera name (letters, digits, '_' and '-', at most 64).");
+        }
+
+        if (!FilePattern().IsMatch(file))
+        {
+            throw Invalid($"The file '{Shorten(file)}' is not a valid frame file name (letters, digits, '_', '-' and '.', at most 128, ending in .jpg, .jpeg or .png).");
+        }
+
+        return new FrameReference(camera, file);
+    }
+
+    private static InferenceProblemException Invalid(string detail) =>
+        new(StatusCodes.Status400BadRequest, "Invalid frame URI", detail);
+
+    private static string Shorten(string value) => value.Length <= 80 ? value : value[..80] + "...";
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z")]
+    private static partial Regex CameraPattern();
+
+    // A leading character that is not a dot keeps "..", ".jpg" and hidden files out.
+    [GeneratedRegex(@"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,122}\.(?i:jpg|jpeg|png)\z")]
+    private static partial Regex FilePattern();
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using OpenCvSharp;
+using OpenNvr.Inference.Extensions;
+using OpenNvr.Inference.Tasks;
+using OpenNvr.Inference.Telemetry;
+
+namespace OpenNvr.Inference.Frames;
+
+/// <summary>
+/// The <see cref="IFrameSource"/>: local files under <c>Frames:Root</c> first, the Recorder otherwise. Statuses:
+/// 400 bad URI; 403 a symlink that leaves the root; 404 no such frame; 415 not a JPEG/PNG or undecodable; 422 above
+/// <c>Inference:MaxFrameBytes</c> or <c>Inference:MaxImagePixels</c>; 502 Recorder unreachable or failing.
+/// </summary>
+public sealed class FrameResolver(
+    IOptions<FramesOptions> frames,
+    IOptions<InferenceOptions> options,
+    IConfiguration configuration,
+    IServiceProvider services,
+    InferenceTelemetry telemetry) : IFrameSource
+{
+    private readonly string? _root = string.IsNullOrWhiteSpace(frames.Value.Root) ? null : ResolveRoot(frames.Value.Root);
+    private readonly bool _recorderConfigured = RecorderFrameClient.IsConfigured(configuration);
+
+    public async Task<DecodedFrame> LoadAsync(string uri, CancellationToken cancellationToken)
+    {
+        using var stage = telemetry.Stage("decode");
+        var frame = await ReadBytesAsync(uri, cancellationToken);
+        Mat image;
+        try
+        {
+            image = Cv2.ImDecode(frame.Bytes, ImreadModes.Color);
+        }
+        catch (OpenCVException ex)
+        {
+            throw Unsupported(frame.Reference, $"it could not be decoded ({ex.Message})");
+        }
+
+        if (image.Empty())
+        {
+            image.Dispose();
+            throw Unsupported(frame.Reference, "it could not be decoded (corrupt or truncated)");
+        }
+
+        return new DecodedFrame(frame.Reference, image);
+    }
+
+    public async Task<FrameBytes> ReadBytesAsync(string uri, CancellationToken cancellationToken)
+    {
+        var reference = FrameReference.Parse(uri);
+        var bytes = await ReadAsync(reference, cancellationToken);
+        var header = ImageHeader.TryRead(bytes) ?? throw Unsupported(reference, "it is not a JPEG or PNG image");
+        var maxPixels = options.Value.MaxImagePixels;
+        if (header.Pixels > maxPixels)
+        {
+            throw new InferenceProblemException(StatusCodes.Status422UnprocessableEntity, "Image too large",
+                $"The frame {reference} is {header.Width}x{header.Height} ({header.Pixels.ToString(CultureInfo.InvariantCulture)} pixels); at most {maxPixels.ToString(CultureInfo.InvariantCulture)} pixels are accepted (Inference:MaxImagePixels).");
+        }
+
+        return new FrameBytes(reference, bytes, header);
+    }
+
+    internal static InferenceProblemException NotFound(FrameReference frame, string where) =>
+        new(StatusCodes.Status404NotFound, "Frame not found", $"The frame {frame} was found {where}.");
+
+    internal static InferenceProblemException TooLarge(FrameReference frame, long bytes, long maxBytes) =>
+        new(StatusCodes.Status422UnprocessableEntity, "Image too large",
+            $"The frame {frame} is at least {bytes.ToString(CultureInfo.InvariantCulture)} bytes; at most {maxBytes.ToString(CultureInfo.InvariantCulture)} are accepted (Inference:MaxFrameBytes).");
+
+    private static InferenceProblemException Unsupported(FrameReference frame, string why) =>
+        new(StatusCodes.Status415UnsupportedMediaType, "Unsupported image", $"The frame {frame} cannot be used: {why}.");
+
+    private async Task<byte[]> ReadAsync(FrameReference frame, CancellationToken cancellationToken)
+    {
+        var maxBytes = options.Value.MaxFrameBytes;
+        if (_root is not null && LocalPath(frame) is { } path)
+        {
+            var info = new FileInfo(path);
+            if (info.Length > maxBytes)
+            {
+                throw TooLarge(frame, info.Length, maxBytes);
+            }
+
+            try
+            {
+                var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+                return bytes.Length <= maxBytes ? bytes : throw TooLarge(frame, bytes.Length, maxBytes);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Replaced or pruned by the recorder between the check and the read: same as absent.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                throw new InferenceProblemException(StatusCodes.Status403Forbidden, "Frame not readable", $"The frame {frame} is not readable by the inference service.");
+            }
+        }
+
+        if (_recorderConfigured)
+        {
+            return await services.GetRequiredService<RecorderFrameClient>().GetAsync(frame, maxBytes, cancellationToken);
+        }
+
+        throw NotFound(frame, _root is null ? "nowhere (Frames:Root is not set and no Recorder is configured)" : "nowhere under Frames:Root");
+    }
+
+    /// <summary>
+    /// The frame's local path, or null when it is not there. The names are single validated segments, so only
+    /// symlinks could lead elsewhere: the camera folder and the file are resolved and must stay under the root.
+    /// </summary>
+    private string? LocalPath(FrameReference frame)
+    {
+        var cameraDir = new DirectoryInfo(Path.Combine(_root!, frame.Camera));
+        if (!cameraDir.Exists)
+        {
+            return null;
+        }
+
+        var cameraPath = Resolve(cameraDir, frame);
+        var file = new FileInfo(Path.Combine(cameraPath, frame.File));
+        if (!file.Exists)
+        {
+            return null;
+        }
+
+        return Resolve(file, frame);
+    }
+
+    private string Resolve(FileSystemInfo entry, FrameReference frame)
+    {
+        var target = entry.LinkTarget is null ? entry.FullName : entry.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+        if (target is null || !IsUnderRoot(Path.GetFullPath(target)))
+        {
+            throw new InferenceProblemException(StatusCodes.Status403Forbidden, "Frame outside the frames root",
+                $"The frame {frame} is a link that leads outside Frames:Root.");
+        }
+
+        return target;
+    }
+
+    private bool IsUnderRoot(string path) =>
+        path.StartsWith(_root! + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    private static string ResolveRoot(string root)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        var info = new DirectoryInfo(full);
+        // The root itself may legitimately be a link (a mounted volume); compare against where it really is.
+        return info.Exists && info.LinkTarget is not null
+            ? Path.TrimEndingDirectorySeparator(info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full)
+            : full;
+    }
+}

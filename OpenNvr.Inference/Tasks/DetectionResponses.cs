@@ -1,0 +1,68 @@
+namespace OpenNvr.Inference.Tasks;
+
+/// <summary><c>person_detection</c>: the best person, or confidence 0 and bbox <c>[0,0,0,0]</c> when none.</summary>
+public sealed class PersonDetectionResponse
+{
+    public required string Label { get; init; }
+
+    public required double Confidence { get; init; }
+
+    /// <summary><c>[left, top, width, height]</c> in original-frame pixels.</summary>
+    public required int[] Bbox { get; init; }
+
+    public required long ExecutedAt { get; init; }
+
+    public required double LatencyMs { get; init; }
+}
+
+/// <summary><c>person_counting</c>: every person found, their number and mean confidence.</summary>
+public sealed class PersonCountingResponse
+{
+    public required string Task { get; init; }
+
+    public required int Count { get; init; }
+
+    /// <summary>Mean confidence of the detections (0 when none).</summary>
+    public required double Confidence { get; init; }
+
+    public required IReadOnlyList<PersonDetection> Detections { get; init; }
+
+    public required long ExecutedAt { get; init; }
+
+    public required double LatencyMs { get; init; }
+}
+
+public sealed class PersonDetection
+{
+    /// <summary><c>[left, top, width, height]</c> in original-frame pixels.</summary>
+    public required int[] Bbox { get; init; }
+
+    public required double Confidence { get; init; }
+
+    /// <summary>Always null: the adapter is stateless, tracking happens downstream.</summary>
+    public required int? TrackId { get; init; }
+}
+
+/// <summary><c>object_detection</c>: every object of every class the detector knows.</summary>
+public sealed class ObjectDetectionResponse
+{
+    public required string Task { get; init; }
+
+    public required int Count { get; init; }
+
+    public required IReadOnlyList<ObjectDetection> Detections { get; init; }
+
+    public required long ExecutedAt { get; init; }
+
+    public required double LatencyMs { get; init; }
+}
+
+public sealed class ObjectDetection
+{
+    public required string Label { get; init; }
+
+    public required double Confidence { get; init; }
+
+    /// <summary><c>[x, y, width, height]</c> in original-frame pixels.</summary>
+    public required int[] Bbox { get; init; }
+}

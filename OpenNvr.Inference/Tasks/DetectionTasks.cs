@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Options;
+using OpenNvr.Inference.Detection;
+using OpenNvr.Inference.Frames;
+
+namespace OpenNvr.Inference.Tasks;
+
+/// <summary>What the detection tasks share: load the frame, run the configured detector, round the numbers.</summary>
+public abstract class DetectionTask(IFrameSource frames, IObjectDetector detector) : IInferenceTask
+{
+    public abstract string Name { get; }
+
+    public abstract string Description { get; }
+
+    public abstract Type ResponseType { get; }
+
+    public bool IsAvailable => detector.IsAvailable;
+
+    public TaskModelInfo ModelInfo => detector.ModelInfo;
+
+    public async Task<object> RunAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        var uri = request.GetFrameUri();
+        using var frame = await frames.LoadAsync(uri, cancellationToken);
+        var detections = await detector.DetectAsync(frame.Image, MinConfidence, cancellationToken);
+        return CreateResponse(request, detections);
+    }
+
+    protected abstract float MinConfidence { get; }
+
+    protected abstract object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections);
+
+    protected static double Round(float confidence) => Math.Round(confidence, 4);
+}
+
+public sealed class PersonDetectionTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options)
+    : DetectionTask(frames, detector)
+{
+    public override string Name => "person_detection";
+
+    public override string Description => "The most confident person in the frame: label, confidence and [left, top, width, height] box.";
+
+    public override Type ResponseType => typeof(PersonDetectionResponse);
+
+    protected override float MinConfidence => options.Value.PersonThreshold;
+
+    protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections)
+    {
+        // Detections come highest confidence first.
+        var persons = detections.Where(d => d.ClassId == CocoLabels.Person).Take(1).ToList();
+        return new PersonDetectionResponse
+        {
+            Label = "person",
+            Confidence = persons.Count > 0 ? Round(persons[0].Confidence) : 0.0,
+            Bbox = persons.Count > 0 ? persons[0].ToLtwh() : [0, 0, 0, 0],
+            ExecutedAt = request.ExecutedAtUnixMs,
+            LatencyMs = request.ElapsedMilliseconds,
+        };
+    }
+}
+
+public sealed class PersonCountingTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options)
+    : DetectionTask(frames, detector)
+{
+    public override string Name => "person_counting";
+
+    public override string Description => "Counts the people in the frame, with each person's [left, top, width, height] box and confidence.";
+
+    public override Type ResponseType => typeof(PersonCountingResponse);
+
+    protected override float MinConfidence => options.Value.PersonThreshold;
+
+    protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections)
+    {
+        var persons = detections.Where(d => d.ClassId == CocoLabels.Person).ToList();
+        return new PersonCountingResponse
+        {
+            Task = Name,
+            Count = persons.Count,
+            Confidence = persons.Count == 0 ? 0.0 : Math.Round(persons.Average(d => d.Confidence), 4),
+            Detections = [.. persons.Select(d => new PersonDetection { Bbox = d.ToLtwh(), Confidence = Round(d.Confidence), TrackId = null })],
+            ExecutedAt = request.ExecutedAtUnixMs,
+            LatencyMs = request.ElapsedMilliseconds,
+        };
+    }
+}
+
+public sealed class ObjectDetectionTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options)
+    : DetectionTask(frames, detector)
+{
+    public override string Name => "object_detection";
+
+    public override string Description => "Every object of the local detector's classes (COCO-80 by default): label, confidence and [x, y, width, height] box.";
+
+    public override Type ResponseType => typeof(ObjectDetectionResponse);
+
+    protected override float MinConfidence => options.Value.ObjectThreshold;
+
+    protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections) =>
+        new ObjectDetectionResponse
+        {
+            Task = Name,
+            Count = detections.Count,
+            Detections = [.. detections.Select(d => new ObjectDetection { Label = d.Label, Confidence = Round(d.Confidence), Bbox = d.ToLtwh() })],
+            ExecutedAt = request.ExecutedAtUnixMs,
+            LatencyMs = request.ElapsedMilliseconds,
+        };
+}

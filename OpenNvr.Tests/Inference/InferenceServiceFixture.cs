@@ -1,0 +1,81 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using OpenNvr.Inference.Infrastructure;
+using OpenNvr.Tests.Infrastructure;
+
+namespace OpenNvr.Tests.Inference;
+
+/// <summary>
+/// The Inference service hosted in-process over a real PostgreSQL database, the bundled models and a frames root
+/// holding copies of the real test images: camera <c>persons</c> (testdata/persons) and camera <c>negative</c>
+/// (testdata/negative).
+/// </summary>
+public class InferenceServiceFixture : IAsyncLifetime
+{
+    public string FramesRoot { get; } = Path.Combine(Path.GetTempPath(), "opennvr-frames-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public WebApplicationFactory<InferenceDbContext> Factory { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>Extra settings of a derived fixture (API key, detector, limits...).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+
+    /// <summary>Further host configuration of a derived fixture (logging providers...).</summary>
+    protected virtual void ConfigureHost(IWebHostBuilder host)
+    {
+    }
+
+    public virtual async Task InitializeAsync()
+    {
+        CopyFolder(RepositoryPaths.TestData("persons"), Path.Combine(FramesRoot, "persons"));
+        CopyFolder(RepositoryPaths.TestData("negative"), Path.Combine(FramesRoot, "negative"));
+        var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("inference");
+        Factory = new WebApplicationFactory<InferenceDbContext>().WithWebHostBuilder(host =>
+        {
+            host.UseSetting("ConnectionStrings:inferencedb", connectionString);
+            host.UseSetting("Frames:Root", FramesRoot);
+            host.UseSetting("Models:Root", RepositoryPaths.Models());
+            foreach (var (key, value) in Settings)
+            {
+                host.UseSetting(key, value);
+            }
+
+            ConfigureHost(host);
+        });
+        Client = Factory.CreateClient();
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (Factory is not null)
+        {
+            await Factory.DisposeAsync();
+        }
+
+        Directory.Delete(FramesRoot, recursive: true);
+    }
+
+    public static object InferBody(string task, string uri) => new { task, input = new { frame = new { uri } } };
+
+    /// <summary>POSTs /infer, asserts success and returns the JSON response.</summary>
+    public async Task<JsonElement> InferAsync(string task, string uri)
+    {
+        using var response = await Client.PostAsJsonAsync("/infer", InferBody(task, uri));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+    }
+}
