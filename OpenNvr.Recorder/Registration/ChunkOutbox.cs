@@ -16,7 +16,7 @@ public sealed record OutboxEntry(ChunkRegistration Chunk, OutboxPosition After);
 /// being up. Layout under the replica's folder <c>&lt;RecordingsRoot&gt;/.outbox/&lt;recorder id&gt;/</c>:
 /// <list type="bullet">
 /// <item><c>chunks-NNNNNN.jsonl</c>: append-only JSON lines, one registration each, fsync'd before
-/// <see cref="Append"/> returns; a new file is started when the current one passes <see cref="RollBytes"/>.</item>
+/// <see cref="Append"/> returns; a new file is started when the current one passes <see cref="RollBytes"/> (4 MB).</item>
 /// <item><c>delivered.json</c>: <c>{"file":N,"offset":B,"cameras":{"id":end_unix}}</c>, the position up to which
 /// Core acknowledged and the end of each camera's last acknowledged chunk (the reconciliation horizon), replaced
 /// atomically (write, fsync, rename). Files wholly before it are deleted.</item>
@@ -28,7 +28,7 @@ public sealed record OutboxEntry(ChunkRegistration Chunk, OutboxPosition After);
 /// </summary>
 public sealed class ChunkOutbox : IDisposable
 {
-    public const long RollBytes = 4 * 1024 * 1024;
+    public const long DefaultRollBytes = 4 * 1024 * 1024;
     private const string StateFile = "delivered.json";
 
     private readonly object _gate = new();
@@ -41,8 +41,9 @@ public sealed class ChunkOutbox : IDisposable
     private int _currentFile;
     private long _depth;
 
-    public ChunkOutbox(string directory)
+    public ChunkOutbox(string directory, long rollBytes = DefaultRollBytes)
     {
+        RollBytes = rollBytes;
         _dir = directory;
         Directory.CreateDirectory(_dir);
         _delivered = ReadState();
@@ -61,6 +62,9 @@ public sealed class ChunkOutbox : IDisposable
 
         _gauge = RecorderTelemetry.ObserveOutboxDepth(this, () => Interlocked.Read(ref _depth));
     }
+
+    /// <summary>Size after which appends go to a new file (delivered files are deleted).</summary>
+    public long RollBytes { get; }
 
     /// <summary>Registrations not yet acknowledged by Core.</summary>
     public long Depth => Interlocked.Read(ref _depth);
