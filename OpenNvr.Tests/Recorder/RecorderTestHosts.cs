@@ -249,11 +249,34 @@ public sealed class RecorderInstance : IAsyncDisposable
     /// <summary>Stops the host (every ffmpeg stopped cleanly, like SIGTERM in production).</summary>
     public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
 
+    /// <summary>A throw-away folder, deleted when the test run ends (tests read chunks after their Recorder stopped).</summary>
     public static string NewTempFolder(string prefix)
     {
         var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(path);
+        TempFolders.Add(path);
         return path;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentBag<string> TempFolders = CleanUpAtExit();
+
+    private static System.Collections.Concurrent.ConcurrentBag<string> CleanUpAtExit()
+    {
+        var folders = new System.Collections.Concurrent.ConcurrentBag<string>();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var folder in folders)
+            {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        };
+        return folders;
     }
 
     /// <summary>Chunk files of a camera on disk, relative to the recordings root.</summary>
