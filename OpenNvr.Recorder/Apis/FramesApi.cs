@@ -8,18 +8,40 @@ namespace OpenNvr.Recorder.Apis;
 /// (<c>opennvr://frames/&lt;camera&gt;/&lt;file&gt;</c>). Names are validated like any user input: a camera folder is
 /// 1-64 characters of A-Z a-z 0-9 _ -, a file 1-128 characters of those and '.', ending in .jpg, not starting with
 /// a dot; anything else (traversal, encoded slashes, hidden files) is a 400 problem, a missing frame a 404 problem.
+/// When <c>Internal:ApiKey</c> is configured (always under the app host) callers must send it in
+/// <c>X-Internal-Key</c> (Inference does): frames are camera pictures, not public.
 /// </summary>
 public static partial class FramesApi
 {
     public static IEndpointRouteBuilder MapFramesApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/frames/{camera}/{file}", GetFrame)
+            .AddEndpointFilter(RequireInternalKey)
             .WithTags("Frames")
             .WithSummary("A published frame (JPEG) of a camera, e.g. /frames/1/latest.jpg")
             .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
+    }
+
+    private static async ValueTask<object?> RequireInternalKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var expected = http.RequestServices.GetRequiredService<IConfiguration>()["Internal:ApiKey"];
+        if (!string.IsNullOrEmpty(expected))
+        {
+            var given = http.Request.Headers["X-Internal-Key"].ToString();
+            if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                    System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(expected)))
+            {
+                return TypedResults.Problem(statusCode: 401, title: "Unauthorized",
+                    detail: "Frames are served to OpenNVR services only: send the service credential in the X-Internal-Key header.");
+            }
+        }
+
+        return await next(context);
     }
 
     private static IResult GetFrame(string camera, string file, FramePublisher frames, HttpContext http)

@@ -47,6 +47,7 @@ public sealed class FramesTests
         Assert.DoesNotContain(Directory.GetFiles(Path.GetDirectoryName(latest)!), f => f.EndsWith(".jpg", StringComparison.Ordinal) && f != latest);
 
         using var http = recorder.CreateClient();
+        http.DefaultRequestHeaders.Add("X-Internal-Key", CoreFixture.InternalKey);
         using var ok = await http.GetAsync($"/frames/{cameraId}/latest.jpg");
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal("image/jpeg", ok.Content.Headers.ContentType?.MediaType);
@@ -90,7 +91,23 @@ public sealed class FramesApiTests : IAsyncLifetime
     public async Task Bad_or_missing_frame_paths_are_problems(string path, HttpStatusCode status)
     {
         using var http = _recorder.CreateClient();
+        http.DefaultRequestHeaders.Add("X-Internal-Key", CoreFixture.InternalKey);
         await HttpAssert.ProblemAsync(await http.GetAsync(path), status);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not-the-key")]
+    public async Task Frames_need_the_service_credential(string? key)
+    {
+        _recorder.Frames.Publish(43, File.ReadAllBytes(RepositoryPaths.TestData("persons", "astronaut.jpg")));
+        using var http = _recorder.CreateClient();
+        if (key is not null)
+        {
+            http.DefaultRequestHeaders.Add("X-Internal-Key", key);
+        }
+
+        await HttpAssert.ProblemAsync(await http.GetAsync("/frames/43/latest.jpg"), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -101,6 +118,7 @@ public sealed class FramesApiTests : IAsyncLifetime
         var frame = publisher.Publish(42, first);
         Assert.Equal(Path.Combine(_recorder.FramesRoot, "42", "latest.jpg"), frame.Path);
         using var http = _recorder.CreateClient();
+        http.DefaultRequestHeaders.Add("X-Internal-Key", CoreFixture.InternalKey);
         Assert.Equal(first, await http.GetByteArrayAsync("/frames/42/latest.jpg"));
         Assert.Equal(["latest.jpg"], Directory.GetFiles(Path.Combine(_recorder.FramesRoot, "42")).Select(Path.GetFileName));
     }
