@@ -20,6 +20,7 @@ public class CloudFixture : InferenceServiceFixture
     public const string AttemptTimeoutSeconds = "0.5";
     public const int MaxRetries = 2;
     public const int CircuitBreakSeconds = 5;
+    public const int MaxModelLoadWaitSeconds = 1;
 
     /// <summary>A 1x1 PNG, to show that the detected media type is what is sent.</summary>
     public static readonly byte[] TinyPng = Convert.FromBase64String(
@@ -50,7 +51,7 @@ public class CloudFixture : InferenceServiceFixture
         new("HuggingFace:MaxRetries", MaxRetries.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("HuggingFace:RetryBaseDelaySeconds", "0.05"),
         new("HuggingFace:MaxRetryDelaySeconds", "3"),
-        new("HuggingFace:MaxModelLoadWaitSeconds", "3"),
+        new("HuggingFace:MaxModelLoadWaitSeconds", MaxModelLoadWaitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("HuggingFace:CircuitMinimumThroughput", "3"),
         new("HuggingFace:CircuitFailureRatio", "0.5"),
         new("HuggingFace:CircuitSamplingSeconds", "30"),

@@ -52,6 +52,39 @@ public sealed partial class CloudRoutingTests
         }
     }
 
+    [Fact]
+    public async Task Each_call_is_counted_by_outcome()
+    {
+        var outcomes = new System.Collections.Concurrent.ConcurrentQueue<(string? Outcome, long Value)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "OpenNvr.Inference" && instrument.Name == HuggingFaceClient.CallsInstrument)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "outcome")
+                {
+                    outcomes.Enqueue((tag.Value as string, value));
+                }
+            }
+        });
+        listener.Start();
+
+        (await fixture.PostCloudAsync("object-detection", "opennvr://frames/persons/astronaut.jpg", CloudFixture.UniqueModel("nosuchorg"))).Dispose();
+        (await fixture.PostCloudAsync("object-detection", "opennvr://frames/persons/astronaut.jpg", CloudFixture.UniqueModel("rate-limited-long"))).Dispose();
+
+        Assert.Contains(("model_not_found", 1L), outcomes);
+        Assert.Contains(("rate_limited", 1L), outcomes);
+    }
+
     internal static string Describe(Activity activity) => string.Join("\n",
         [
             activity.OperationName, activity.DisplayName, activity.StatusDescription ?? "",

@@ -117,6 +117,23 @@ public sealed partial class CloudRoutingTests(CloudFixture fixture) : IClassFixt
         Assert.True(requests[2].ReceivedAt - requests[1].ReceivedAt >= TimeSpan.FromMilliseconds(180), $"{requests[2].ReceivedAt - requests[1].ReceivedAt}");
     }
 
+    [Fact]
+    public async Task A_model_still_loading_when_the_wait_budget_is_spent_is_503_with_retry_after()
+    {
+        var model = CloudFixture.UniqueModel("loading-forever");
+
+        var started = Stopwatch.GetTimestamp();
+        using var response = await fixture.PostCloudAsync("object_detection_detr", "opennvr://frames/persons/astronaut.jpg", model);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Contains("still loading", problem.GetProperty("detail").GetString());
+        Assert.Contains("HuggingFace:MaxModelLoadWaitSeconds", problem.GetProperty("detail").GetString());
+        Assert.Equal("1", response.Headers.GetValues("Retry-After").Single()); // estimated_time 0.2 s, rounded up
+        // A 1 s budget in waits of 0.2 s: five waits, so six attempts; MaxRetries (2) is not what limited it.
+        Assert.Equal(1 + (int)(CloudFixture.MaxModelLoadWaitSeconds / 0.2), HuggingFace.RequestsFor(model).Count);
+        Assert.True(Stopwatch.GetElapsedTime(started) >= TimeSpan.FromSeconds(CloudFixture.MaxModelLoadWaitSeconds));
+    }
+
     [Theory]
     [InlineData("rate-limited")] // Retry-After: 1
     [InlineData("rate-limited-date")] // Retry-After: <HTTP date at least 1 s ahead>

@@ -16,7 +16,7 @@ namespace OpenNvr.Tests.Cloud;
 /// <c>POST /models/{model}</c> (and <c>/hf-inference/models/{model}</c>, the router's form) like the real service:
 /// 401 for a wrong bearer token, then by the model id's first segment:
 /// <c>detr</c> (and <c>facebook/detr-resnet-50</c>) DETR detections; <c>classify</c> (and the default ViT) labels;
-/// <c>caption</c> (and the default BLIP) generated text; <c>loading</c> 503 "currently loading" twice, then detections;
+/// <c>caption</c> (and the default BLIP) generated text; <c>loading</c> 503 "currently loading" (estimated_time 0.2 s) twice, then detections; <c>loading-forever</c> always 503 loading;
 /// <c>rate-limited</c> 429 <c>Retry-After: 1</c> once; <c>rate-limited-date</c> 429 with an HTTP-date <c>Retry-After</c>
 /// once; <c>rate-limited-long</c> 429 <c>Retry-After: 3600</c> always; <c>failing</c> 500 always; <c>slow</c> answers
 /// after 10 s; <c>bad-params</c> 400; <c>not-json</c> an HTML page; anything else 404 "does not exist".
@@ -101,6 +101,8 @@ public sealed class FakeHuggingFace : IAsyncDisposable
                 return count <= 2
                     ? Results.Json(new { error = $"Model {model} is currently loading", estimated_time = 0.2 }, statusCode: 503)
                     : Json(DetrReply);
+            case "loading-forever":
+                return Results.Json(new { error = $"Model {model} is currently loading", estimated_time = 0.2 }, statusCode: 503);
             case "rate-limited":
                 http.Response.Headers.RetryAfter = "1";
                 return count == 1 ? Error(429, "Rate limit reached. You reached free usage limit (reset hourly).") : Json(DetrReply);
