@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenNvr.Inference.Apis;
+using OpenNvr.Inference.Cloud;
 using OpenNvr.Inference.Detection;
 using OpenNvr.Inference.Frames;
 using OpenNvr.Inference.Infrastructure;
@@ -31,6 +32,7 @@ internal static class Extensions
         services.AddInferenceTask<PersonDetectionTask>();
         services.AddInferenceTask<PersonCountingTask>();
         services.AddInferenceTask<ObjectDetectionTask>();
+        builder.AddHuggingFaceRouting();
 
         services.AddSingleton<TaskRegistry>();
         // Builds the registry, hence every task and model, before the first request is accepted.
