@@ -11,7 +11,7 @@ using OpenNvr.Core.WebConsole;
 namespace OpenNvr.Core.Apis;
 
 /// <summary>Register from an event's snapshot (JSON); a photo upload sends the same fields as multipart form data.</summary>
-public sealed record FaceFromEventRequest(string? PersonId, string? Name, string? Category, long? EventId, JsonElement? Metadata = null);
+public sealed record FaceFromEventRequest(string? PersonId = null, string? Name = null, string? Category = null, long? EventId = null, JsonElement? Metadata = null);
 
 /// <summary>
 /// The face registry of Inference behind Core's login (admin and operator): <c>GET /api/v1/faces?category=</c>,
