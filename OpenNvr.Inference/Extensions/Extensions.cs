@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenNvr.Inference.Apis;
 using OpenNvr.Inference.Detection;
+using OpenNvr.Inference.Faces;
 using OpenNvr.Inference.Frames;
 using OpenNvr.Inference.Infrastructure;
 using OpenNvr.Inference.Models;
@@ -31,6 +32,7 @@ internal static class Extensions
         services.AddInferenceTask<PersonDetectionTask>();
         services.AddInferenceTask<PersonCountingTask>();
         services.AddInferenceTask<ObjectDetectionTask>();
+        builder.AddFaceAnalytics();
 
         services.AddSingleton<TaskRegistry>();
         // Builds the registry, hence every task and model, before the first request is accepted.
@@ -41,6 +43,7 @@ internal static class Extensions
     public static WebApplication MapApplicationEndpoints(this WebApplication app)
     {
         app.MapInferenceApi();
+        app.MapFaceAnalytics();
         return app;
     }
 
