@@ -40,6 +40,8 @@ public sealed class CenterNetDetector : OnnxDetector<CenterNetDetector.Buffers>
 
     protected override Buffers CreateBuffers() => new(_maxDetections);
 
+    protected override ReadOnlySpan<float> InputTensor(Buffers buffers) => buffers.Input;
+
     protected override void Preprocess(Mat frame, Buffers buffers)
     {
         Cv2.Resize(frame, buffers.Resized, new Size(InputSize, InputSize), interpolation: InterpolationFlags.Linear);
@@ -83,6 +85,8 @@ public sealed class CenterNetDetector : OnnxDetector<CenterNetDetector.Buffers>
     /// <summary>One concurrent call's buffers: pinned input/output arrays wrapped by ORT values and an OpenCV Mat.</summary>
     public sealed class Buffers : IDisposable
     {
+        internal float[] Input => _input;
+
         private readonly float[] _input = GC.AllocateArray<float>(InputSize * InputSize * Channels, pinned: true);
 
         internal Buffers(int maxDetections)

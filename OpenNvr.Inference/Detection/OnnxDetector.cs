@@ -69,6 +69,14 @@ public abstract class OnnxDetector<TBuffers> : IObjectDetector, IDisposable
         }
     }
 
+    /// <summary>The input tensor a frame becomes, copied out (lets tests check resizing, padding and channel order).</summary>
+    internal float[] PreprocessToArray(Mat frame)
+    {
+        using var buffers = CreateBuffers();
+        Preprocess(frame, buffers);
+        return InputTensor(buffers).ToArray();
+    }
+
     public void Dispose()
     {
         while (_pool.TryTake(out var buffers))
@@ -82,6 +90,8 @@ public abstract class OnnxDetector<TBuffers> : IObjectDetector, IDisposable
     }
 
     protected abstract TBuffers CreateBuffers();
+
+    protected abstract ReadOnlySpan<float> InputTensor(TBuffers buffers);
 
     /// <summary>Fills the input tensor of <paramref name="buffers"/> from the BGR frame (OpenCV operations only).</summary>
     protected abstract void Preprocess(Mat frame, TBuffers buffers);

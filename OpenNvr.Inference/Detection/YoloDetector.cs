@@ -63,6 +63,8 @@ public sealed class YoloDetector : OnnxDetector<YoloDetector.Buffers>
 
     protected override Buffers CreateBuffers() => new(_size, (4 + _classes) * _candidates, [1, 4 + _classes, _candidates]);
 
+    protected override ReadOnlySpan<float> InputTensor(Buffers buffers) => buffers.Input;
+
     protected override void Preprocess(Mat frame, Buffers buffers)
     {
         var (_, padLeft, padTop, width, height) = Letterbox(frame.Width, frame.Height, _size);
@@ -139,6 +141,8 @@ public sealed class YoloDetector : OnnxDetector<YoloDetector.Buffers>
     /// <summary>One concurrent call's buffers: the pinned planar input wrapped by three Mats and an ORT value, the output.</summary>
     public sealed class Buffers : IDisposable
     {
+        internal float[] Input => _input;
+
         private readonly float[] _input;
 
         internal Buffers(int size, int outputLength, long[] outputShape)

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using OpenCvSharp;
+using OpenNvr.Inference.Detection;
 using OpenNvr.Tests.Infrastructure;
 
 namespace OpenNvr.Tests.Inference;
@@ -127,6 +129,22 @@ public sealed class PersonDetectionTests(InferenceServiceFixture fixture) : ICla
         var messiLabels = messi.GetProperty("detections").EnumerateArray().Select(d => d.GetProperty("label").GetString()).ToList();
         Assert.Contains("person", messiLabels);
         Assert.Contains("sports ball", messiLabels);
+    }
+
+    [Fact]
+    public void CenterNet_input_is_the_frame_stretched_to_512_in_rgb_0_to_255()
+    {
+        var detector = Assert.IsType<CenterNetDetector>(fixture.Factory.Services.GetRequiredService<IObjectDetector>());
+        using var frame = new Mat(720, 1280, MatType.CV_8UC3, new Scalar(10, 20, 30)); // B, G, R
+        frame[new Rect(0, 0, 640, 720)].SetTo(new Scalar(200, 100, 0)); // left half blue-ish
+
+        var tensor = detector.PreprocessToArray(frame);
+
+        Assert.Equal(512 * 512 * 3, tensor.Length);
+        float[] Pixel(int row, int column) => tensor.AsSpan((row * 512 + column) * 3, 3).ToArray();
+        Assert.Equal([0f, 100f, 200f], Pixel(10, 10));     // NHWC, R first
+        Assert.Equal([30f, 20f, 10f], Pixel(500, 500));
+        Assert.Equal([30f, 20f, 10f], Pixel(0, 300));      // no padding: the width is stretched, 640 px become 256
     }
 
     internal static (int Left, int Top, int Width, int Height) Ltwh(JsonElement bbox)
