@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace OpenNvr.Tests.Faces;
 
@@ -7,7 +8,7 @@ namespace OpenNvr.Tests.Faces;
 /// portrait. Measured with the bundled models (see BENCHMARKS.md "Faces"): same person 0.44-0.84, different people
 /// at most 0.34, so the default threshold 0.40 separates them.
 /// </summary>
-public sealed class FaceIdentityTests(FacesFixture fixture) : IClassFixture<FacesFixture>
+public sealed class FaceIdentityTests(FacesFixture fixture, ITestOutputHelper output) : IClassFixture<FacesFixture>
 {
     [Fact]
     public async Task One_registered_photo_per_man_recognises_every_other_photo_as_the_right_man()
@@ -83,6 +84,7 @@ public sealed class FaceIdentityTests(FacesFixture fixture) : IClassFixture<Face
             Assert.Equal(4, result.GetProperty("face2_bbox").GetArrayLength());
         }
 
+        output.WriteLine($"same man {same.Count} pairs: {same.Min():F3}-{same.Max():F3}; different men {different.Count} pairs: {different.Min():F3}-{different.Max():F3}");
         Assert.True(same.Count >= 15 && different.Count >= 15, $"{same.Count} same, {different.Count} different pairs");
         Assert.True(errors.Count == 0, string.Join("\n", errors) + $"\nsame {same.Min():F3}-{same.Max():F3}, different {different.Min():F3}-{different.Max():F3}");
     }
@@ -101,6 +103,7 @@ public sealed class FaceIdentityTests(FacesFixture fixture) : IClassFixture<Face
             frame2 = FacesFixture.Frame("faces", "Tom_Cruise_avp_2014_4.jpg"),
         });
 
+        output.WriteLine($"Grace Hopper pair {same.GetProperty("similarity").GetDouble()}, Grace Hopper vs Tom Cruise {different.GetProperty("similarity").GetDouble()}");
         Assert.True(same.GetProperty("is_same_person").GetBoolean(), same.GetRawText());
         Assert.False(different.GetProperty("is_same_person").GetBoolean(), different.GetRawText());
         Assert.True(same.GetProperty("similarity").GetDouble() > different.GetProperty("similarity").GetDouble() + 0.3);
