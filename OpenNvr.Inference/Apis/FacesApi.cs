@@ -18,7 +18,8 @@ public static partial class FacesApi
 
     public static IEndpointRouteBuilder MapFacesApi(this IEndpointRouteBuilder app)
     {
-        var faces = app.MapGroup("/faces").RequireInferenceApiKey().WithTags("Faces");
+        var faces = app.MapGroup("/faces").RequireInferenceApiKey().WithTags("Faces")
+            .AddEndpointFilter(DatabaseFailuresAsProblems);
         faces.MapPost("/register", RegisterAsync);
         faces.MapGet("/list", ListAsync);
         faces.MapGet("/{personId}", GetAsync);
@@ -102,6 +103,23 @@ public static partial class FacesApi
         return await registry.DeleteAsync(personId, cancellationToken)
             ? Results.Json(new DeleteResponse(true, personId), InferenceJson.Options)
             : NotFound(personId);
+    }
+
+    /// <summary>The registry database failing (down, timing out) is a 503 problem, not an unexplained 500.</summary>
+    private static async ValueTask<object?> DatabaseFailuresAsProblems(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException
+                                       or Microsoft.EntityFrameworkCore.Storage.RetryLimitExceededException
+                                       or Microsoft.EntityFrameworkCore.DbUpdateException)
+        {
+            context.HttpContext.RequestServices.GetRequiredService<ILogger<FaceRegistry>>().LogError(ex, "Face registry database failure");
+            return TypedResults.Problem("The face registry database is not available; try again later.",
+                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Face registry unavailable");
+        }
     }
 
     /// <summary>
