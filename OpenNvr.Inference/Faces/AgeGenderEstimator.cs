@@ -66,6 +66,7 @@ public sealed class AgeGenderEstimator
         ];
 
         private readonly string _inputName;
+        private readonly RunOptions _runOptions = new();
 
         public SsrNetModel(OnnxModel model)
         {
@@ -84,7 +85,7 @@ public sealed class AgeGenderEstimator
         public double Run(float[] input, double range)
         {
             using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [1, 3, InputSize, InputSize]);
-            using var outputs = Model.Session.Run(new RunOptions(), [_inputName], [inputValue], OutputNames);
+            using var outputs = Model.Session.Run(_runOptions, [_inputName], [inputValue], OutputNames);
             return SsrNet.Decode(
                 [outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray(), outputs[2].GetTensorDataAsSpan<float>().ToArray()],
                 [outputs[3].GetTensorDataAsSpan<float>()[0], outputs[4].GetTensorDataAsSpan<float>()[0], outputs[5].GetTensorDataAsSpan<float>()[0]],

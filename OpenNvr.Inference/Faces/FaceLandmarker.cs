@@ -17,6 +17,8 @@ public sealed class FaceLandmarker
 
     private readonly OnnxModel _model;
     private readonly string _inputName;
+    // One per model for the process lifetime: RunOptions is a native object and may be shared by concurrent runs.
+    private readonly RunOptions _runOptions = new();
     private readonly string[] _outputNames;
 
     public FaceLandmarker(OnnxModel model)
@@ -59,7 +61,7 @@ public sealed class FaceLandmarker
         }
 
         using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [1, 1, InputSize, InputSize]);
-        using var outputs = _model.Session.Run(new RunOptions(), [_inputName], [inputValue], _outputNames);
+        using var outputs = _model.Session.Run(_runOptions, [_inputName], [inputValue], _outputNames);
         var normalised = outputs[0].GetTensorDataAsSpan<float>();
         var points = new Point2f[PointCount];
         for (var i = 0; i < PointCount; i++)

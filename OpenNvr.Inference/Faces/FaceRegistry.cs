@@ -131,7 +131,7 @@ public sealed partial class FaceRegistry : IDisposable
 
         _metrics.Registration(result.Outcome);
         LogRegistered(_logger, result.PersonId, result.Outcome, result.EmbeddingCount);
-        await SyncAsync(cancellationToken);
+        await SyncAfterWriteAsync();
         return result;
     }
 
@@ -165,7 +165,7 @@ public sealed partial class FaceRegistry : IDisposable
         {
             _metrics.Registration("deleted");
             LogDeleted(_logger, personId);
-            await SyncAsync(cancellationToken);
+            await SyncAfterWriteAsync();
         }
 
         return deleted;
@@ -287,6 +287,22 @@ public sealed partial class FaceRegistry : IDisposable
 
     public void Dispose() => _sync.Dispose();
 
+    /// <summary>
+    /// Applies a committed write to this replica's index before answering. Not cancellable (the write is done) and
+    /// never failing the request: if the database hiccups now, the background sync applies it moments later.
+    /// </summary>
+    private async Task SyncAfterWriteAsync()
+    {
+        try
+        {
+            await SyncAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            LogSyncAfterWriteFailed(_logger, ex);
+        }
+    }
+
     private async Task LoadAllLockedAsync(CancellationToken cancellationToken)
     {
         using var activity = InferenceTelemetry.ActivitySource.StartActivity("faces.load");
@@ -342,6 +358,9 @@ public sealed partial class FaceRegistry : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Face {PersonId} registered ({Outcome}); {Embeddings} photos")]
     private static partial void LogRegistered(ILogger logger, string personId, string outcome, int embeddings);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Applying a committed face registry change to the index failed; the background sync will retry")]
+    private static partial void LogSyncAfterWriteFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Face {PersonId} deleted")]
     private static partial void LogDeleted(ILogger logger, string personId);

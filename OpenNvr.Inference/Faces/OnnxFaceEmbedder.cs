@@ -12,6 +12,8 @@ public class OnnxFaceEmbedder : IFaceEmbedder
 {
     private readonly OnnxModel _model;
     private readonly string _inputName;
+    // One per model for the process lifetime: RunOptions is a native object and may be shared by concurrent runs.
+    private readonly RunOptions _runOptions = new();
     private readonly string[] _outputNames;
     private readonly float _mean;
     private readonly float _scale;
@@ -54,7 +56,7 @@ public class OnnxFaceEmbedder : IFaceEmbedder
         var input = new float[3 * FaceAlignment.Size * FaceAlignment.Size];
         Preprocess(alignedFace, input);
         using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [1, 3, FaceAlignment.Size, FaceAlignment.Size]);
-        using var outputs = _model.Session.Run(new RunOptions(), [_inputName], [inputValue], _outputNames);
+        using var outputs = _model.Session.Run(_runOptions, [_inputName], [inputValue], _outputNames);
         return FaceTensors.L2Normalise(outputs[0].GetTensorDataAsSpan<float>());
     }
 

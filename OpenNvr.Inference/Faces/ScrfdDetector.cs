@@ -20,6 +20,8 @@ public sealed class ScrfdDetector : IFaceDetector
 
     private readonly OnnxModel _model;
     private readonly string _inputName;
+    // One per model for the process lifetime: RunOptions is a native object and may be shared by concurrent runs.
+    private readonly RunOptions _runOptions = new();
     private readonly int _inputSize;
     private readonly string[] _outputNames;
     // Output index of the scores, boxes and keypoints of each stride (keypoints -1 when the model has none).
@@ -59,7 +61,7 @@ public sealed class ScrfdDetector : IFaceDetector
         }
 
         using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [1, 3, _inputSize, _inputSize]);
-        using var outputs = _model.Session.Run(new RunOptions(), [_inputName], [inputValue], _outputNames);
+        using var outputs = _model.Session.Run(_runOptions, [_inputName], [inputValue], _outputNames);
         var candidates = new List<DetectedFace>();
         for (var s = 0; s < Strides.Length; s++)
         {

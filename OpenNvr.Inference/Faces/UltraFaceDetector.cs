@@ -16,6 +16,8 @@ public sealed class UltraFaceDetector : IFaceDetector
 
     private readonly OnnxModel _model;
     private readonly string _inputName;
+    // One per model for the process lifetime: RunOptions is a native object and may be shared by concurrent runs.
+    private readonly RunOptions _runOptions = new();
     private readonly string[] _outputNames;
 
     public UltraFaceDetector(OnnxModel model)
@@ -50,7 +52,7 @@ public sealed class UltraFaceDetector : IFaceDetector
         }
 
         using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [1, 3, InputHeight, InputWidth]);
-        using var outputs = _model.Session.Run(new RunOptions(), [_inputName], [inputValue], _outputNames);
+        using var outputs = _model.Session.Run(_runOptions, [_inputName], [inputValue], _outputNames);
         return Decode(outputs[0].GetTensorDataAsSpan<float>(), outputs[1].GetTensorDataAsSpan<float>(),
             frame.Width, frame.Height, minScore, nmsIouThreshold);
     }
