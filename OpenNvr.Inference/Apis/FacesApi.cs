@@ -199,6 +199,12 @@ public static partial class FacesApi
                 throw Invalid($"person_id '{Shorten(personId)}' is not valid: 1 to 64 letters, digits, '_' or '-' (^[A-Za-z0-9_-]{{1,64}}$).");
             }
 
+            if (personId is "list" or "register")
+            {
+                // GET /faces/list would always answer the listing, never this identity.
+                throw Invalid($"person_id '{personId}' is reserved (it names a /faces route); choose another.");
+            }
+
             var name = RequiredString(root, "name").Trim();
             if (name.Length == 0)
             {

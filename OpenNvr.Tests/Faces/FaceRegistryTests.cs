@@ -27,6 +27,7 @@ public sealed class FaceRegistryTests(FacesFixture fixture) : IClassFixture<Face
         { "{\"frame\":{\"uri\":\"opennvr://frames/faces/grace_hopper_512x512.jpg\"},\"person_id\":\"a/b\",\"name\":\"A\"}", "is not valid" },
         { "{\"frame\":{\"uri\":\"opennvr://frames/faces/grace_hopper_512x512.jpg\"},\"person_id\":\"" + new string('a', 65) + "\",\"name\":\"A\"}", "is not valid" },
         { "{\"frame\":{\"uri\":\"opennvr://frames/faces/grace_hopper_512x512.jpg\"},\"person_id\":12,\"name\":\"A\"}", "person_id must be a string" },
+        { "{\"frame\":{\"uri\":\"opennvr://frames/faces/grace_hopper_512x512.jpg\"},\"person_id\":\"list\",\"name\":\"A\"}", "person_id 'list' is reserved" },
         { "{\"frame\":{\"uri\":\"opennvr://frames/faces/grace_hopper_512x512.jpg\"},\"person_id\":\"p1\"}", "name is required" },
         { "{\"frame\":{\"uri\":\"opennvr://frames/faces/grace_hopper_512x512.jpg\"},\"person_id\":\"p1\",\"name\":\"   \"}", "name must not be empty" },
         { "{\"frame\":{\"uri\":\"opennvr://frames/faces/grace_hopper_512x512.jpg\"},\"person_id\":\"p1\",\"name\":\"" + new string('n', 201) + "\"}", "name is 201 characters long; at most 200" },
