@@ -35,6 +35,10 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
     .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
     .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
+    // The console's faces page goes through Core to Inference; uploaded photos reach Inference as frames.
+    .WithReference(inference)
+    .WithEnvironment("Inference__ApiKey", inferenceApiKey)
+    .WithEnvironment("Frames__Root", framesRoot)
     .WithHttpHealthCheck("/health");
 
 var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")

@@ -1,16 +1,19 @@
 using OpenNvr.Core.Apis;
 using OpenNvr.Core.Extensions;
+using OpenNvr.Core.WebConsole;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddWebConsole();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
 
 var app = builder.Build();
 
 app.UseProblemResponses();
+app.UseWebConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
@@ -26,5 +29,6 @@ app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();
 app.MapInternalApi();
+app.MapWebConsole();
 
 app.Run();

@@ -94,6 +94,11 @@ public static partial class InferenceApi
             activity?.SetStatus(ActivityStatusCode.Error, problem.Title);
             activity?.SetTag("error.type", problem.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
             LogRejected(logger, task?.Name ?? "(none)", problem.StatusCode, problem.Detail);
+            if (problem.RetryAfter is { } retryAfter)
+            {
+                http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             return TypedResults.Problem(problem.Detail, statusCode: problem.StatusCode, title: problem.Title);
         }
         finally

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenNvr.Inference.Apis;
+using OpenNvr.Inference.Cloud;
 using OpenNvr.Inference.Detection;
+using OpenNvr.Inference.Faces;
 using OpenNvr.Inference.Frames;
 using OpenNvr.Inference.Infrastructure;
 using OpenNvr.Inference.Models;
@@ -31,6 +33,8 @@ internal static class Extensions
         services.AddInferenceTask<PersonDetectionTask>();
         services.AddInferenceTask<PersonCountingTask>();
         services.AddInferenceTask<ObjectDetectionTask>();
+        builder.AddHuggingFaceRouting();
+        builder.AddFaceAnalytics();
 
         services.AddSingleton<TaskRegistry>();
         // Builds the registry, hence every task and model, before the first request is accepted.
@@ -41,6 +45,7 @@ internal static class Extensions
     public static WebApplication MapApplicationEndpoints(this WebApplication app)
     {
         app.MapInferenceApi();
+        app.MapFaceAnalytics();
         return app;
     }
 

@@ -12,6 +12,9 @@ public class InferenceProblemException(int statusCode, string title, string deta
 
     public string Detail { get; } = detail;
 
+    /// <summary>When set, the problem response carries <c>Retry-After</c> (whole seconds, rounded up): e.g. a cloud model's open circuit.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static InferenceProblemException BadRequest(string detail) =>
         new(StatusCodes.Status400BadRequest, "Invalid inference request", detail);
 }

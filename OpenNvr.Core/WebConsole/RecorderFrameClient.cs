@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+
+namespace OpenNvr.Core.WebConsole;
+
+/// <summary>What a Recorder answered for a camera's latest frame.</summary>
+public abstract record FrameFetch
+{
+    public sealed record Frame(byte[] Jpeg, DateTimeOffset? LastModified) : FrameFetch;
+
+    /// <summary>The Recorder holds the camera but has not published a frame yet.</summary>
+    public sealed record NoFrame : FrameFetch;
+
+    public sealed record Unreachable(string Reason) : FrameFetch;
+}
+
+/// <summary>
+/// Reads <c>{base_url}/frames/{camera}/latest.jpg</c> from the Recorder replica that holds the camera's lease, with
+/// the service credential. The base URL comes from the Recorder's own heartbeat, so no stream URL ever reaches the
+/// browser: the console sees only Core's <c>/api/v1/cameras/{id}/frame.jpg</c>.
+/// </summary>
+public sealed class RecorderFrameClient(HttpClient http, IConfiguration configuration)
+{
+    public const int MaxFrameBytes = 16 * 1024 * 1024;
+
+    public async Task<FrameFetch> GetLatestAsync(string baseUrl, int cameraId, CancellationToken ct)
+    {
+        if (!Uri.TryCreate(baseUrl.TrimEnd('/') + "/", UriKind.Absolute, out var root) || root.Scheme is not ("http" or "https"))
+        {
+            return new FrameFetch.Unreachable($"the recorder's base_url '{baseUrl}' is not an http(s) URL");
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        using var request = new HttpRequestMessage(HttpMethod.Get,
+            new Uri(root, $"frames/{cameraId.ToString(CultureInfo.InvariantCulture)}/latest.jpg"));
+        if (configuration["Internal:ApiKey"] is { Length: > 0 } key)
+        {
+            request.Headers.Add("X-Internal-Key", key);
+        }
+
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return new FrameFetch.NoFrame();
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                return new FrameFetch.Unreachable($"it answered {(int)response.StatusCode}");
+            }
+
+            if (response.Content.Headers.ContentLength > MaxFrameBytes)
+            {
+                return new FrameFetch.Unreachable($"its frame is larger than {MaxFrameBytes} bytes");
+            }
+
+            var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+            return bytes.Length is 0 or > MaxFrameBytes
+                ? new FrameFetch.Unreachable($"its frame has {bytes.Length} bytes")
+                : new FrameFetch.Frame(bytes, response.Content.Headers.LastModified);
+        }
+        catch (HttpRequestException ex)
+        {
+            return new FrameFetch.Unreachable(ex.HttpRequestError.ToString());
+        }
+        catch (Exception ex) when (ex is TaskCanceledException or TimeoutException or Polly.Timeout.TimeoutRejectedException && !ct.IsCancellationRequested)
+        {
+            return new FrameFetch.Unreachable("timed out");
+        }
+        catch (Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            return new FrameFetch.Unreachable("too many recent failures (circuit open)");
+        }
+        finally
+        {
+            WebConsoleTelemetry.FrameFetchDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+}

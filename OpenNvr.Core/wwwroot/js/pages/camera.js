@@ -1,0 +1,237 @@
+import { api, mediaToken } from '../api.js';
+import { startLive } from '../live.js';
+import { RecordingPlayer } from '../player.js';
+import { clear, errorBox, formatDateTime, formatTime, h, stateBadge, toast } from '../ui.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+const FOLLOW_REFRESH_MS = 30_000;
+
+export async function render(main, { params, query, signal }) {
+  const cameraId = Number(params.id);
+  const camera = await api(`/api/v1/cameras/${cameraId}`, { signal });
+  const startAt = query.has('t') ? Number(query.get('t')) * 1000 : null;
+
+  // The window is 24 hours; it follows "now" unless the user moved it (or came with ?t=).
+  let windowEnd = startAt && Number.isFinite(startAt) ? Math.min(Date.now(), startAt + DAY_MS / 2) : Date.now();
+  let following = !startAt;
+  let recordings = [];
+  let gaps = [];
+  let events = [];
+  let cursorMs = startAt ?? windowEnd - 60_000;
+
+  const video = h('video', { id: 'player', controls: true, playsInline: true, muted: true, preload: 'metadata', 'aria-label': `Recordings of ${camera.name}` });
+  const player = new RecordingPlayer(video, cameraId);
+  const playing = h('p', { id: 'playing-at', class: 'muted', 'aria-live': 'polite' }, 'Click the timeline to play the recording at that moment.');
+  const speed = h('select', { id: 'speed' }, [0.5, 1, 2, 4, 8].map((s) => h('option', { value: s, selected: s === 1 }, `${s}×`)));
+  const nextEvent = h('button', { type: 'button', class: 'button', id: 'next-event' }, 'Next event ▸');
+  const download = h('a', { class: 'button', id: 'download-chunk', href: '#', 'aria-disabled': 'true' }, 'Download chunk');
+  const timeline = h('div', {
+    class: 'timeline', id: 'timeline', role: 'slider', tabindex: 0,
+    'aria-label': 'Timeline of the last 24 hours: arrows move, Enter plays',
+  });
+  const axis = h('div', { class: 'timeline-axis', 'aria-hidden': 'true' });
+  const rangeLabel = h('span', { id: 'window-label' });
+  const summary = h('p', { id: 'timeline-summary', class: 'muted' });
+  const eventList = h('ol', { class: 'event-list', id: 'camera-events' });
+  const liveImg = h('img', { class: 'live-image', alt: `Live image of ${camera.name}`, width: 640, height: 360, hidden: true });
+  const livePlaceholder = h('div', { class: 'live-placeholder' }, camera.recorder_id ? 'Waiting for a live image…' : 'Not recording now: no live image.');
+
+  main.append(
+    h('div', { class: 'page-head' },
+      h('h1', {}, camera.name),
+      stateBadge(camera.recording_state),
+      h('a', { href: '/cameras', 'data-link': true, class: 'back' }, '← All cameras')),
+    h('div', { class: 'camera-layout' },
+      h('section', { class: 'card player-card', 'aria-labelledby': 'playback-h' },
+        h('h2', { id: 'playback-h' }, 'Playback'),
+        video,
+        h('div', { class: 'player-controls' },
+          h('label', { for: 'speed' }, 'Speed '), speed, nextEvent, download),
+        playing),
+      h('section', { class: 'card live-card', 'aria-labelledby': 'live-h' },
+        h('h2', { id: 'live-h' }, 'Live'),
+        h('div', { class: 'live-frame' }, liveImg, livePlaceholder))),
+    h('section', { class: 'card timeline-card', 'aria-labelledby': 'timeline-h' },
+      h('div', { class: 'timeline-head' },
+        h('h2', { id: 'timeline-h' }, 'Timeline'),
+        rangeLabel,
+        h('div', { class: 'button-row' },
+          h('button', { type: 'button', class: 'button', id: 'earlier', onclick: () => shift(-DAY_MS / 2) }, '◂ 12 h earlier'),
+          h('button', { type: 'button', class: 'button', id: 'later', onclick: () => shift(DAY_MS / 2) }, '12 h later ▸'),
+          h('button', { type: 'button', class: 'button', id: 'now', onclick: () => { following = true; windowEnd = Date.now(); load(); } }, 'Now'))),
+      timeline, axis,
+      h('div', { class: 'legend', 'aria-hidden': 'true' },
+        h('span', { class: 'legend-rec' }, 'recorded'), h('span', { class: 'legend-gap' }, 'gap'), h('span', { class: 'legend-event' }, 'event')),
+      summary),
+    h('section', { class: 'card', 'aria-labelledby': 'events-h' },
+      h('h2', { id: 'events-h' }, 'Events in this window'),
+      eventList));
+
+  if (camera.recorder_id) {
+    startLive(liveImg, cameraId, signal, (s) => {
+      liveImg.hidden = s !== 'live' && !liveImg.src;
+      livePlaceholder.hidden = !liveImg.hidden;
+    });
+  }
+
+  const windowStart = () => windowEnd - DAY_MS;
+  const pct = (ms) => `${(((ms - windowStart()) / DAY_MS) * 100).toFixed(4)}%`;
+
+  function shift(ms) {
+    following = false;
+    windowEnd = Math.min(Date.now(), windowEnd + ms);
+    load();
+  }
+
+  async function load() {
+    const start = windowStart() / 1000;
+    const end = windowEnd / 1000;
+    rangeLabel.textContent = `${formatDateTime(windowStart())} – ${formatDateTime(windowEnd)}`;
+    try {
+      const [window, found] = await Promise.all([
+        api(`/api/v1/recordings/${cameraId}?start_unix=${start.toFixed(3)}&end_unix=${end.toFixed(3)}`, { signal }),
+        api(`/api/v1/events?camera_id=${cameraId}&start_unix=${Math.floor(start)}&end_unix=${Math.ceil(end)}&limit=500`, { signal }),
+      ]);
+      recordings = window.recordings;
+      gaps = window.gaps;
+      events = found.events.slice().sort((a, b) => a.executed_at - b.executed_at);
+      drawTimeline();
+      drawEvents();
+    } catch (error) {
+      if (!signal.aborted) toast(error.message, 'error');
+    }
+  }
+
+  function drawTimeline() {
+    clear(timeline);
+    for (const r of recordings) {
+      const from = Math.max(r.start_unix * 1000, windowStart());
+      const to = Math.min(r.end_unix * 1000, windowEnd);
+      timeline.append(h('div', { class: 'tl-range', style: { left: pct(from), width: `${((to - from) / DAY_MS) * 100}%` } }));
+    }
+    for (const g of gaps) {
+      const from = g.start_unix * 1000;
+      const to = g.end_unix * 1000;
+      timeline.append(h('div', { class: 'tl-gap', style: { left: pct(from), width: `${((to - from) / DAY_MS) * 100}%` } }));
+    }
+    for (const e of events) {
+      timeline.append(h('div', { class: 'tl-event', style: { left: pct(e.executed_at) }, title: `${e.task} ${e.label ?? ''} ${formatTime(e.executed_at)}` }));
+    }
+    timeline.append(h('div', { class: 'tl-cursor', id: 'tl-cursor' }), h('div', { class: 'tl-playhead', id: 'tl-playhead', hidden: true }));
+    clear(axis);
+    for (let i = 0; i <= 8; i++) {
+      const at = windowStart() + (i * DAY_MS) / 8;
+      axis.append(h('span', { style: { left: pct(at) } }, formatTime(at).slice(0, 5)));
+    }
+    const recordedSeconds = recordings.reduce((sum, r) => sum + Math.min(r.end_unix * 1000, windowEnd) / 1000 - Math.max(r.start_unix * 1000, windowStart()) / 1000, 0);
+    summary.textContent = recordings.length === 0
+      ? 'No recordings in this window.'
+      : `${recordings.length} chunks, ${Math.round(recordedSeconds / 60)} min recorded, ${gaps.length} gaps, ${events.length} events.`;
+    timeline.dataset.ranges = String(recordings.length);
+    moveCursor(cursorMs);
+    updatePlayhead();
+  }
+
+  function drawEvents() {
+    clear(eventList);
+    if (events.length === 0) {
+      eventList.append(h('li', { class: 'muted' }, 'No events in this window.'));
+      return;
+    }
+    for (const e of events.slice(-50).reverse()) {
+      eventList.append(h('li', {},
+        h('button', { type: 'button', class: 'link-button', onclick: () => playAt(e.executed_at) },
+          `${formatTime(e.executed_at)} · ${e.task}${e.label ? ` · ${e.label}` : ''}${e.count !== null ? ` · ${e.count}` : ''}`)));
+    }
+  }
+
+  function moveCursor(ms) {
+    cursorMs = Math.min(windowEnd, Math.max(windowStart(), ms));
+    const cursor = timeline.querySelector('#tl-cursor');
+    if (cursor) cursor.style.left = pct(cursorMs);
+    timeline.setAttribute('aria-valuemin', String(Math.floor(windowStart() / 1000)));
+    timeline.setAttribute('aria-valuemax', String(Math.floor(windowEnd / 1000)));
+    timeline.setAttribute('aria-valuenow', String(Math.floor(cursorMs / 1000)));
+    timeline.setAttribute('aria-valuetext', formatDateTime(cursorMs));
+  }
+
+  function updatePlayhead() {
+    const position = player.position();
+    const playhead = timeline.querySelector('#tl-playhead');
+    if (!position || !playhead) return;
+    playhead.hidden = position.wallMs < windowStart() || position.wallMs > windowEnd;
+    playhead.style.left = pct(position.wallMs);
+    playing.textContent = `Playing ${formatDateTime(position.wallMs)}`;
+    playing.dataset.wallMs = String(Math.round(position.wallMs));
+    mediaToken(cameraId).then((token) => {
+      download.href = player.chunkUrl(position.segment.chunkId, token);
+      download.setAttribute('download', `camera-${cameraId}-${formatDateTime(position.segment.start).replace(/[ :]/g, '-')}.mp4`);
+      download.removeAttribute('aria-disabled');
+    });
+  }
+
+  async function playAt(ms) {
+    moveCursor(ms);
+    if (player.seekWithin(ms)) {
+      video.play().catch(() => {});
+      return;
+    }
+    playing.textContent = `Loading ${formatDateTime(ms)}…`;
+    try {
+      const started = await player.playFrom(ms);
+      if (started.skippedGap) toast(`No recording at ${formatTime(ms)}; playing from ${formatTime(started.startedAt)}.`);
+    } catch (error) {
+      playing.textContent = '';
+      playing.append(errorBox(error.message));
+    }
+  }
+
+  timeline.addEventListener('click', (event) => {
+    const box = timeline.getBoundingClientRect();
+    const ms = windowStart() + ((event.clientX - box.left) / box.width) * DAY_MS;
+    playAt(ms);
+  });
+  timeline.addEventListener('keydown', (event) => {
+    const step = event.shiftKey ? 10 * 60_000 : 60_000;
+    const moves = { ArrowLeft: -step, ArrowRight: step, PageDown: -3600_000, PageUp: 3600_000 };
+    if (event.key in moves) moveCursor(cursorMs + moves[event.key]);
+    else if (event.key === 'Home') moveCursor(windowStart());
+    else if (event.key === 'End') moveCursor(windowEnd);
+    else if (event.key === 'Enter' || event.key === ' ') playAt(cursorMs);
+    else return;
+    event.preventDefault();
+  });
+  speed.addEventListener('change', () => {
+    video.playbackRate = Number(speed.value);
+    video.defaultPlaybackRate = Number(speed.value);
+  });
+  nextEvent.addEventListener('click', () => {
+    const from = player.position()?.wallMs ?? cursorMs;
+    const next = events.find((e) => e.executed_at > from + 1000);
+    if (next) playAt(next.executed_at - 2000);
+    else toast('No later event in this window.');
+  });
+  download.addEventListener('click', (event) => {
+    if (download.getAttribute('aria-disabled') === 'true') {
+      event.preventDefault();
+      toast('Play something first: the button downloads the chunk being played.');
+    }
+  });
+  player.addEventListener('position', updatePlayhead);
+  player.addEventListener('finished', () => { playing.textContent = 'End of the recordings.'; });
+
+  await load();
+  const timer = setInterval(() => {
+    if (!following) return;
+    windowEnd = Date.now();
+    load();
+  }, FOLLOW_REFRESH_MS);
+  signal.addEventListener('abort', () => {
+    clearInterval(timer);
+    video.pause();
+    video.removeAttribute('src');
+    video.load();
+  });
+  if (startAt) await playAt(startAt);
+
+}
