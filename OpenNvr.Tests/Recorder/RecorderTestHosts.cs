@@ -249,34 +249,49 @@ public sealed class RecorderInstance : IAsyncDisposable
     /// <summary>Stops the host (every ffmpeg stopped cleanly, like SIGTERM in production).</summary>
     public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
 
-    /// <summary>A throw-away folder, deleted when the test run ends (tests read chunks after their Recorder stopped).</summary>
+    /// <summary>
+    /// A throw-away folder under <c>&lt;temp&gt;/opennvr-recorder-tests/</c>. Tests read chunks after their Recorder
+    /// stopped, so folders live until the run ends (deleted at exit when the test host exits normally) and folders
+    /// of earlier runs older than two hours are removed when the first one is made.
+    /// </summary>
     public static string NewTempFolder(string prefix)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}");
+        var path = Path.Combine(TempParent.Value, $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(path);
         TempFolders.Add(path);
         return path;
     }
 
-    private static readonly System.Collections.Concurrent.ConcurrentBag<string> TempFolders = CleanUpAtExit();
+    private static readonly System.Collections.Concurrent.ConcurrentBag<string> TempFolders = [];
 
-    private static System.Collections.Concurrent.ConcurrentBag<string> CleanUpAtExit()
+    private static readonly Lazy<string> TempParent = new(() =>
     {
-        var folders = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var parent = Path.Combine(Path.GetTempPath(), "opennvr-recorder-tests");
+        Directory.CreateDirectory(parent);
+        foreach (var old in new DirectoryInfo(parent).EnumerateDirectories().Where(d => d.LastWriteTimeUtc < DateTime.UtcNow.AddHours(-2)))
+        {
+            TryDelete(old.FullName);
+        }
+
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            foreach (var folder in folders)
+            foreach (var folder in TempFolders)
             {
-                try
-                {
-                    Directory.Delete(folder, recursive: true);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                }
+                TryDelete(folder);
             }
         };
-        return folders;
+        return parent;
+    });
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>Chunk files of a camera on disk, relative to the recordings root.</summary>
