@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace OpenNvr.Recorder.Telemetry;
+
+/// <summary>The Recorder's spans and metrics (ServiceDefaults collects every <c>OpenNvr.*</c> source and meter).</summary>
+public static class RecorderTelemetry
+{
+    public const string Name = "OpenNvr.Recorder";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+    public static readonly Meter Meter = new(Name);
+
+    public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>(
+        "opennvr.recorder.bytes_written", "By", "Bytes of finished chunks written to the recordings volume");
+
+    public static readonly Counter<long> Chunks = Meter.CreateCounter<long>(
+        "opennvr.recorder.chunks", "{chunk}", "Finished chunks (tag partial=true for chunks cut short by a crash of ffmpeg)");
+
+    public static readonly Counter<long> Reconnects = Meter.CreateCounter<long>(
+        "opennvr.recorder.reconnects", "{reconnect}", "Connection attempts after a camera dropped or failed");
+
+    public static readonly Counter<long> FfmpegRestarts = Meter.CreateCounter<long>(
+        "opennvr.recorder.ffmpeg_restarts", "{restart}", "ffmpeg processes started again for a camera (reason tag)");
+
+    public static readonly Histogram<double> RegistrationLag = Meter.CreateHistogram<double>(
+        "opennvr.recorder.registration_lag", "s", "Time from a chunk's end to its registration being acknowledged by Core");
+
+    public static readonly Counter<long> RegistrationsRejected = Meter.CreateCounter<long>(
+        "opennvr.recorder.registrations_rejected", "{chunk}", "Chunks Core refused (4xx); kept in the dead-letter file");
+
+    public static readonly Counter<long> FramesPublished = Meter.CreateCounter<long>(
+        "opennvr.recorder.frames_published", "{frame}", "Frames published as latest.jpg");
+
+    public static readonly Counter<long> RetentionDeleted = Meter.CreateCounter<long>(
+        "opennvr.recorder.retention_deleted", "{chunk}", "Chunks deleted by retention (reason tag: age, quota, free_space)");
+
+    public static readonly Counter<long> RetentionDeletedBytes = Meter.CreateCounter<long>(
+        "opennvr.recorder.retention_deleted_bytes", "By", "Bytes deleted by retention");
+
+    // Several hosts may live in one process (tests run two replicas side by side): gauges sum over live sources.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<object, Func<long>> OutboxDepths = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<object, Func<long>> ActiveCameras = new();
+
+    static RecorderTelemetry()
+    {
+        Meter.CreateObservableGauge("opennvr.recorder.outbox_depth", () => OutboxDepths.Values.Sum(f => f()), "{chunk}",
+            "Chunk registrations waiting in the local outbox for Core");
+        Meter.CreateObservableGauge("opennvr.recorder.cameras", () => ActiveCameras.Values.Sum(f => f()), "{camera}",
+            "Cameras this replica records now");
+    }
+
+    public static IDisposable ObserveOutboxDepth(object owner, Func<long> depth) => Observe(OutboxDepths, owner, depth);
+
+    public static IDisposable ObserveActiveCameras(object owner, Func<long> count) => Observe(ActiveCameras, owner, count);
+
+    private static IDisposable Observe(System.Collections.Concurrent.ConcurrentDictionary<object, Func<long>> sources, object owner, Func<long> value)
+    {
+        sources[owner] = value;
+        return new Unobserve(() => sources.TryRemove(owner, out _));
+    }
+
+    private sealed class Unobserve(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+}

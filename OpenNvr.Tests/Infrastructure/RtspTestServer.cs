@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace OpenNvr.Tests.Infrastructure;
+
+/// <summary>
+/// A real RTSP test camera server (eng/rtsp-test-server.py on Debian's python3 with GStreamer's RTSP server) on
+/// 127.0.0.1. <see cref="StopAsync"/> and <see cref="RestartAsync"/> simulate a camera going away and coming back on
+/// the same port; disposing kills it. Mounts are the script's arguments, e.g. <c>--pattern /pattern</c> or
+/// <c>--file /cam=testdata/video/vtest.mp4</c>.
+/// </summary>
+public sealed class RtspTestServer : IAsyncDisposable
+{
+    /// <summary>Overrides the script path (e.g. to try a newer copy of the script).</summary>
+    public const string ScriptVariable = "OPENNVR_RTSP_TEST_SERVER";
+
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly string[] _mountArguments;
+    private Process? _process;
+    private readonly List<string> _stderr = [];
+
+    private RtspTestServer(string[] mountArguments) => _mountArguments = mountArguments;
+
+    public int Port { get; private set; }
+
+    /// <summary><c>rtsp://127.0.0.1:PORT</c>.</summary>
+    public string BaseUrl => $"rtsp://127.0.0.1:{Port}";
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public string Url(string mount) => BaseUrl + (mount.StartsWith('/') ? mount : "/" + mount);
+
+    public static string ScriptPath =>
+        Environment.GetEnvironmentVariable(ScriptVariable) is { Length: > 0 } custom ? custom : Path.Combine(RepositoryPaths.Root, "eng", "rtsp-test-server.py");
+
+    /// <summary>Starts the server on a free port and waits for its READY line.</summary>
+    public static async Task<RtspTestServer> StartAsync(params string[] mountArguments)
+    {
+        var server = new RtspTestServer(mountArguments);
+        await server.LaunchAsync(0);
+        return server;
+    }
+
+    /// <summary>The camera goes away: SIGTERM, then kill if it lingers. The port stays reserved for a restart.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { } process)
+        {
+            return;
+        }
+
+        _process = null;
+        if (!process.HasExited)
+        {
+            _ = SendSignal(process.Id, SigTerm);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+
+        process.Dispose();
+    }
+
+    /// <summary>The camera comes back on the same port (retrying briefly while the old socket is released).</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            try
+            {
+                await LaunchAsync(Port);
+                return;
+            }
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { } process)
+        {
+            _process = null;
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            process.Dispose();
+        }
+    }
+
+    private async Task LaunchAsync(int port)
+    {
+        var script = ScriptPath;
+        if (!File.Exists(script))
+        {
+            throw new FileNotFoundException($"The RTSP test server script is missing: {script} (set {ScriptVariable} to override).", script);
+        }
+
+        var start = new ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryPaths.Root,
+        };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add("--port");
+        start.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var argument in _mountArguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
+        var ready = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.StartsWith("READY ", StringComparison.Ordinal) &&
+                Uri.TryCreate(line["READY ".Length..].Trim(), UriKind.Absolute, out var uri))
+            {
+                ready.TrySetResult(uri.Port);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                lock (_stderr)
+                {
+                    if (_stderr.Count < 200)
+                    {
+                        _stderr.Add(line);
+                    }
+                }
+            }
+        };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException(
+            $"The RTSP test server exited before READY (port {port}): {string.Join(" | ", Stderr.TakeLast(5))}"));
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            Port = await ready.Task.WaitAsync(ReadyTimeout);
+            _process = process;
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            process.Dispose();
+            throw new InvalidOperationException($"The RTSP test server did not become ready on port {port}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>What the server wrote to stderr (first 200 lines), for assertion messages.</summary>
+    public IReadOnlyList<string> Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return [.. _stderr];
+            }
+        }
+    }
+
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+}

@@ -1,0 +1,357 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+using OpenNvr.AppHost;
+
+// Recorder bench: CPU and memory of the Recorder process tree (the .NET host plus its ffmpeg children, from
+// /proc/<pid>/stat utime+stime and RSS) per camera at 1, 8 and 16 cameras of 720p H.264 in copy mode, the lag from a
+// chunk's end to its row in Core, and lost chunks (files on disk without a row, holes over 1 s between a camera's
+// chunks). Everything real: local PostgreSQL, Core and the Recorder as their own processes, the RTSP test server
+// serving one pre-encoded 720p clip without re-encoding (one shared pipeline).
+// Run: dotnet run -c Release --project bench/OpenNvr.Recorder.Bench [-- --seconds 60 --cameras 1,8,16]
+
+var measureSeconds = ArgInt("--seconds", 60);
+var counts = (ArgValue("--cameras") ?? "1,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+const string AdminPassword = "bench-admin-password-0123";
+const string InternalKey = "bench-internal-key-0123456789abcdef";
+var repo = FindRepo();
+var work = Path.Combine(Path.GetTempPath(), "opennvr-recorder-bench-" + Guid.NewGuid().ToString("N")[..8]);
+Directory.CreateDirectory(work);
+var processes = new List<Process>();
+try
+{
+    // 1. A 720p H.264 clip, encoded once (no B-frames, keyframe every 2 s like the test cameras).
+    var clip = Path.Combine(work, "vtest-720p.mp4");
+    Run("ffmpeg", "-v", "error", "-i", Path.Combine(repo, "testdata", "video", "vtest.mp4"), "-vf", "scale=1280:720", "-c:v", "libx264",
+        "-preset", "veryfast", "-bf", "0", "-g", "20", "-an", clip);
+    Console.WriteLine($"720p clip: {new FileInfo(clip).Length / 1024} KB");
+
+    // 2. The RTSP camera server.
+    var rtsp = StartProcess("/usr/bin/python3", [Path.Combine(repo, "eng", "rtsp-test-server.py"), "--port", "0", "--file", "/cam=" + clip], [], "rtsp", processes);
+    var rtspUrl = await ReadyLineAsync(rtsp);
+
+    // 3. PostgreSQL and Core.
+    var cluster = LocalPostgresCluster.Ensure(LocalPostgresCluster.FindBinDir(), Path.Combine(work, "pg"));
+    var pgPort = FreePort();
+    var (pgCommand, pgArgs) = cluster.ServerCommand(pgPort);
+    StartProcess(pgCommand, pgArgs, [], "pg", processes);
+    var adminDb = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = pgPort, Username = "postgres", Password = cluster.Password, Database = "postgres" }.ConnectionString;
+    await WaitForAsync(async () => { await using var c = new NpgsqlConnection(adminDb); await c.OpenAsync(); });
+    await using (var c = new NpgsqlConnection(adminDb))
+    {
+        await c.OpenAsync();
+        await new NpgsqlCommand("CREATE DATABASE nvrdb", c).ExecuteNonQueryAsync();
+    }
+
+    var nvrdb = new NpgsqlConnectionStringBuilder(adminDb) { Database = "nvrdb" }.ConnectionString;
+    var corePort = FreePort();
+    StartProcess("dotnet", [ServiceDll(repo, "OpenNvr.Core"), "--urls", $"http://127.0.0.1:{corePort}"], new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["ConnectionStrings__nvrdb"] = nvrdb,
+        ["Auth__AdminPassword"] = AdminPassword,
+        ["Auth__JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
+        ["Internal__ApiKey"] = InternalKey,
+        ["Logging__LogLevel__Default"] = "Warning",
+    }, "core", processes);
+    using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{corePort}") };
+    await WaitForAsync(async () => (await http.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
+    var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password = AdminPassword })).Content.ReadFromJsonAsync<JsonObject>();
+    http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (string)login!["access_token"]!);
+
+    var results = new List<string>();
+    foreach (var n in counts)
+    {
+        // Cameras of this round (earlier rounds' cameras are disabled).
+        await using (var c = new NpgsqlConnection(nvrdb))
+        {
+            await c.OpenAsync();
+            await new NpgsqlCommand("UPDATE cameras SET is_active = false", c).ExecuteNonQueryAsync();
+        }
+
+        var ids = new List<int>();
+        for (var i = 0; i < n; i++)
+        {
+            var created = await (await http.PostAsJsonAsync("/api/v1/cameras", new { name = $"bench-{n}-{i}", rtsp_url = rtspUrl + "/cam" })).Content.ReadFromJsonAsync<JsonObject>();
+            ids.Add((int)created!["id"]!);
+        }
+
+        var root = Path.Combine(work, $"recordings-{n}");
+        var recorder = StartProcess("dotnet", [ServiceDll(repo, "OpenNvr.Recorder"), "--urls", $"http://127.0.0.1:{FreePort()}"], new()
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["services__core__http__0"] = $"http://127.0.0.1:{corePort}",
+            ["Internal__ApiKey"] = InternalKey,
+            ["Recorder__RecordingsRoot"] = root,
+            ["Frames__Root"] = Path.Combine(work, "frames"),
+            ["Recorder__MinFreePercent"] = "0",
+            ["Logging__LogLevel__Default"] = "Warning",
+        }, "recorder", processes);
+
+        // Warm-up: every camera connected and past its first chunk.
+        await Task.Delay(TimeSpan.FromSeconds(25));
+        var (cpu0, _) = Tree(recorder.Id);
+        var wall = Stopwatch.StartNew();
+        var rssSamples = new List<long>();
+        var ffmpegs = 0;
+        while (wall.Elapsed < TimeSpan.FromSeconds(measureSeconds))
+        {
+            await Task.Delay(2000);
+            var (_, rss) = Tree(recorder.Id);
+            rssSamples.Add(rss);
+            ffmpegs = Descendants(recorder.Id).Count;
+        }
+
+        var (cpu1, _) = Tree(recorder.Id);
+        var cpuCores = (cpu1 - cpu0) / wall.Elapsed.TotalSeconds;
+        var measuredUntil = DateTimeOffset.UtcNow;
+
+        // Stop (SIGTERM: chunks closed and drained to Core) and count.
+        _ = Signal(recorder.Id, 15);
+        await recorder.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(40)).Token);
+        await Task.Delay(1000);
+        var files = Directory.Exists(root)
+            ? Directory.EnumerateFiles(root, "*.mp4", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f)).ToHashSet()
+            : [];
+        var rows = new List<(int Camera, string Path, double Start, double End, double LagS)>();
+        await using (var c = new NpgsqlConnection(nvrdb))
+        {
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand(
+                "SELECT camera_id, path, extract(epoch FROM start_at)::float8, extract(epoch FROM end_at)::float8, " +
+                "extract(epoch FROM created_at - end_at)::float8 FROM recordings WHERE camera_id = ANY($1) ORDER BY camera_id, start_at", c);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add((reader.GetInt32(0), reader.GetString(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4)));
+            }
+        }
+
+        var unregistered = files.Count(f => !rows.Any(r => r.Path == f));
+        var holes = rows.GroupBy(r => r.Camera).Sum(g => g.Zip(g.Skip(1)).Count(p => p.Second.Start - p.First.End > 1.0));
+        // The lag of chunks that ended during the measurement (the last ones are registered at shutdown).
+        var lags = rows.Where(r => r.End < measuredUntil.ToUnixTimeMilliseconds() / 1000.0).Select(r => r.LagS).Order().ToList();
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"| {n} | {ffmpegs} | {cpuCores * 100:F1} % | {cpuCores * 100 / n:F2} % | {rssSamples.Average() / 1048576:F0} MB | {rssSamples.Average() / 1048576 / n:F0} MB | " +
+            $"{rows.Count} | {unregistered} | {holes} | {Percentile(lags, 0.5) * 1000:F0} ms | {Percentile(lags, 0.95) * 1000:F0} ms | {lags.DefaultIfEmpty().Max() * 1000:F0} ms |");
+        results.Add(line);
+        Console.WriteLine(line);
+        await using (var c = new NpgsqlConnection(nvrdb))
+        {
+            await c.OpenAsync();
+            await new NpgsqlCommand("UPDATE cameras SET is_active = false", c).ExecuteNonQueryAsync();
+        }
+    }
+
+    Console.WriteLine();
+    Console.WriteLine($"Recorder process tree (dotnet + ffmpeg children), 720p H.264 10 fps copy mode, 10-s chunks, {measureSeconds} s per round, {Environment.ProcessorCount} cores:");
+    Console.WriteLine("| cameras | ffmpeg processes | CPU (of one core) | CPU per camera | RSS | RSS per camera | chunks indexed | files without a row | holes > 1 s | lag p50 | lag p95 | lag max |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    foreach (var line in results)
+    {
+        Console.WriteLine(line);
+    }
+}
+finally
+{
+    foreach (var p in Enumerable.Reverse(processes))
+    {
+        try
+        {
+            if (!p.HasExited)
+            {
+                _ = Signal(p.Id, 15);
+                if (!p.WaitForExit(15000))
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    try
+    {
+        Directory.Delete(work, recursive: true);
+    }
+    catch (IOException)
+    {
+    }
+}
+
+static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+// CPU seconds (utime+stime) and RSS bytes of a process and all its descendants.
+static (double CpuSeconds, long RssBytes) Tree(int pid)
+{
+    double cpu = 0;
+    long rss = 0;
+    foreach (var p in Descendants(pid).Append(pid))
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{p}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // Fields after the command: state(3) ppid(4) ... utime(14) stime(15) ... rss(24), counted from 1.
+            cpu += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            rss += long.Parse(fields[21], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException)
+        {
+        }
+    }
+
+    return (cpu, rss);
+}
+
+static List<int> Descendants(int pid)
+{
+    var children = new Dictionary<int, List<int>>();
+    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    {
+        if (!int.TryParse(Path.GetFileName(dir), out var p))
+        {
+            continue;
+        }
+
+        try
+        {
+            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            var ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+            (children.TryGetValue(ppid, out var list) ? list : children[ppid] = []).Add(p);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException)
+        {
+        }
+    }
+
+    var result = new List<int>();
+    var queue = new Queue<int>([pid]);
+    while (queue.TryDequeue(out var p))
+    {
+        foreach (var child in children.GetValueOrDefault(p, []))
+        {
+            result.Add(child);
+            queue.Enqueue(child);
+        }
+    }
+
+    return result;
+}
+
+static int ArgInt(string name, int fallback) => ArgValue(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+static string? ArgValue(string name)
+{
+    var args = Environment.GetCommandLineArgs();
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+static void Run(string command, params string[] arguments)
+{
+    var start = new ProcessStartInfo(command) { RedirectStandardError = true };
+    foreach (var a in arguments)
+    {
+        start.ArgumentList.Add(a);
+    }
+
+    using var p = Process.Start(start)!;
+    var err = p.StandardError.ReadToEnd();
+    p.WaitForExit();
+    if (p.ExitCode != 0)
+    {
+        throw new InvalidOperationException($"{command} failed: {err}");
+    }
+}
+
+static Process StartProcess(string command, IEnumerable<string> arguments, Dictionary<string, string> environment, string label, List<Process> all)
+{
+    var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
+    foreach (var argument in arguments)
+    {
+        start.ArgumentList.Add(argument);
+    }
+
+    foreach (var (key, value) in environment)
+    {
+        start.Environment[key] = value;
+    }
+
+    var process = Process.Start(start)!;
+    all.Add(process);
+    if (label != "rtsp")
+    {
+        process.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } d && label != "pg") Console.Error.WriteLine($"  {label}| {d}"); };
+        process.BeginOutputReadLine();
+    }
+
+    process.ErrorDataReceived += (_, _) => { };
+    process.BeginErrorReadLine();
+    return process;
+}
+
+static async Task<string> ReadyLineAsync(Process rtsp)
+{
+    var line = await rtsp.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
+    if (line is null || !line.StartsWith("READY ", StringComparison.Ordinal))
+    {
+        throw new InvalidOperationException("RTSP test server did not start: " + line);
+    }
+
+    return line["READY ".Length..].Trim();
+}
+
+static async Task WaitForAsync(Func<Task> probe, TimeSpan? timeout = null)
+{
+    var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+    while (true)
+    {
+        try
+        {
+            await probe();
+            return;
+        }
+        catch (Exception) when (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+    }
+}
+
+static string FindRepo()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "OpenNvr.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    throw new InvalidOperationException("OpenNvr.sln not found above the bench binaries.");
+}
+
+static string ServiceDll(string repo, string project)
+{
+    var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+    return Path.Combine(repo, project, "bin", configuration, "net10.0", project + ".dll");
+}
+
+[System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+static extern int Signal(int pid, int signal);
