@@ -117,7 +117,8 @@ public sealed class FrameDecoder : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("ffmpeg did not start");
+        using var process = new Process { StartInfo = start };
+        await ChildProcesses.StartDyingWithUsAsync(process);
         _children.Track(process);
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();

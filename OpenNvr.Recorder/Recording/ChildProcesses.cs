@@ -6,10 +6,14 @@ using System.Runtime.InteropServices;
 namespace OpenNvr.Recorder.Recording;
 
 /// <summary>
-/// Every ffmpeg this host starts, so that none outlives it. .NET cannot set PR_SET_PDEATHSIG safely (the signal
-/// follows the forking thread, and thread-pool threads come and go), so orphans are prevented in three layers:
-/// (1) each supervisor stops its ffmpeg when stopped or disposed (host shutdown stops them all); (2) on process exit
-/// (SIGTERM, Ctrl+C, an unhandled exception) whatever is still tracked is killed; (3) a crash (kill -9 of the host)
+/// Every ffmpeg this host starts, so that none outlives it. An orphaned ffmpeg does NOT end on its own: it ignores
+/// SIGPIPE and treats end of file on stdin as no key, so with its pipes closed it records on forever (measured with
+/// ffmpeg 5.1). Orphans are prevented in four layers: (1) each supervisor stops its ffmpeg when stopped or disposed
+/// (host shutdown stops them all); (2) on process exit (SIGTERM, Ctrl+C, an unhandled exception) whatever is still
+/// tracked is killed; (3) a crash (kill -9 of the host, OOM kill) kills them through the kernel: on Linux each child
+/// is started as <c>setpriv --pdeathsig KILL -- ffmpeg ...</c> (setpriv sets PR_SET_PDEATHSIG and execs ffmpeg in
+/// place, same pid) from one dedicated thread that lives as long as the process, because the parent-death signal
+/// fires when the forking THREAD exits and thread-pool threads come and go; (4) where setpriv is missing, a crash
 /// leaves a pid file <c>&lt;RecordingsRoot&gt;/.recorder/children-&lt;machine&gt;-&lt;pid&gt;.txt</c>, and the next start on the same
 /// machine kills the children of dead hosts that are still ffmpeg processes writing under this root.
 /// </summary>
@@ -141,6 +145,70 @@ public sealed class ChildProcesses : IDisposable
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
+
+    private const string SetprivPath = "/usr/bin/setpriv";
+
+    private static readonly BlockingCollection<(Process Process, TaskCompletionSource Started)> Launches = [];
+
+    private static readonly Lazy<Thread> Launcher = new(() =>
+    {
+        var thread = new Thread(() =>
+        {
+            foreach (var (process, started) in Launches.GetConsumingEnumerable())
+            {
+                try
+                {
+                    process.Start();
+                    started.SetResult();
+                }
+                catch (Exception ex)
+                {
+                    started.SetException(ex);
+                }
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "ffmpeg launcher",
+        };
+        thread.Start();
+        return thread;
+    });
+
+    /// <summary>
+    /// Starts a child process that the kernel kills (SIGKILL) when this process dies, however it dies (layer 3).
+    /// Falls back to a plain start where setpriv is missing or the executable cannot be found (so that the usual
+    /// "cannot start" error surfaces).
+    /// </summary>
+    public static async Task StartDyingWithUsAsync(Process process)
+    {
+        var start = process.StartInfo;
+        if (OperatingSystem.IsLinux() && File.Exists(SetprivPath) && ResolveExecutable(start.FileName) is { } executable)
+        {
+            start.ArgumentList.Insert(0, executable);
+            start.ArgumentList.Insert(0, "--");
+            start.ArgumentList.Insert(0, "KILL");
+            start.ArgumentList.Insert(0, "--pdeathsig");
+            start.FileName = SetprivPath;
+        }
+
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Launcher.Value;
+        Launches.Add((process, started));
+        await started.Task;
+    }
+
+    private static string? ResolveExecutable(string file)
+    {
+        if (file.Contains('/', StringComparison.Ordinal))
+        {
+            return File.Exists(file) ? Path.GetFullPath(file) : null;
+        }
+
+        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, file))
+            .FirstOrDefault(File.Exists);
+    }
 
     /// <summary>Sends a POSIX signal (SIGINT = 2 lets ffmpeg close its files).</summary>
     public static bool Signal(Process process, int signal)

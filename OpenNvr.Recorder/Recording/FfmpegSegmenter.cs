@@ -103,7 +103,7 @@ public sealed partial class FfmpegSegmenter(
         process.OutputDataReceived += (_, _) => { };
         try
         {
-            process.Start();
+            await ChildProcesses.StartDyingWithUsAsync(process);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {

@@ -9,7 +9,8 @@ namespace OpenNvr.Tests.Infrastructure;
 /// A real RTSP test camera server (eng/rtsp-test-server.py on Debian's python3 with GStreamer's RTSP server) on
 /// 127.0.0.1. <see cref="StopAsync"/> and <see cref="RestartAsync"/> simulate a camera going away and coming back on
 /// the same port; disposing kills it. Mounts are the script's arguments, e.g. <c>--pattern /pattern</c> or
-/// <c>--file /cam=testdata/video/vtest.mp4</c>.
+/// <c>--file /cam=testdata/video/vtest.mp4</c>. <see cref="Freeze"/> and <see cref="Thaw"/> (SIGSTOP, SIGCONT) simulate a
+/// camera that hangs without closing its connections: TCP stays open, no bytes arrive.
 /// </summary>
 public sealed class RtspTestServer : IAsyncDisposable
 {
@@ -71,6 +72,24 @@ public sealed class RtspTestServer : IAsyncDisposable
         process.Dispose();
     }
 
+    /// <summary>
+    /// The camera hangs: the server process is stopped (SIGSTOP), so its connections stay open and silent, and new
+    /// ones are accepted by the kernel but never answered. Always <see cref="Thaw"/> (or dispose) afterwards.
+    /// </summary>
+    public void Freeze() => Signal(SigStop);
+
+    /// <summary>The hung camera carries on (SIGCONT).</summary>
+    public void Thaw() => Signal(SigCont);
+
+    private void Signal(int signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("The RTSP test server is not running.");
+        if (SendSignal(process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
     /// <summary>The camera comes back on the same port (retrying briefly while the old socket is released).</summary>
     public async Task RestartAsync()
     {
@@ -99,6 +118,8 @@ public sealed class RtspTestServer : IAsyncDisposable
             {
                 if (!process.HasExited)
                 {
+                    // SIGKILL ends a frozen (SIGSTOP) server as well; SIGCONT first anyway so nothing lingers stopped.
+                    _ = SendSignal(process.Id, SigCont);
                     process.Kill(entireProcessTree: true);
                     await process.WaitForExitAsync();
                 }
@@ -201,6 +222,8 @@ public sealed class RtspTestServer : IAsyncDisposable
     }
 
     private const int SigTerm = 15;
+    private const int SigCont = 18;
+    private const int SigStop = 19;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);

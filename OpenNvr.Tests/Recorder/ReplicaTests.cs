@@ -1,11 +1,12 @@
 using Npgsql;
 using OpenNvr.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace OpenNvr.Tests.Recorder;
 
 /// <summary>Two Recorder replicas over one recordings volume share the cameras through Core's leases.</summary>
 [Trait(TestTraits.Category, TestTraits.Slow)]
-public sealed class ReplicaTests
+public sealed class ReplicaTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task Two_replicas_split_the_cameras_without_double_recording_and_a_dead_ones_cameras_move_within_30_s()
@@ -75,6 +76,67 @@ public sealed class ReplicaTests
                     $"camera {id}: {rows[i - 1].Path} [{rows[i - 1].StartUnix:F2}, {rows[i - 1].EndUnix:F2}] overlaps {rows[i].Path} [{rows[i].StartUnix:F2}]");
             }
         }
+    }
+
+
+    [Fact]
+    public async Task A_replica_process_killed_with_SIGKILL_leaves_no_ffmpeg_behind_and_its_camera_moves_within_30_s()
+    {
+        await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
+        await using var core = await CoreServer.StartAsync(leaseSeconds: 6);
+        var root = RecorderInstance.NewTempFolder("opennvr-shared");
+        // The victim runs in its own process (as in production), the survivor in-process.
+        await using var victim = RecorderProcess.Start(core, root, "victim");
+        await Wait.UntilAsync(async () => await CountAsync(core, "SELECT count(*) FROM recorders") == 1, TimeSpan.FromSeconds(30),
+            "the replica process to heartbeat");
+        await using var survivor = RecorderInstance.Start(core, root);
+        await Wait.UntilAsync(async () => await CountAsync(core, "SELECT count(*) FROM recorders") == 2, TimeSpan.FromSeconds(15), "both replicas to heartbeat");
+
+        var cameras = new List<int>();
+        for (var i = 0; i < 2; i++)
+        {
+            cameras.Add(await core.CreateCameraAsync($"killed-replica-{i}", camera.Url("/cam")));
+        }
+
+        await Wait.UntilAsync(() => survivor.Coordinator.RecordingCameraIds.Count == 1, TimeSpan.FromSeconds(15), "one camera for each replica");
+        var victimCamera = cameras.Except(survivor.Coordinator.RecordingCameraIds).Single();
+        await Wait.UntilAsync(async () => (await core.RowsAsync(victimCamera)).Count >= 1, TimeSpan.FromSeconds(40),
+            "a chunk from the replica process");
+        var orphans = victim.ChildPids();
+        Assert.True(orphans.Count == 1, $"the replica process tracks {orphans.Count} ffmpeg: {victim.Output}");
+
+        victim.KillHard();
+        var killedAt = DateTimeOffset.UtcNow;
+
+        // Its ffmpeg dies with it: nothing keeps recording the camera unsupervised.
+        await Wait.UntilAsync(() => orphans.All(pid => !Directory.Exists($"/proc/{pid}")), TimeSpan.FromSeconds(5),
+            $"the killed replica's ffmpeg ({string.Join(", ", orphans)}) to die", pollMs: 100);
+        var orphanGone = (DateTimeOffset.UtcNow - killedAt).TotalSeconds;
+
+        await Wait.UntilAsync(() => survivor.Coordinator.RecordingCameraIds.Count == 2, TimeSpan.FromSeconds(30), "the survivor to take the camera over");
+        var handover = (DateTimeOffset.UtcNow - killedAt).TotalSeconds;
+        var killedUnix = killedAt.ToUnixTimeMilliseconds() / 1000.0;
+        await Wait.UntilAsync(async () => (await core.RowsAsync(victimCamera)).Any(r => r.StartUnix > killedUnix), TimeSpan.FromSeconds(30),
+            "the survivor's chunks of the camera");
+        output.WriteLine($"orphan ffmpeg gone {orphanGone:F1} s after SIGKILL; handover {handover:F1} s");
+        Assert.True(handover <= 30, $"handover took {handover:F1} s");
+
+        // Never two recorders on one camera: its chunks (including the victim's last one, cut by the kill and
+        // reconciled by the survivor) never overlap.
+        var rows = await core.RowsAsync(victimCamera);
+        for (var i = 1; i < rows.Count; i++)
+        {
+            Assert.True(rows[i].StartUnix >= rows[i - 1].EndUnix - 0.05,
+                $"camera {victimCamera}: {rows[i - 1].Path} [{rows[i - 1].StartUnix:F2}, {rows[i - 1].EndUnix:F2}] overlaps {rows[i].Path} [{rows[i].StartUnix:F2}]");
+        }
+
+        // No file of the camera was written after the kill but the survivor's: indexed chunks of the survivor, and
+        // the one it is writing now (the newest file).
+        var survivorsFirst = rows.First(r => r.StartUnix > killedUnix).StartUnix;
+        var files = survivor.ChunkFiles(victimCamera);
+        var writtenAfterKill = files.Where(f => File.GetLastWriteTimeUtc(Path.Combine(root, f)) > killedAt.UtcDateTime.AddSeconds(1));
+        var strays = writtenAfterKill.Where(f => f != files[^1] && !rows.Any(r => r.Path == f && r.StartUnix >= survivorsFirst - 0.05)).ToList();
+        Assert.True(strays.Count == 0, "written after the kill, not by the survivor: " + string.Join(", ", strays));
     }
 
     private static async Task<long> CountAsync(CoreServer core, string sql)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace OpenNvr.Tests.Recorder;
 
@@ -140,4 +141,76 @@ public sealed class CoreOutageTests
             Assert.InRange(rows[i].StartUnix - rows[i - 1].EndUnix, -0.05, 1.0);
         }
     }
+}
+
+/// <summary>The camera hangs without closing the connection: the stall watchdog, not a socket error, must notice.</summary>
+[Trait(TestTraits.Category, TestTraits.Slow)]
+public sealed class StallWatchdogTests(ITestOutputHelper output)
+{
+    private const int StallSeconds = 4;
+
+    [Fact]
+    public async Task A_hung_camera_is_reported_stalled_its_ffmpeg_is_replaced_and_recording_resumes_after_a_gap()
+    {
+        await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
+        await using var core = await CoreServer.StartAsync();
+        var cameraId = await core.CreateCameraAsync("hung", camera.Url("/cam"));
+        // StallSeconds (4) well under ffmpeg's own RTSP socket timeout (-timeout 10 s): the watchdog must fire first.
+        await using var recorder = RecorderInstance.Start(core, settings: new Dictionary<string, string>
+        {
+            ["Recorder:StallSeconds"] = StallSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+        await Wait.UntilAsync(async () => (await core.RowsAsync(cameraId)).Count >= 1, TimeSpan.FromSeconds(40), "a first chunk");
+        var stalledPid = recorder.Coordinator.Recorder(cameraId)!.CurrentProcess!.Id;
+        var frozenAt = Now();
+        double thawedAt;
+        try
+        {
+            camera.Freeze();
+            // The connection stays open and silent: only the watchdog reports "stalled" (ffmpeg's own timeout
+            // ends in "reconnecting" with its error line, and not before 10 s).
+            await Wait.UntilAsync(async () => (string?)(await core.CameraAsync(cameraId))["recording_state"] == RecordingStates.Stalled,
+                TimeSpan.FromSeconds(StallSeconds + 4), "Core to show the camera stalled", pollMs: 100);
+            var stalledAfter = Now() - frozenAt;
+            output.WriteLine($"stalled reported to Core {stalledAfter:F1} s after the freeze");
+            // The last growth seen may precede the freeze by up to one fragment (2 s) plus a poll (0.5 s).
+            Assert.InRange(stalledAfter, StallSeconds - 2.5, StallSeconds + 4);
+            Assert.StartsWith("no new video data", recorder.States.Current[cameraId].Reason);
+
+            // The stalled ffmpeg was killed and a new one started (it now waits for the hung camera's answer).
+            await Wait.UntilAsync(() => recorder.Coordinator.Recorder(cameraId)!.CurrentProcess is { } p && p.Id != stalledPid,
+                TimeSpan.FromSeconds(8), "a new ffmpeg", pollMs: 100);
+            Assert.False(Directory.Exists($"/proc/{stalledPid}"), $"the stalled ffmpeg {stalledPid} is still running");
+        }
+        finally
+        {
+            camera.Thaw();
+            thawedAt = Now();
+        }
+
+        // Recording resumes: a chunk that starts after the thaw is registered and the camera is recording again.
+        await Wait.UntilAsync(async () => (await core.RowsAsync(cameraId)).Any(r => r.StartUnix > thawedAt - 1), TimeSpan.FromSeconds(30), "a chunk after the thaw");
+        await Wait.UntilAsync(async () => (string?)(await core.CameraAsync(cameraId))["recording_state"] == RecordingStates.Recording,
+            TimeSpan.FromSeconds(10), "Core to show the camera recording again");
+
+        var rows = await core.RowsAsync(cameraId);
+        // The chunk being written when the camera hung: closed by the watchdog, indexed, every frame decodes.
+        var beforeStall = rows.Last(r => r.StartUnix < frozenAt);
+        var probe = await Ffprobe.ReadAllFramesAsync(Path.Combine(recorder.RecordingsRoot, beforeStall.Path));
+        Assert.True(probe.Frames > 0 && probe.Errors.Length == 0, $"{beforeStall.Path}: {probe.Frames} frames, {probe.Errors}");
+        Assert.InRange(beforeStall.EndUnix, frozenAt - 3, frozenAt + 1);
+
+        // The hang is a gap in Core's timeline, from about the freeze to about the thaw.
+        var after = rows.First(r => r.StartUnix > beforeStall.StartUnix);
+        var window = await core.WindowAsync(cameraId, rows[0].StartUnix, after.EndUnix);
+        var gaps = window["gaps"]!.AsArray().Select(g => ((double)g!["start_unix"]!, (double)g["end_unix"]!)).ToList();
+        var gap = Assert.Single(gaps);
+        output.WriteLine($"hang {frozenAt:F1}..{thawedAt:F1} ({thawedAt - frozenAt:F1} s); gap {gap.Item1:F1}..{gap.Item2:F1} ({gap.Item2 - gap.Item1:F1} s)");
+        Assert.Equal(beforeStall.EndUnix, gap.Item1, 0.01);
+        Assert.Equal(after.StartUnix, gap.Item2, 0.01);
+        Assert.True(gap.Item2 - gap.Item1 >= thawedAt - frozenAt - 3, $"gap [{gap.Item1:F2}, {gap.Item2:F2}] for a hang of {thawedAt - frozenAt:F1} s");
+    }
+
+    private static double Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 }
