@@ -24,8 +24,11 @@ public sealed class AnalyticsOptions
     /// <summary>Events per call to Core's ingest (Core accepts at most 500).</summary>
     public int EventBatchSize { get; set; } = 100;
 
-    /// <summary>Longest wait before a partial batch of events is sent.</summary>
-    public int EventBatchMilliseconds { get; set; } = 1000;
+    /// <summary>
+    /// How long a partial batch may wait to fill. 0 (default): an event goes at once when the sender is idle, and
+    /// batches form from what arrives while a call is in flight, so batching never adds latency.
+    /// </summary>
+    public int EventBatchMilliseconds { get; set; }
 
     /// <summary>Disk cap of the event outbox while Core is away; above it the oldest events are dropped (counted).</summary>
     public long EventOutboxMaxBytes { get; set; } = 64L * 1024 * 1024;

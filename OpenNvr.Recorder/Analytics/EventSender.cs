@@ -5,8 +5,9 @@ using OpenNvr.Recorder.Telemetry;
 namespace OpenNvr.Recorder.Analytics;
 
 /// <summary>
-/// Delivers the event outbox to Core's ingest in order, in batches of up to <c>Recorder:EventBatchSize</c> events
-/// or whatever arrived within <c>Recorder:EventBatchMilliseconds</c>. A batch leaves the outbox only after Core
+/// Delivers the event outbox to Core's ingest in order, in batches of up to <c>Recorder:EventBatchSize</c> events:
+/// what waits when the sender is free goes at once (plus what arrives within <c>Recorder:EventBatchMilliseconds</c>,
+/// 0 by default), so batches form from what arrives while a call is in flight or Core is away. A batch leaves the outbox only after Core
 /// answered 2xx; while Core is away it waits 0.5-5 s and retries (the outbox keeps everything, within its cap). A
 /// batch Core refuses (4xx) is retried one event at a time so that only the refused events are dead-lettered.
 /// </summary>
