@@ -108,8 +108,9 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
             camera.Sync(policies);
             OfferFrame(camera, frame);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OpenCvSharp.OpenCVException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever goes wrong here stays here: an exception would reach the decoder and restart its ffmpeg.
             RecorderLog.PipelineError(_logger, frame.CameraId, ex.Message);
         }
         finally
@@ -532,7 +533,15 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
             {
                 await foreach (var work in Queue.Reader.ReadAllAsync(stop))
                 {
-                    await _owner.AnalyseAsync(this, work, stop);
+                    try
+                    {
+                        await _owner.AnalyseAsync(this, work, stop);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                    {
+                        // One bad frame or answer must not end the camera's analysis.
+                        RecorderLog.PipelineError(_owner._logger, CameraId, ex.Message);
+                    }
                 }
             }
             catch (OperationCanceledException)

@@ -128,7 +128,7 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
         {
             await Task.Delay(TimeSpan.FromSeconds(30));
             var analysedWhileDown = stats.Analysed;
-            Assert.True(stats.Dropped - droppedBefore >= 40, $"about 60 frames were due in 30 s and got no answer: {stats}");
+            Assert.True(stats.Dropped - droppedBefore >= 30, $"about 60 frames were due in 30 s and got no answer: {stats}");
             await Task.Delay(1000);
             Assert.Equal(analysedWhileDown, stats.Analysed);
         }
