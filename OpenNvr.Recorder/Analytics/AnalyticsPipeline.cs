@@ -47,6 +47,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
     private readonly ConcurrentDictionary<int, PipelineStatistics> _statistics = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _housekeeping;
+    private int _stopped;
     private DateTimeOffset _lastSnapshotPrune;
 
     public AnalyticsPipeline(IFramePublisher publisher, RecordingCoordinator coordinator, InferenceClient inference, EventOutbox outbox,
@@ -76,6 +77,12 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // The host stops it, then the container disposes it (once per registration): only the first call works.
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         _publisher.FramePublished -= OnFramePublished;
         await _stop.CancelAsync();
         if (_housekeeping is not null)
@@ -85,12 +92,12 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
 
         await Task.WhenAll(_cameras.Values.Select(c => c.DisposeAsync().AsTask()));
         _cameras.Clear();
+        _stop.Dispose();
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None);
-        _stop.Dispose();
     }
 
     private void OnFramePublished(PublishedFrame frame)
@@ -99,7 +106,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
         try
         {
             var config = _coordinator.Cameras.FirstOrDefault(c => c.Id == frame.CameraId);
-            if (config?.AiPolicies is not { } policies || !policies.Any(p => p.Enabled) || _stop.IsCancellationRequested)
+            if (config?.AiPolicies is not { } policies || !policies.Any(p => p.Enabled) || Volatile.Read(ref _stopped) == 1)
             {
                 return;
             }

@@ -86,6 +86,7 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
     public async Task Demo_camera_timeline_shows_recorded_ranges_and_a_click_plays()
     {
         var demo = await DemoCameraAsync();
+        await WaitForChunksAsync(demo, 2); // the page loads its window once; chunks take 10 s each to appear
         await using var session = await browser.OpenAsync(CoreUrl);
         var page = session.Page;
         await session.LoginAsync("admin", await AdminPasswordAsync());
@@ -143,6 +144,25 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
 
             Assert.True(DateTime.UtcNow < deadline, "no demo camera with a person_counting policy is recording: " + cameras.ToJsonString());
             await Task.Delay(2000);
+        }
+    }
+
+    /// <summary>Waits until Core indexes at least <paramref name="count"/> chunks of the camera in the last hour.</summary>
+    private async Task WaitForChunksAsync(int camera, int count)
+    {
+        using var admin = await ClientAsync("admin", await AdminPasswordAsync());
+        var deadline = DateTime.UtcNow + PipelineWait;
+        while (true)
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var window = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/recordings/{camera}?start_unix={now - 3600}&end_unix={now + 60}");
+            if (window!["recordings"]!.AsArray().Count >= count)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} chunks of the demo camera were indexed: {window.ToJsonString()}");
+            await Task.Delay(1000);
         }
     }
 
