@@ -124,3 +124,94 @@ public sealed class LocalPostgresCluster
         }
     }
 }
+
+/// <summary>
+/// A running server over a <see cref="LocalPostgresCluster"/>, for programs that start one themselves (tests and
+/// benches; the app host lets its orchestrator run the same command instead). Disposing stops it.
+/// </summary>
+public sealed class LocalPostgresServer : IAsyncDisposable
+{
+    private readonly LocalPostgresCluster _cluster;
+    private readonly Process _process;
+
+    private LocalPostgresServer(LocalPostgresCluster cluster, Process process, int port)
+    {
+        _cluster = cluster;
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>Starts the server on a free loopback port and waits until it accepts connections.</summary>
+    public static async Task<LocalPostgresServer> StartAsync(LocalPostgresCluster cluster, params string[] settings)
+    {
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var (command, args) = cluster.ServerCommand(port, settings);
+        var start = new ProcessStartInfo(command) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command}.");
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        var server = new LocalPostgresServer(cluster, process, port);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await using var connection = new Npgsql.NpgsqlConnection(server.ConnectionString("postgres"));
+                await connection.OpenAsync();
+                return server;
+            }
+            catch (Npgsql.NpgsqlException) when (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    public string ConnectionString(string database) => new Npgsql.NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1", Port = Port, Username = "postgres", Password = _cluster.Password, Database = database,
+    }.ConnectionString;
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string name)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    /// <summary>Stops the server (its data stays in the cluster's folder).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private int _disposed;
+}

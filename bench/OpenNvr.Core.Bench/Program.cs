@@ -3,20 +3,19 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
-using OpenNvr.AppHost;
+using OpenNvr.Bench;
 
 // Core benchmark: a fresh PostgreSQL cluster, the real Core as its own process over HTTP, 1,000,000 recording rows
 // over 50 cameras and 1,000,000 events; prints median and p99 of the one-hour window query and of events/latest,
 // and the ingest throughput in batches of 100. Run: dotnet run -c Release --project bench/OpenNvr.Core.Bench [-- --rows N]
 
-var recordingRows = ArgInt("--rows", 1_000_000);
-var eventRows = ArgInt("--events", 1_000_000);
-var iterations = ArgInt("--iterations", 500);
+var recordingRows = BenchHost.ArgInt(args, "--rows", 1_000_000);
+var eventRows = BenchHost.ArgInt(args, "--events", 1_000_000);
+var iterations = BenchHost.ArgInt(args, "--iterations", 500);
 const int Cameras = 50;
 const double ChunkSeconds = 10;
 const string AdminPassword = "bench-admin-password-0123";
@@ -24,26 +23,15 @@ const string InternalKey = "bench-internal-key-0123456789abcdef";
 var started = Stopwatch.StartNew();
 
 var root = Path.Combine(Path.GetTempPath(), "opennvr-core-bench-" + Guid.NewGuid().ToString("N")[..8]);
-var cluster = LocalPostgresCluster.Ensure(LocalPostgresCluster.FindBinDir(), root);
-var pgPort = FreePort();
-var (pgCommand, pgArgs) = cluster.ServerCommand(pgPort);
-using var postgres = StartProcess(pgCommand, pgArgs, []);
+await using var postgres = await BenchHost.StartPostgresAsync(root);
 Process? core = null;
 try
 {
-    var adminConnection = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = pgPort, Username = "postgres", Password = cluster.Password, Database = "postgres" }.ConnectionString;
-    await WaitForAsync(async () => { await using var c = new NpgsqlConnection(adminConnection); await c.OpenAsync(); });
-    await using (var c = new NpgsqlConnection(adminConnection))
-    {
-        await c.OpenAsync();
-        await new NpgsqlCommand("CREATE DATABASE nvrdb", c).ExecuteNonQueryAsync();
-    }
-
-    var nvrdb = new NpgsqlConnectionStringBuilder(adminConnection) { Database = "nvrdb" }.ConnectionString;
-    var corePort = FreePort();
-    var coreDll = FindCoreDll();
-    Console.WriteLine($"PostgreSQL on {pgPort}, Core ({coreDll}) on {corePort}");
-    core = StartProcess("dotnet", [coreDll, "--urls", $"http://127.0.0.1:{corePort}"], new Dictionary<string, string>
+    var nvrdb = await postgres.CreateDatabaseAsync("nvrdb");
+    var corePort = BenchHost.FreePort();
+    var coreDll = BenchHost.ServiceDll("OpenNvr.Core");
+    Console.WriteLine($"PostgreSQL on {postgres.Port}, Core ({coreDll}) on {corePort}");
+    core = BenchHost.StartProcess("dotnet", [coreDll, "--urls", $"http://127.0.0.1:{corePort}"], new Dictionary<string, string>
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["ConnectionStrings__nvrdb"] = nvrdb,
@@ -51,9 +39,9 @@ try
         ["Auth__JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
         ["Internal__ApiKey"] = InternalKey,
         ["Logging__LogLevel__Default"] = "Warning",
-    });
+    }, "core");
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{corePort}") };
-    await WaitForAsync(async () => (await http.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
+    await BenchHost.WaitForAsync(async () => (await http.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
 
     // Seed through binary COPY (what a year of Recorder traffic would have left behind).
     var seedWatch = Stopwatch.StartNew();
@@ -250,11 +238,7 @@ finally
         await core.WaitForExitAsync();
     }
 
-    if (!postgres.HasExited)
-    {
-        postgres.Kill();
-        await postgres.WaitForExitAsync();
-    }
+    await postgres.DisposeAsync();
 
     try
     {
@@ -263,69 +247,4 @@ finally
     catch (IOException)
     {
     }
-}
-
-int ArgInt(string name, int fallback)
-{
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}
-
-static Process StartProcess(string command, IEnumerable<string> arguments, Dictionary<string, string> environment)
-{
-    var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var argument in arguments)
-    {
-        start.ArgumentList.Add(argument);
-    }
-
-    foreach (var (key, value) in environment)
-    {
-        start.Environment[key] = value;
-    }
-
-    var process = Process.Start(start)!;
-    process.OutputDataReceived += (_, e) => { Console.Error.WriteLine("  core| " + e.Data); };
-    process.ErrorDataReceived += (_, _) => { };
-    process.BeginOutputReadLine();
-    process.BeginErrorReadLine();
-    return process;
-}
-
-static async Task WaitForAsync(Func<Task> probe, TimeSpan? timeout = null)
-{
-    var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-    while (true)
-    {
-        try
-        {
-            await probe();
-            return;
-        }
-        catch (Exception) when (DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-        }
-    }
-}
-
-static string FindCoreDll()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "OpenNvr.sln")))
-        {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-            return Path.Combine(dir.FullName, "OpenNvr.Core", "bin", configuration, "net10.0", "OpenNvr.Core.dll");
-        }
-    }
-
-    throw new InvalidOperationException("OpenNvr.sln not found above the bench binaries.");
 }

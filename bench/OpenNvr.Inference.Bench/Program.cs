@@ -13,14 +13,15 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenCvSharp;
+using OpenNvr.Bench;
 using OpenNvr.Inference.Bench;
 using OpenNvr.Inference.Infrastructure;
 using OpenNvr.Inference.Telemetry;
 
-var requests = IntArg("--requests", 60);
-var intraOp = IntArg("--intra-op", 1);
-var task = StringArg("--task", "person_counting");
-var repoRoot = FindRepositoryRoot();
+var requests = BenchHost.ArgInt(args, "--requests", 60);
+var intraOp = BenchHost.ArgInt(args, "--intra-op", 1);
+var task = BenchHost.ArgValue(args, "--task") ?? "person_counting";
+var repoRoot = BenchHost.RepositoryRoot;
 var workRoot = Path.Combine(Path.GetTempPath(), "opennvr-bench-" + Guid.NewGuid().ToString("N")[..8]);
 var framesRoot = Path.Combine(workRoot, "frames");
 Directory.CreateDirectory(Path.Combine(framesRoot, "bench"));
@@ -35,11 +36,11 @@ using (var hd = original.Resize(new Size(1280, 720), interpolation: Interpolatio
 }
 
 Console.Error.WriteLine("Starting a throw-away PostgreSQL...");
-await using var postgres = await BenchPostgres.StartAsync(Path.Combine(workRoot, "pg"));
+await using var postgres = await BenchHost.StartPostgresAsync(Path.Combine(workRoot, "pg"), "fsync=off");
 
 await using var factory = new WebApplicationFactory<InferenceDbContext>().WithWebHostBuilder(host =>
 {
-    host.UseSetting("ConnectionStrings:inferencedb", postgres.ConnectionString);
+    host.UseSetting("ConnectionStrings:inferencedb", postgres.ConnectionString("inferencedb"));
     host.UseSetting("Frames:Root", framesRoot);
     host.UseSetting("Models:Root", Path.Combine(repoRoot, "models"));
     host.UseSetting("Inference:IntraOpThreads", intraOp.ToString(CultureInfo.InvariantCulture));
@@ -98,7 +99,8 @@ Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 rows.ForEach(Console.WriteLine);
 
 await factory.DisposeAsync();
-Directory.Delete(framesRoot, recursive: true);
+await postgres.DisposeAsync();
+Directory.Delete(workRoot, recursive: true);
 return;
 
 static async Task InferAsync(HttpClient http, string task, string uri)
@@ -141,24 +143,7 @@ static double Percentile(List<double> values, double p)
 
 static string F(double value, int decimals = 2) => value.ToString("F" + decimals, CultureInfo.InvariantCulture);
 
-int IntArg(string name, int fallback) =>
-    Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 
-string StringArg(string name, string fallback) =>
-    Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-
-static string FindRepositoryRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "OpenNvr.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-
-    throw new InvalidOperationException("OpenNvr.sln not found above the bench binaries.");
-}
 
 namespace OpenNvr.Inference.Bench
 {

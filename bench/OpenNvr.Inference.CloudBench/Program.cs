@@ -15,14 +15,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using OpenNvr.Inference.Bench;
+using OpenNvr.Bench;
 using OpenNvr.Inference.Infrastructure;
 
 const string Token = "hf_bench_token";
 const string Detr = """[{"score":0.9987,"label":"person","box":{"xmin":10,"ymin":20,"xmax":110,"ymax":220}},{"score":0.9412,"label":"person","box":{"xmin":120,"ymin":40,"xmax":301,"ymax":470}}]""";
 
-var requests = Array.IndexOf(args, "--requests") is var r and >= 0 && r + 1 < args.Length ? int.Parse(args[r + 1], CultureInfo.InvariantCulture) : 200;
-var repoRoot = FindRepositoryRoot();
+var requests = BenchHost.ArgInt(args, "--requests", 200);
+var repoRoot = BenchHost.RepositoryRoot;
 var workRoot = Path.Combine(Path.GetTempPath(), "opennvr-cloudbench-" + Guid.NewGuid().ToString("N")[..8]);
 var framesRoot = Path.Combine(workRoot, "frames");
 Directory.CreateDirectory(Path.Combine(framesRoot, "bench"));
@@ -44,10 +44,10 @@ await fake.StartAsync();
 var fakeUrl = fake.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 
 Console.Error.WriteLine("Starting a throw-away PostgreSQL...");
-var postgres = await BenchPostgres.StartAsync(Path.Combine(workRoot, "pg"));
+var postgres = await BenchHost.StartPostgresAsync(Path.Combine(workRoot, "pg"), "fsync=off");
 await using var factory = new WebApplicationFactory<InferenceDbContext>().WithWebHostBuilder(host =>
 {
-    host.UseSetting("ConnectionStrings:inferencedb", postgres.ConnectionString);
+    host.UseSetting("ConnectionStrings:inferencedb", postgres.ConnectionString("inferencedb"));
     host.UseSetting("Frames:Root", framesRoot);
     host.UseSetting("Models:Root", Path.Combine(repoRoot, "models"));
     host.UseSetting("HuggingFace:BaseUrl", fakeUrl);
@@ -160,15 +160,3 @@ static double Percentile(List<double> values, double p)
 
 static string F(double value, int decimals = 2) => value.ToString("F" + decimals, CultureInfo.InvariantCulture);
 
-static string FindRepositoryRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "OpenNvr.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-
-    throw new InvalidOperationException("OpenNvr.sln not found above the bench binaries.");
-}

@@ -5,13 +5,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenNvr.Core.Infrastructure;
-using OpenNvr.Inference.Bench;
+using OpenNvr.Bench;
 using OpenNvr.Inference.Infrastructure;
 using OpenNvr.Recorder.Analytics;
 using OpenNvr.Recorder.Recording;
@@ -25,13 +24,13 @@ using OpenNvr.Recorder.Recording;
 //     every event) p50/p95, against the model's own latency (Inference's `model` stage) in the same run.
 // Run: dotnet run -c Release --project bench/OpenNvr.Pipeline.Bench [-- --cameras 8 --seconds 30 --latency-seconds 90]
 
-var cameras = ArgInt("--cameras", 8);
-var seconds = ArgInt("--seconds", 30);
-var latencySeconds = ArgInt("--latency-seconds", 90);
+var cameras = BenchHost.ArgInt(args, "--cameras", 8);
+var seconds = BenchHost.ArgInt(args, "--seconds", 30);
+var latencySeconds = BenchHost.ArgInt(args, "--latency-seconds", 90);
 const string AdminPassword = "bench-admin-password-0123";
 const string InternalKey = "bench-internal-key-0123456789abcdef";
 const string InferenceKey = "bench-inference-key-0123456789abcdef";
-var repo = FindRepo();
+var repo = BenchHost.RepositoryRoot;
 var work = Path.Combine(Path.GetTempPath(), "opennvr-pipeline-bench-" + Guid.NewGuid().ToString("N")[..8]);
 var recordings = Path.Combine(work, "recordings");
 var frames = Path.Combine(work, "frames");
@@ -59,12 +58,14 @@ meters.SetMeasurementEventCallback<double>((_, value, tags, _) =>
 });
 meters.Start();
 
-await using var postgres = await BenchPostgres.StartAsync(Path.Combine(work, "pg"));
-var corePort = FreePort();
-var inferencePort = FreePort();
+await using var postgres = await BenchHost.StartPostgresAsync(Path.Combine(work, "pg"), "fsync=off");
+var nvrdb = await postgres.CreateDatabaseAsync("nvrdb");
+var inferencedb = await postgres.CreateDatabaseAsync("inferencedb");
+var corePort = BenchHost.FreePort();
+var inferencePort = BenchHost.FreePort();
 await using var core = new WebApplicationFactory<NvrDbContext>().WithWebHostBuilder(h => Settings(h, new()
 {
-    ["ConnectionStrings:nvrdb"] = postgres.ConnectionString.Replace("Database=inferencedb", "Database=nvrdb", StringComparison.Ordinal),
+    ["ConnectionStrings:nvrdb"] = nvrdb,
     ["Auth:AdminPassword"] = AdminPassword,
     ["Auth:JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
     ["Internal:ApiKey"] = InternalKey,
@@ -77,7 +78,7 @@ core.UseKestrel(o => o.Listen(IPAddress.Loopback, corePort));
 core.StartServer();
 await using var inference = new WebApplicationFactory<InferenceDbContext>().WithWebHostBuilder(h => Settings(h, new()
 {
-    ["ConnectionStrings:inferencedb"] = postgres.ConnectionString,
+    ["ConnectionStrings:inferencedb"] = inferencedb,
     ["Frames:Root"] = frames,
     ["Models:Root"] = Path.Combine(repo, "models"),
     ["Inference:ApiKey"] = InferenceKey,
@@ -231,32 +232,6 @@ static void Run(string file, params string[] args)
     {
         throw new InvalidOperationException($"{file} failed: {errors}");
     }
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}
-
-int ArgInt(string name, int fallback)
-{
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-}
-
-static string FindRepo()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "OpenNvr.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-
-    throw new InvalidOperationException("OpenNvr.sln not found above the bench binaries.");
 }
 
 internal readonly record struct Counts(long Due, long Calls, long Analysed, long Skipped, long Dropped);

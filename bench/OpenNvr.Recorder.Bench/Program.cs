@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
 using OpenNvr.AppHost;
+using OpenNvr.Bench;
 
 // Recorder bench: CPU and memory of the Recorder process tree (the .NET host plus its ffmpeg children, from
 // /proc/<pid>/stat utime+stime and RSS) per camera at 1, 8 and 16 cameras of 720p H.264 in copy mode, the lag from a
@@ -15,14 +15,15 @@ using OpenNvr.AppHost;
 // serving one pre-encoded 720p clip without re-encoding (one shared pipeline).
 // Run: dotnet run -c Release --project bench/OpenNvr.Recorder.Bench [-- --seconds 60 --cameras 1,8,16]
 
-var measureSeconds = ArgInt("--seconds", 60);
-var counts = (ArgValue("--cameras") ?? "1,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+var measureSeconds = BenchHost.ArgInt(args, "--seconds", 60);
+var counts = (BenchHost.ArgValue(args, "--cameras") ?? "1,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 const string AdminPassword = "bench-admin-password-0123";
 const string InternalKey = "bench-internal-key-0123456789abcdef";
-var repo = FindRepo();
+var repo = BenchHost.RepositoryRoot;
 var work = Path.Combine(Path.GetTempPath(), "opennvr-recorder-bench-" + Guid.NewGuid().ToString("N")[..8]);
 Directory.CreateDirectory(work);
 var processes = new List<Process>();
+LocalPostgresServer? postgres = null;
 try
 {
     // 1. A 720p H.264 clip, encoded once (no B-frames, keyframe every 2 s like the test cameras).
@@ -32,25 +33,14 @@ try
     Console.WriteLine($"720p clip: {new FileInfo(clip).Length / 1024} KB");
 
     // 2. The RTSP camera server.
-    var rtsp = StartProcess("/usr/bin/python3", [Path.Combine(repo, "eng", "rtsp-test-server.py"), "--port", "0", "--file", "/cam=" + clip], [], "rtsp", processes);
+    var rtsp = StartRtspServer(Path.Combine(repo, "eng", "rtsp-test-server.py"), clip, processes);
     var rtspUrl = await ReadyLineAsync(rtsp);
 
     // 3. PostgreSQL and Core.
-    var cluster = LocalPostgresCluster.Ensure(LocalPostgresCluster.FindBinDir(), Path.Combine(work, "pg"));
-    var pgPort = FreePort();
-    var (pgCommand, pgArgs) = cluster.ServerCommand(pgPort);
-    StartProcess(pgCommand, pgArgs, [], "pg", processes);
-    var adminDb = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = pgPort, Username = "postgres", Password = cluster.Password, Database = "postgres" }.ConnectionString;
-    await WaitForAsync(async () => { await using var c = new NpgsqlConnection(adminDb); await c.OpenAsync(); });
-    await using (var c = new NpgsqlConnection(adminDb))
-    {
-        await c.OpenAsync();
-        await new NpgsqlCommand("CREATE DATABASE nvrdb", c).ExecuteNonQueryAsync();
-    }
-
-    var nvrdb = new NpgsqlConnectionStringBuilder(adminDb) { Database = "nvrdb" }.ConnectionString;
-    var corePort = FreePort();
-    StartProcess("dotnet", [ServiceDll(repo, "OpenNvr.Core"), "--urls", $"http://127.0.0.1:{corePort}"], new()
+    postgres = await BenchHost.StartPostgresAsync(Path.Combine(work, "pg"));
+    var nvrdb = await postgres.CreateDatabaseAsync("nvrdb");
+    var corePort = BenchHost.FreePort();
+    Started(processes, BenchHost.StartProcess("dotnet", [BenchHost.ServiceDll("OpenNvr.Core"), "--urls", $"http://127.0.0.1:{corePort}"], new Dictionary<string, string>
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["ConnectionStrings__nvrdb"] = nvrdb,
@@ -58,9 +48,9 @@ try
         ["Auth__JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
         ["Internal__ApiKey"] = InternalKey,
         ["Logging__LogLevel__Default"] = "Warning",
-    }, "core", processes);
+    }, "core"));
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{corePort}") };
-    await WaitForAsync(async () => (await http.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
+    await BenchHost.WaitForAsync(async () => (await http.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
     var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password = AdminPassword })).Content.ReadFromJsonAsync<JsonObject>();
     http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (string)login!["access_token"]!);
 
@@ -82,7 +72,7 @@ try
         }
 
         var root = Path.Combine(work, $"recordings-{n}");
-        var recorder = StartProcess("dotnet", [ServiceDll(repo, "OpenNvr.Recorder"), "--urls", $"http://127.0.0.1:{FreePort()}"], new()
+        var recorder = Started(processes, BenchHost.StartProcess("dotnet", [BenchHost.ServiceDll("OpenNvr.Recorder"), "--urls", $"http://127.0.0.1:{BenchHost.FreePort()}"], new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["services__core__http__0"] = $"http://127.0.0.1:{corePort}",
@@ -91,7 +81,7 @@ try
             ["Frames__Root"] = Path.Combine(work, "frames"),
             ["Recorder__MinFreePercent"] = "0",
             ["Logging__LogLevel__Default"] = "Warning",
-        }, "recorder", processes);
+        }, "recorder"));
 
         // Warm-up: every camera connected and past its first chunk.
         await Task.Delay(TimeSpan.FromSeconds(25));
@@ -178,6 +168,11 @@ finally
         }
     }
 
+    if (postgres is not null)
+    {
+        await postgres.DisposeAsync();
+    }
+
     try
     {
         Directory.Delete(work, recursive: true);
@@ -247,21 +242,8 @@ static List<int> Descendants(int pid)
     return result;
 }
 
-static int ArgInt(string name, int fallback) => ArgValue(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
-static string? ArgValue(string name)
-{
-    var args = Environment.GetCommandLineArgs();
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
-}
 
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}
 
 static void Run(string command, params string[] arguments)
 {
@@ -280,31 +262,27 @@ static void Run(string command, params string[] arguments)
     }
 }
 
-static Process StartProcess(string command, IEnumerable<string> arguments, Dictionary<string, string> environment, string label, List<Process> all)
+static Process Started(List<Process> all, Process process)
 {
-    var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var argument in arguments)
+    all.Add(process);
+    return process;
+}
+
+// The RTSP server's stdout carries its READY line, read by ReadyLineAsync; nothing else reads it.
+static Process StartRtspServer(string script, string clip, List<Process> all)
+{
+    var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+    foreach (var argument in new[] { script, "--port", "0", "--file", "/cam=" + clip })
     {
         start.ArgumentList.Add(argument);
     }
 
-    foreach (var (key, value) in environment)
-    {
-        start.Environment[key] = value;
-    }
-
-    var process = Process.Start(start)!;
-    all.Add(process);
-    if (label != "rtsp")
-    {
-        process.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } d && label != "pg") Console.Error.WriteLine($"  {label}| {d}"); };
-        process.BeginOutputReadLine();
-    }
-
+    var process = Started(all, Process.Start(start)!);
     process.ErrorDataReceived += (_, _) => { };
     process.BeginErrorReadLine();
     return process;
 }
+
 
 static async Task<string> ReadyLineAsync(Process rtsp)
 {
@@ -317,41 +295,8 @@ static async Task<string> ReadyLineAsync(Process rtsp)
     return line["READY ".Length..].Trim();
 }
 
-static async Task WaitForAsync(Func<Task> probe, TimeSpan? timeout = null)
-{
-    var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-    while (true)
-    {
-        try
-        {
-            await probe();
-            return;
-        }
-        catch (Exception) when (DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-        }
-    }
-}
 
-static string FindRepo()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "OpenNvr.sln")))
-        {
-            return dir.FullName;
-        }
-    }
 
-    throw new InvalidOperationException("OpenNvr.sln not found above the bench binaries.");
-}
-
-static string ServiceDll(string repo, string project)
-{
-    var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-    return Path.Combine(repo, project, "bin", configuration, "net10.0", project + ".dll");
-}
 
 [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
 static extern int Signal(int pid, int signal);
