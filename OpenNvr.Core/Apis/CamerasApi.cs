@@ -65,7 +65,7 @@ public static class CamerasApi
     }
 
     private static async Task<IResult> CreateAsync(CameraWriteRequest request, HttpContext http, NvrDbContext db,
-        CameraCredentialProtector protector, IOptions<CameraOptions> options, TimeProvider clock, CancellationToken ct)
+        CameraCredentialProtector protector, IOptions<CameraOptions> options, InferenceTaskCatalog catalog, TimeProvider clock, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Name) || request.RtspUrl is null)
         {
@@ -79,6 +79,11 @@ public static class CamerasApi
             return Problems.BadRequest(problem);
         }
 
+        if (await CheckTasksAsync(request.AiPolicies, catalog, http, ct) is { } taskProblem)
+        {
+            return taskProblem;
+        }
+
         camera.UpdatedAt = now;
         db.Cameras.Add(camera);
         await db.SaveChangesAsync(ct);
@@ -88,7 +93,7 @@ public static class CamerasApi
     }
 
     private static async Task<IResult> UpdateAsync(int id, CameraWriteRequest request, HttpContext http, NvrDbContext db,
-        CameraCredentialProtector protector, IOptions<CameraOptions> options, TimeProvider clock, CancellationToken ct)
+        CameraCredentialProtector protector, IOptions<CameraOptions> options, InferenceTaskCatalog catalog, TimeProvider clock, CancellationToken ct)
     {
         var camera = await db.Cameras.Include(c => c.AiPolicies).SingleOrDefaultAsync(c => c.Id == id, ct);
         if (camera is null)
@@ -99,6 +104,11 @@ public static class CamerasApi
         if (Apply(request, camera, protector, options.Value) is { } problem)
         {
             return Problems.BadRequest(problem);
+        }
+
+        if (await CheckTasksAsync(request.AiPolicies, catalog, http, ct) is { } taskProblem)
+        {
+            return taskProblem;
         }
 
         camera.UpdatedAt = clock.GetUtcNow();
@@ -115,6 +125,31 @@ public static class CamerasApi
         await db.SaveChangesAsync(ct);
         var holders = await LeaseHoldersAsync(db, clock, ct);
         return TypedResults.Ok(CameraDto.From(camera, holders.GetValueOrDefault(id)));
+    }
+
+    /// <summary>
+    /// Policy tasks must be tasks Inference offers (<c>/capabilities</c>). When Inference cannot be asked, known task
+    /// names are accepted and the answer carries a <c>Warning</c> header saying so.
+    /// </summary>
+    private static async Task<IResult?> CheckTasksAsync(IReadOnlyList<AiPolicyDto>? policies, InferenceTaskCatalog catalog, HttpContext http, CancellationToken ct)
+    {
+        if (policies is null)
+        {
+            return null;
+        }
+
+        var check = await catalog.CheckAsync(policies.Select(p => p.Task).ToList(), ct);
+        if (check.Problem is not null)
+        {
+            return Problems.BadRequest(check.Problem);
+        }
+
+        if (check.Warning is not null)
+        {
+            http.Response.Headers.Append("Warning", $"299 opennvr-core \"{check.Warning.Replace('"', '\'')}\"");
+        }
+
+        return null;
     }
 
     /// <summary>Validates and applies a write request; returns what is wrong, or null.</summary>
@@ -252,7 +287,8 @@ public static class CamerasApi
             : TypedResults.Ok(new AiPoliciesResponse(id, camera.AiPolicies.OrderBy(p => p.Id).Select(AiPolicyDto.From).ToList()));
     }
 
-    private static async Task<IResult> PutPoliciesAsync(int id, AiPoliciesRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<IResult> PutPoliciesAsync(int id, AiPoliciesRequest request, HttpContext http, NvrDbContext db,
+        InferenceTaskCatalog catalog, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, id, ct))
         {
@@ -267,6 +303,11 @@ public static class CamerasApi
         if (AiPolicyDto.Check(request.AiPolicies) is { } problem)
         {
             return Problems.BadRequest(problem);
+        }
+
+        if (await CheckTasksAsync(request.AiPolicies, catalog, http, ct) is { } taskProblem)
+        {
+            return taskProblem;
         }
 
         var camera = await db.Cameras.Include(c => c.AiPolicies).SingleAsync(c => c.Id == id, ct);

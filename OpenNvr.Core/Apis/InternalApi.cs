@@ -66,7 +66,8 @@ public sealed record EventIngest(
     long? CapturedAtUnixMs = null,
     double? LatencyMs = null,
     string? TraceId = null,
-    JsonElement? Payload = null);
+    JsonElement? Payload = null,
+    string? Traceparent = null);
 
 public sealed record IngestEventsRequest(IReadOnlyList<EventIngest> Events);
 
@@ -368,7 +369,7 @@ public static class InternalApi
             return Problems.NotFound($"Camera {cameraIds.Except(known).First()} does not exist; no event of this batch was stored.");
         }
 
-        using var activity = CoreTelemetry.ActivitySource.StartActivity("events.insert");
+        using var activity = CoreTelemetry.ActivitySource.StartActivity("events.ingest");
         activity?.SetTag("events.count", request.Events.Count);
         var started = Stopwatch.GetTimestamp();
         var insertedAt = clock.GetUtcNow();
@@ -411,6 +412,7 @@ public static class InternalApi
             }
         });
 
+        TraceInserts(request.Events, activity, insertedAt);
         foreach (var e in request.Events)
         {
             if (PipelineLatency(e, insertedMs) is { } latency)
@@ -425,6 +427,33 @@ public static class InternalApi
         CoreTelemetry.EventsInsertDuration.Record(elapsedMs);
         CoreLog.EventsStored(loggers.CreateLogger(typeof(InternalApi)), request.Events.Count, elapsedMs);
         return TypedResults.Ok(new IngestEventsResponse(request.Events.Count));
+    }
+
+    /// <summary>
+    /// One <c>events.insert</c> span per event, a child of the frame span named by the event's <c>traceparent</c>:
+    /// the frame's trace (Recorder, Inference) ends in Core even though its event arrived in a batch, later, from
+    /// another request's context. It spans the batch's insert and links the batch's own <c>events.ingest</c> span.
+    /// Events without a traceparent get their span under the batch's.
+    /// </summary>
+    private static void TraceInserts(IReadOnlyList<EventIngest> events, Activity? batch, DateTimeOffset insertedAt)
+    {
+        if (!CoreTelemetry.ActivitySource.HasListeners())
+        {
+            return;
+        }
+
+        var previous = Activity.Current;
+        ActivityLink[] links = batch is null ? [] : [new ActivityLink(batch.Context)];
+        foreach (var e in events)
+        {
+            var parent = e.Traceparent is { } traceparent && ActivityContext.TryParse(traceparent, null, isRemote: true, out var context)
+                ? context
+                : batch?.Context ?? default;
+            using var insert = CoreTelemetry.ActivitySource.StartActivity("events.insert", ActivityKind.Internal, parent,
+                tags: [new("opennvr.camera", e.CameraId), new("opennvr.task", e.Task)], links: links, startTime: insertedAt);
+        }
+
+        Activity.Current = previous;
     }
 
     private static double? PipelineLatency(EventIngest e, long insertedMs) =>
@@ -488,6 +517,11 @@ public static class InternalApi
         if (e.TraceId is { } trace && (trace.Length > 64 || !trace.All(char.IsAsciiHexDigit)))
         {
             return $"{where}.trace_id must be at most 64 hexadecimal characters.";
+        }
+
+        if (e.Traceparent is { } tp && (tp.Length > 55 || !ActivityContext.TryParse(tp, null, out _)))
+        {
+            return $"{where}.traceparent must be a W3C traceparent (00-<32 hex trace id>-<16 hex span id>-<2 hex flags>).";
         }
 
         if (e.Bbox is { ValueKind: not (JsonValueKind.Array or JsonValueKind.Null) })

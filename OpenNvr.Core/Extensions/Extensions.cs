@@ -56,6 +56,17 @@ internal static class Extensions
             .SetApplicationName("OpenNvr.Core")
             .PersistKeysToDbContext<NvrDbContext>();
         builder.Services.AddSingleton<CameraCredentialProtector>();
+        builder.Services.AddSingleton<InferenceTaskCatalog>();
+        var inferenceUrl = builder.Configuration["WebConsole:InferenceUrl"] is { Length: > 0 } url ? url : "http://inference";
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
+        builder.Services.AddHttpClient(InferenceTaskCatalog.HttpClientName, http =>
+            {
+                http.BaseAddress = new Uri(inferenceUrl.TrimEnd('/') + "/");
+                // Saving a camera waits for this at most once per 10 s: an unreachable Inference must not hold it up.
+                http.Timeout = TimeSpan.FromSeconds(3);
+            })
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         builder.Services.Configure<CameraOptions>(builder.Configuration.GetSection(CameraOptions.Section));
         builder.Services.Configure<DemoCameraOptions>(builder.Configuration.GetSection(DemoCameraOptions.Section));
         builder.Services.Configure<RecordingsOptions>(builder.Configuration.GetSection(RecordingsOptions.Section));

@@ -41,4 +41,7 @@ internal static partial class CoreLog
 
     [LoggerMessage(13, LogLevel.Information, "Created the demo camera {CameraId} ({CameraName}) from Demo:CameraUrl")]
     public static partial void DemoCameraSeeded(ILogger logger, int cameraId, string cameraName);
+
+    [LoggerMessage(14, LogLevel.Warning, "Inference's /capabilities could not be read; AI policy tasks are checked against the known task names only: {Error}")]
+    public static partial void InferenceCapabilitiesUnavailable(ILogger logger, string error);
 }

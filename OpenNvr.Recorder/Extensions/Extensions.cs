@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
 using Microsoft.Extensions.Options;
+using OpenNvr.Recorder.Analytics;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Leases;
@@ -44,6 +47,42 @@ public static class Extensions
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         builder.Services.AddSingleton(sp => new CoreClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(CoreClient.HttpClientName)));
+        builder.AddAnalytics();
+    }
+
+    /// <summary>The AI pipeline (Analytics/): Inference client, event outbox and sender, the pipeline itself.</summary>
+    private static void AddAnalytics(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<AnalyticsOptions>(builder.Configuration.GetSection(RecorderOptions.Section));
+        var analytics = builder.Configuration.GetSection(RecorderOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
+        var inferenceKey = builder.Configuration["Inference:ApiKey"];
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental in Microsoft.Extensions.Http.Resilience 10
+        builder.Services.AddHttpClient<InferenceClient>(http =>
+            {
+                http.BaseAddress = new Uri(analytics.InferenceUrl.TrimEnd('/') + "/");
+                http.Timeout = analytics.InferenceTimeout + TimeSpan.FromSeconds(1);
+                if (!string.IsNullOrEmpty(inferenceKey))
+                {
+                    http.DefaultRequestHeaders.Add(InferenceClient.KeyHeader, inferenceKey);
+                }
+            })
+            // No retries: a frame is worth something now or never, the next one is due in a moment. A short timeout
+            // and a circuit breaker make a dead or stuck Inference cost one fast failure per frame.
+            .RemoveAllResilienceHandlers()
+            .AddResilienceHandler("inference", pipeline => pipeline
+                .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                {
+                    FailureRatio = 0.5,
+                    MinimumThroughput = 4,
+                    SamplingDuration = TimeSpan.FromSeconds(10),
+                    BreakDuration = analytics.InferenceBreak,
+                })
+                .AddTimeout(analytics.InferenceTimeout));
+#pragma warning restore EXTEXP0001
+        builder.Services.AddSingleton(sp => new EventOutbox(Path.Combine(sp.GetRequiredService<RecorderIdentity>().StateDirectory, "events"),
+            sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value.EventOutboxMaxBytes));
+        AddHosted<EventSender>(builder.Services);
+        AddHosted<AnalyticsPipeline>(builder.Services);
     }
 
     /// <summary>A hosted service that is also injectable (tests and other services reach the same instance).</summary>

@@ -9,7 +9,8 @@ namespace OpenNvr.Recorder.Infrastructure;
 
 public sealed record HeartbeatRequest(string RecorderId, string BaseUrl, int MaxCameras);
 
-public sealed record AiPolicy(int? Id, string Task, int IntervalMs, bool Enabled, double MinConfidence, bool MotionGating);
+/// <summary>An AI policy of a camera; <c>roi</c> is a polygon of [x, y] points normalised to 0..1 of the frame.</summary>
+public sealed record AiPolicy(int? Id, string Task, int IntervalMs, bool Enabled, double MinConfidence, bool MotionGating, double[][]? Roi = null);
 
 /// <summary>A camera as Core's heartbeat answer describes it (stream URLs carry credentials: never log them).</summary>
 public sealed record CameraConfig(
@@ -49,6 +50,27 @@ public sealed record RegisterResponse(int Inserted, int Duplicates);
 public sealed record IndexedChunk(long Id, string Path, double StartUnix, double EndUnix, long SizeBytes, bool IsEvidence);
 
 public sealed record RecordingsQueryResponse(int CameraId, IReadOnlyList<IndexedChunk> Recordings, long TotalBytes, int Count);
+
+/// <summary>
+/// One AI event for Core's ingest (docs/internal-api.md): <c>trace_id</c> and <c>traceparent</c> name the frame's
+/// trace so that Core's insert span joins it.
+/// </summary>
+public sealed record EventIngest(
+    int CameraId,
+    string Task,
+    string? Label,
+    int? Count,
+    double? Confidence,
+    IReadOnlyList<double[]>? Bbox,
+    string? SnapshotPath,
+    long ExecutedAtUnixMs,
+    long CapturedAtUnixMs,
+    double? LatencyMs,
+    string? TraceId,
+    string? Traceparent,
+    JsonElement? Payload);
+
+public sealed record IngestEventsResponse(int Inserted);
 
 public sealed record CameraStateRequest(string RecordingState, string? Reason, double? LastRecordingAtUnix);
 
@@ -98,6 +120,13 @@ public sealed class CoreClient(HttpClient http)
     {
         var response = await PostAsync<JsonElement>("api/v1/internal/recordings/delete", new { camera_id = cameraId, paths }, ct);
         return response.GetProperty("deleted").GetInt32();
+    }
+
+    public async Task<IngestEventsResponse> IngestEventsAsync(IReadOnlyList<EventIngest> events, CancellationToken ct)
+    {
+        using var activity = RecorderTelemetry.ActivitySource.StartActivity("events.send", ActivityKind.Client);
+        activity?.SetTag("events.count", events.Count);
+        return await PostAsync<IngestEventsResponse>("api/v1/internal/events", new { events }, ct);
     }
 
     public async Task ReportStateAsync(int cameraId, CameraStateRequest state, CancellationToken ct)

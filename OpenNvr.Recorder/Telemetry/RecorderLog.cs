@@ -77,4 +77,22 @@ internal static partial class RecorderLog
 
     [LoggerMessage(25, LogLevel.Information, "Camera {CameraId}: cut {Bytes} bytes of a torn fragment off {Path}")]
     public static partial void TornFragmentCut(ILogger logger, int cameraId, string path, long bytes);
+
+    [LoggerMessage(26, LogLevel.Warning, "Core unreachable for AI events ({Depth} waiting in the event outbox): {Error}")]
+    public static partial void CoreUnreachableForEvents(ILogger logger, long depth, string error);
+
+    [LoggerMessage(27, LogLevel.Error, "Camera {CameraId}: Core refused a {Task} event ({Status}): {Detail}; kept in the event outbox's rejected.jsonl")]
+    public static partial void EventRejected(ILogger logger, int cameraId, string task, int status, string detail);
+
+    [LoggerMessage(28, LogLevel.Warning, "Camera {CameraId}: {Task} analysis failed ({Reason}): {Error}")]
+    public static partial void AnalysisFailed(ILogger logger, int cameraId, string task, string reason, string error);
+
+    [LoggerMessage(29, LogLevel.Information, "Camera {CameraId}: {Task} analysis works again after {Failures} failed frames")]
+    public static partial void AnalysisRecovered(ILogger logger, int cameraId, string task, long failures);
+
+    [LoggerMessage(30, LogLevel.Debug, "Camera {CameraId}: {Task} event (count {Count}, label {Label}) queued for Core")]
+    public static partial void EventQueued(ILogger logger, int cameraId, string task, int? count, string? label);
+
+    [LoggerMessage(31, LogLevel.Warning, "Camera {CameraId}: frame pipeline error: {Error}")]
+    public static partial void PipelineError(ILogger logger, int cameraId, string error);
 }

@@ -38,9 +38,30 @@ public static class RecorderTelemetry
     public static readonly Counter<long> RetentionDeletedBytes = Meter.CreateCounter<long>(
         "opennvr.recorder.retention_deleted_bytes", "By", "Bytes deleted by retention");
 
+    // The AI pipeline (Analytics/). Frame counters are tagged camera and task.
+    public static readonly Counter<long> FramesAnalysed = Meter.CreateCounter<long>(
+        "opennvr.frames.analysed", "{frame}", "Frames sent to Inference for a policy that got an answer");
+
+    public static readonly Counter<long> FramesSkippedMotion = Meter.CreateCounter<long>(
+        "opennvr.frames.skipped_motion", "{frame}", "Frames of a motion-gated policy skipped because nothing moved");
+
+    public static readonly Counter<long> FramesDropped = Meter.CreateCounter<long>(
+        "opennvr.frames.dropped", "{frame}",
+        "Frames due for analysis that got no answer (reason: queue_full, circuit_open, inference_failed, frame_unreadable)");
+
+    public static readonly Histogram<double> InferenceCallDuration = Meter.CreateHistogram<double>(
+        "opennvr.recorder.inference.duration", "ms", "Duration of POST /infer calls from the Recorder (tag outcome)");
+
+    public static readonly Counter<long> EventsEmitted = Meter.CreateCounter<long>(
+        "opennvr.recorder.events", "{event}", "AI events written to the event outbox (tags camera, task)");
+
+    public static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>(
+        "opennvr.recorder.events_dropped", "{event}", "AI events lost: outbox over its cap (outbox_full) or refused by Core (rejected)");
+
     // Several hosts may live in one process (tests run two replicas side by side): gauges sum over live sources.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<object, Func<long>> OutboxDepths = new();
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<object, Func<long>> ActiveCameras = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<object, Func<long>> EventOutboxDepths = new();
 
     static RecorderTelemetry()
     {
@@ -48,7 +69,11 @@ public static class RecorderTelemetry
             "Chunk registrations waiting in the local outbox for Core");
         Meter.CreateObservableGauge("opennvr.recorder.cameras", () => ActiveCameras.Values.Sum(f => f()), "{camera}",
             "Cameras this replica records now");
+        Meter.CreateObservableGauge("opennvr.recorder.event_outbox_depth", () => EventOutboxDepths.Values.Sum(f => f()), "{event}",
+            "AI events waiting in the local outbox for Core");
     }
+
+    public static IDisposable ObserveEventOutboxDepth(object owner, Func<long> depth) => Observe(EventOutboxDepths, owner, depth);
 
     public static IDisposable ObserveOutboxDepth(object owner, Func<long> depth) => Observe(OutboxDepths, owner, depth);
 

@@ -43,8 +43,10 @@ public sealed class FramesTests
             Assert.InRange((published.Count - 1) / span, 2.5, 6);
         }
 
-        // No temporary file is ever left visible next to latest.jpg for longer than a write.
-        Assert.DoesNotContain(Directory.GetFiles(Path.GetDirectoryName(latest)!), f => f.EndsWith(".jpg", StringComparison.Ordinal) && f != latest);
+        // No temporary file is ever left visible next to latest.jpg for longer than a write (f-*.jpg are the AI
+        // pipeline's per-frame copies, taken while latest.jpg moves on).
+        Assert.DoesNotContain(Directory.GetFiles(Path.GetDirectoryName(latest)!), f => f.EndsWith(".jpg", StringComparison.Ordinal) && f != latest &&
+                                                                                  !Path.GetFileName(f).StartsWith("f-", StringComparison.Ordinal));
 
         using var http = recorder.CreateClient();
         http.DefaultRequestHeaders.Add("X-Internal-Key", CoreFixture.InternalKey);

@@ -45,7 +45,7 @@ public sealed class CoreServer : IAsyncDisposable
 
     public bool IsRunning => _factory is not null;
 
-    public static async Task<CoreServer> StartAsync(int leaseSeconds = 30)
+    public static async Task<CoreServer> StartAsync(int leaseSeconds = 30, IDictionary<string, string>? extraSettings = null)
     {
         var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("rec_core");
         var settings = new Dictionary<string, string>
@@ -59,6 +59,11 @@ public sealed class CoreServer : IAsyncDisposable
             ["Cameras:AllowFileSources"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
         var server = new CoreServer(connectionString, RtspTestServer.FreeTcpPort(), settings);
         await server.StartAgainAsync();
         return server;

@@ -14,14 +14,12 @@ namespace OpenNvr.Tests.Web;
 
 /// <summary>
 /// The console in Chromium against the real app host (Core, Inference, Recorder, PostgreSQL), sharing the one app
-/// host of the collection. The demo-camera tests need the Recorder (issue 7) and the AI pipeline with the demo
-/// camera (issue 8): they are skipped until those have landed; remove the Skip then.
+/// host of the collection, whose demo camera is recorded by the Recorder and analysed by the AI pipeline.
 /// </summary>
 [Collection(AppHostCollection.Name)]
 [Trait(TestTraits.Category, TestTraits.Slow)]
 public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private const string NeedsPipeline = "Needs the Recorder (issue 7) and the demo camera with a person_counting policy (issue 8) in the app host.";
     private static readonly TimeSpan PipelineWait = TimeSpan.FromSeconds(90);
 
     private string CoreUrl => host.App.GetEndpoint("core", "http").ToString().TrimEnd('/');
@@ -68,7 +66,7 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
         session.AssertNoConsoleErrors();
     }
 
-    [Fact(Skip = NeedsPipeline)]
+    [Fact]
     public async Task Demo_camera_shows_a_live_image_that_changes()
     {
         var demo = await DemoCameraAsync();
@@ -84,10 +82,11 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
         session.AssertNoConsoleErrors();
     }
 
-    [Fact(Skip = NeedsPipeline)]
+    [Fact]
     public async Task Demo_camera_timeline_shows_recorded_ranges_and_a_click_plays()
     {
         var demo = await DemoCameraAsync();
+        await WaitForChunksAsync(demo, 2); // the page loads its window once; chunks take 10 s each to appear
         await using var session = await browser.OpenAsync(CoreUrl);
         var page = session.Page;
         await session.LoginAsync("admin", await AdminPasswordAsync());
@@ -105,7 +104,7 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
         session.AssertNoConsoleErrors();
     }
 
-    [Fact(Skip = NeedsPipeline)]
+    [Fact]
     public async Task Events_page_lists_person_counting_events_with_snapshots()
     {
         var demo = await DemoCameraAsync();
@@ -145,6 +144,25 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
 
             Assert.True(DateTime.UtcNow < deadline, "no demo camera with a person_counting policy is recording: " + cameras.ToJsonString());
             await Task.Delay(2000);
+        }
+    }
+
+    /// <summary>Waits until Core indexes at least <paramref name="count"/> chunks of the camera in the last hour.</summary>
+    private async Task WaitForChunksAsync(int camera, int count)
+    {
+        using var admin = await ClientAsync("admin", await AdminPasswordAsync());
+        var deadline = DateTime.UtcNow + PipelineWait;
+        while (true)
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var window = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/recordings/{camera}?start_unix={now - 3600}&end_unix={now + 60}");
+            if (window!["recordings"]!.AsArray().Count >= count)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} chunks of the demo camera were indexed: {window.ToJsonString()}");
+            await Task.Delay(1000);
         }
     }
 

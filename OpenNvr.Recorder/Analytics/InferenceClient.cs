@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace OpenNvr.Recorder.Analytics;
+
+/// <summary>Inference answered with an error status (the detail of its problem JSON).</summary>
+public sealed class InferenceFailedException(HttpStatusCode status, string detail)
+    : Exception($"Inference answered {(int)status}: {detail}")
+{
+    public HttpStatusCode Status { get; } = status;
+}
+
+/// <summary>
+/// Inference's <c>POST /infer</c> (service discovery <c>http://inference</c>, <c>X-API-Key</c> from
+/// <c>Inference:ApiKey</c>). The HttpClient carries a short timeout and a circuit breaker (Extensions.cs), so a dead
+/// Inference costs one fast failure per frame, and HttpClient instrumentation sends the frame's trace as
+/// <c>traceparent</c>.
+/// </summary>
+public sealed class InferenceClient(HttpClient http)
+{
+    public const string KeyHeader = "X-API-Key";
+
+    /// <summary>Tasks that run on the Hugging Face route and take <c>input_data</c> rather than <c>input</c>.</summary>
+    private static readonly HashSet<string> CloudTasks = ["object_detection_detr", "object-detection", "image-classification", "image-to-text"];
+
+    public static object RequestBody(string task, string frameUri) => CloudTasks.Contains(task)
+        ? new { task, input_data = new { inputs = new { image = frameUri } } }
+        : new { task, input = new { frame = new { uri = frameUri } } };
+
+    public async Task<JsonElement> InferAsync(string task, string frameUri, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync("infer", RequestBody(task, frameUri), ct);
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InferenceFailedException(response.StatusCode, ProblemDetail(body));
+        }
+
+        using var doc = JsonDocument.Parse(body);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new InferenceFailedException(response.StatusCode, "the answer is not a JSON object");
+        }
+
+        return doc.RootElement.Clone();
+    }
+
+    private static string ProblemDetail(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("detail", out var d) && d.ValueKind == JsonValueKind.String)
+            {
+                return d.GetString() ?? "";
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        var text = System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 300)));
+        return text.Length == 0 ? "(empty body)" : text;
+    }
+}

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenNvr.Inference.Infrastructure;
+using OpenNvr.Recorder.Analytics;
+using OpenNvr.Tests.Core;
+using OpenNvr.Tests.Infrastructure;
+using OpenNvr.Tests.Recorder;
+
+namespace OpenNvr.Tests.Pipeline;
+
+/// <summary>
+/// Core, Inference and the Recorder hosted in this process, talking real HTTP as in production: Core on Kestrel over
+/// its own PostgreSQL database, Inference on Kestrel (real models, the Recorder's frames folder, an API key) at a
+/// fixed port so that it can go away and come back, the Recorder (TestServer) finding both by service discovery.
+/// Every Activity of the process is recorded (the three hosts share it), and Inference's requests are counted by a
+/// MeterListener bound to its own meter factory.
+/// </summary>
+public sealed class PipelineHosts : IAsyncLifetime
+{
+    public const string InferenceKey = "pipeline-test-inference-key";
+
+    private readonly ActivityListener _listener;
+    private readonly MeterListener _meters = new();
+    private WebApplicationFactory<InferenceDbContext>? _inference;
+    private string _inferenceDb = "";
+    private long _inferenceRequests;
+    private volatile IMeterFactory? _inferenceMeters;
+
+    public PipelineHosts()
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => Activities.Add(a),
+        };
+        ActivitySource.AddActivityListener(_listener);
+        _meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name == "opennvr.inference.duration")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _meters.SetMeasurementEventCallback<double>((instrument, _, tags, _) =>
+        {
+            if (!ReferenceEquals(instrument.Meter.Scope, _inferenceMeters))
+            {
+                return; // another Inference host of this test process
+            }
+
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "stage", Value: "total" })
+                {
+                    Interlocked.Increment(ref _inferenceRequests);
+                }
+            }
+        });
+        _meters.Start();
+    }
+
+    public CoreServer Core { get; private set; } = null!;
+
+    public RecorderInstance Recorder { get; private set; } = null!;
+
+    public int InferencePort { get; } = RtspTestServer.FreeTcpPort();
+
+    public string InferenceUrl => $"http://127.0.0.1:{InferencePort}";
+
+    public ConcurrentBag<Activity> Activities { get; } = [];
+
+    /// <summary>Tasks answered by the current Inference host (its <c>stage=total</c> samples).</summary>
+    public long InferenceRequests => Interlocked.Read(ref _inferenceRequests);
+
+    public AnalyticsPipeline Pipeline => Recorder.Services.GetRequiredService<AnalyticsPipeline>();
+
+    public EventOutbox EventOutbox => Recorder.Services.GetRequiredService<EventOutbox>();
+
+    public async Task InitializeAsync()
+    {
+        _inferenceDb = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("pipe_inference");
+        var recordings = RecorderInstance.NewTempFolder("opennvr-pipe-rec");
+        Core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string>
+        {
+            ["Recorder:RecordingsRoot"] = recordings,
+            ["services:inference:http:0"] = InferenceUrl,
+            ["Inference:ApiKey"] = InferenceKey,
+        });
+        Recorder = RecorderInstance.Start(Core, recordings, new Dictionary<string, string>
+        {
+            ["services:inference:http:0"] = InferenceUrl,
+            ["Inference:ApiKey"] = InferenceKey,
+            ["Recorder:FrameRate"] = "2",
+            ["Recorder:ChunkSeconds"] = "4",
+            ["Recorder:InferenceBreakSeconds"] = "2",
+        });
+        await StartInferenceAsync();
+    }
+
+    /// <summary>Starts Inference (again) on its fixed port.</summary>
+    public async Task StartInferenceAsync()
+    {
+        var factory = new WebApplicationFactory<InferenceDbContext>().WithWebHostBuilder(host =>
+        {
+            host.UseSetting("ConnectionStrings:inferencedb", _inferenceDb);
+            host.UseSetting("Frames:Root", Recorder.FramesRoot);
+            host.UseSetting("Models:Root", RepositoryPaths.Models());
+            host.UseSetting("Inference:ApiKey", InferenceKey);
+            host.UseSetting("Logging:LogLevel:Default", "Warning");
+        });
+        factory.UseKestrel(options => options.Listen(IPAddress.Loopback, InferencePort));
+        factory.StartServer();
+        _inference = factory;
+        _inferenceMeters = factory.Services.GetRequiredService<IMeterFactory>();
+        using var http = new HttpClient { BaseAddress = new Uri(InferenceUrl) };
+        (await http.GetAsync("/health")).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Inference goes away (Kestrel stops listening).</summary>
+    public async Task StopInferenceAsync()
+    {
+        if (_inference is { } factory)
+        {
+            _inference = null;
+            await factory.DisposeAsync();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Recorder.DisposeAsync();
+        await StopInferenceAsync();
+        await Core.DisposeAsync();
+        _listener.Dispose();
+        _meters.Dispose();
+    }
+}
+
+/// <summary>Helpers of the pipeline tests.</summary>
+public static class PipelineTestData
+{
+    public static string VtestUrl => new Uri(RepositoryPaths.TestData("video", "vtest.mp4")).AbsoluteUri;
+
+    /// <summary>A static scene: one real frame looped as a short H.264 MP4 (made once per test run).</summary>
+    public static string StillSceneUrl => new Uri(StillScene.Value).AbsoluteUri;
+
+    private static readonly Lazy<string> StillScene = new(() =>
+    {
+        var file = Path.Combine(RecorderInstance.NewTempFolder("opennvr-still"), "still.mp4");
+        var start = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
+        foreach (var arg in new[] { "-hide_banner", "-loglevel", "error", "-loop", "1", "-t", "4", "-i", RepositoryPaths.TestData("persons", "vtest_0200.jpg"),
+                     "-c:v", "libx264", "-bf", "0", "-g", "20", "-pix_fmt", "yuv420p", "-r", "10", file })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, "ffmpeg could not make the still scene: " + errors);
+        return file;
+    });
+}

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using OpenCvSharp;
+using OpenNvr.Tests.Core;
+using OpenNvr.Tests.Infrastructure;
+using OpenNvr.Tests.Recorder;
+
+namespace OpenNvr.Tests.Pipeline;
+
+/// <summary>
+/// The AI pipeline across the three real services in one process (<see cref="PipelineHosts"/>): file cameras
+/// decoded by the Recorder, the bundled model in Inference, events stored by Core in PostgreSQL. Each test adds its
+/// own camera and deletes it at the end, so that the next test's counts are its own.
+/// </summary>
+[Trait(TestTraits.Category, TestTraits.Slow)]
+public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineHosts>
+{
+    private static readonly object PersonCounting = new { task = "person_counting", interval_ms = 500, min_confidence = 0.35, motion_gating = true };
+
+    [Fact]
+    public async Task One_analysed_frame_is_one_trace_from_the_recorder_through_inference_to_the_insert_in_core()
+    {
+        await using var camera = await AnalysedCamera.AddAsync(hosts, "trace", PipelineTestData.VtestUrl, PersonCounting);
+        var events = await WaitForEventsAsync(camera.Id, 1, TimeSpan.FromSeconds(60));
+        var stored = events[^1]!; // the oldest: its spans are surely complete
+        var traceId = (string)stored["trace_id"]!;
+        Assert.Matches("^[0-9a-f]{32}$", traceId);
+
+        Activity[] trace = [];
+        await Wait.UntilAsync(() =>
+        {
+            trace = hosts.Activities.Where(a => a.TraceId.ToHexString() == traceId).ToArray();
+            return trace.Any(a => a.OperationName == "events.insert") && trace.Any(a => a.OperationName == "frame.capture");
+        }, TimeSpan.FromSeconds(10), "the spans of the event's trace");
+
+        var frame = Assert.Single(trace, a => a.OperationName == "frame.capture");
+        Assert.Equal("OpenNvr.Recorder", frame.Source.Name);
+        Assert.Equal(default, frame.ParentSpanId); // each frame is its own trace
+        Assert.Equal(camera.Id, frame.GetTagItem("opennvr.camera"));
+        Assert.Equal("person_counting", frame.GetTagItem("opennvr.task"));
+        Assert.Equal("event", frame.GetTagItem("opennvr.frame.outcome"));
+
+        var spans = trace.ToDictionary(a => a.SpanId);
+        Activity Parent(Activity a) => spans.TryGetValue(a.ParentSpanId, out var p) ? p : throw new Xunit.Sdk.XunitException(
+            $"span {a.OperationName} has no recorded parent in the trace: {string.Join(", ", trace.Select(s => s.OperationName))}");
+
+        foreach (var child in new[] { "motion.gate", "inference.call", "snapshot.save", "event.enqueue" })
+        {
+            Assert.Equal(frame.SpanId, Assert.Single(trace, a => a.OperationName == child).ParentSpanId);
+        }
+
+        // Inference: infer <task> with its stages, reached over HTTP from the Recorder's inference.call.
+        var infer = Assert.Single(trace, a => a.OperationName == "infer person_counting");
+        Assert.Equal("OpenNvr.Inference", infer.Source.Name);
+        foreach (var stage in new[] { "decode", "preprocess", "model", "postprocess" })
+        {
+            Assert.Equal(infer.SpanId, Assert.Single(trace, a => a.OperationName == stage).ParentSpanId);
+        }
+
+        var chain = new List<string>();
+        for (var a = infer; a != frame; a = Parent(a))
+        {
+            chain.Add($"{a.Source.Name}:{a.OperationName}");
+        }
+
+        // infer <- ASP.NET Core request span (Inference) <- HttpClient span (Recorder) <- inference.call <- frame.capture
+        Assert.Equal("OpenNvr.Recorder:inference.call", chain[^1]);
+        Assert.Contains(chain, c => c.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+        Assert.Contains(chain, c => c.StartsWith("System.Net.Http", StringComparison.Ordinal));
+
+        // Core: the event's insert joined the frame's trace although it came in a batch, later, on another request.
+        var insert = Assert.Single(trace, a => a.OperationName == "events.insert");
+        Assert.Equal("OpenNvr.Core", insert.Source.Name);
+        Assert.Equal(frame.SpanId, insert.ParentSpanId);
+        Assert.True(insert.StartTimeUtc >= frame.StartTimeUtc);
+
+        // Latency figures: model, and capture to stored event.
+        Assert.True((double)stored["latency_ms"]! > 0);
+        var pipeline = (double)stored["pipeline_latency_ms"]!;
+        Assert.InRange(pipeline, 1, 30_000);
+        await AssertSnapshotAsync(stored);
+    }
+
+    [Fact]
+    public async Task Motion_gating_skips_a_static_scene_after_its_first_frame_and_analyses_moving_content()
+    {
+        var statistics = default(OpenNvr.Recorder.Analytics.PipelineStatistics);
+        await using (var still = await AnalysedCamera.AddAsync(hosts, "still", PipelineTestData.StillSceneUrl, PersonCounting))
+        {
+            statistics = hosts.Pipeline.Statistics(still.Id);
+            await Wait.UntilAsync(() => statistics.Analysed >= 1, TimeSpan.FromSeconds(30), "the first frame of the still scene analysed");
+            await Task.Delay(1000); // earlier tests' cameras are gone; nothing else is on its way to Inference
+            var inferenceBefore = hosts.InferenceRequests;
+            var callsBefore = statistics.InferenceCalls;
+            var dueBefore = statistics.Due;
+            await Wait.UntilAsync(() => statistics.Due >= dueBefore + 12, TimeSpan.FromSeconds(20), "12 more due frames of the still scene (6 s at 2 fps)");
+
+            Assert.Equal(1, callsBefore);
+            Assert.Equal(callsBefore, statistics.InferenceCalls);
+            Assert.Equal(inferenceBefore, hosts.InferenceRequests); // counted at Inference itself
+            Assert.Equal(statistics.Due - 1, statistics.SkippedMotion);
+        }
+
+        await using var moving = await AnalysedCamera.AddAsync(hosts, "moving", PipelineTestData.VtestUrl, PersonCounting);
+        var stats = hosts.Pipeline.Statistics(moving.Id);
+        var requestsBefore = hosts.InferenceRequests;
+        await Wait.UntilAsync(() => stats.Due >= 14, TimeSpan.FromSeconds(30), "14 due frames of the moving scene");
+        await Wait.UntilAsync(() => stats.Analysed + stats.Dropped >= stats.InferenceCalls, TimeSpan.FromSeconds(10), "answers to the calls made");
+        Assert.True(stats.InferenceCalls >= stats.Due * 2 / 3, $"pedestrians walking must pass the gate most of the time: {stats}");
+        Assert.True(hosts.InferenceRequests - requestsBefore >= stats.Analysed, $"Inference answered {hosts.InferenceRequests - requestsBefore} requests; {stats}");
+    }
+
+    [Fact]
+    public async Task Inference_down_for_30_s_costs_analysis_only_and_it_resumes_by_itself()
+    {
+        await using var camera = await AnalysedCamera.AddAsync(hosts, "outage", PipelineTestData.VtestUrl, PersonCounting);
+        var stats = hosts.Pipeline.Statistics(camera.Id);
+        await WaitForEventsAsync(camera.Id, 1, TimeSpan.FromSeconds(60));
+        await Wait.UntilAsync(async () => (await hosts.Core.RowsAsync(camera.Id)).Count >= 1, TimeSpan.FromSeconds(30), "a first chunk");
+
+        var down = DateTimeOffset.UtcNow;
+        var droppedBefore = stats.Dropped;
+        await hosts.StopInferenceAsync();
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30));
+            var analysedWhileDown = stats.Analysed;
+            Assert.True(stats.Dropped - droppedBefore >= 30, $"about 60 frames were due in 30 s and got no answer: {stats}");
+            await Task.Delay(1000);
+            Assert.Equal(analysedWhileDown, stats.Analysed);
+        }
+        finally
+        {
+            await hosts.StartInferenceAsync();
+        }
+
+        var back = DateTimeOffset.UtcNow;
+        var analysedAtRestart = stats.Analysed;
+        // Resumes by itself: the circuit lets a probe through after its break, and new results become events.
+        await Wait.UntilAsync(() => stats.Analysed > analysedAtRestart + 4, TimeSpan.FromSeconds(30), "analysis after Inference came back");
+        await Wait.UntilAsync(async () =>
+        {
+            var events = await LatestEventsAsync(camera.Id);
+            return events.Any(e => (long)e!["executed_at"]! > back.ToUnixTimeMilliseconds());
+        }, TimeSpan.FromSeconds(60), "an event analysed after Inference came back");
+
+        // Recording went on without a gap: the index covers the outage with chunks that meet.
+        var from = down.ToUnixTimeMilliseconds() / 1000.0 - 3;
+        var to = back.ToUnixTimeMilliseconds() / 1000.0 + 1;
+        await Wait.UntilAsync(async () => (await hosts.Core.RowsAsync(camera.Id)).Max(r => r.EndUnix) > to, TimeSpan.FromSeconds(30), "chunks past the outage");
+        var window = await hosts.Core.WindowAsync(camera.Id, from, to);
+        Assert.Empty(window["gaps"]!.AsArray());
+        Assert.True(window["recordings"]!.AsArray().Count >= 7, window.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Policy_tasks_are_checked_against_what_inference_offers()
+    {
+        using var admin = await hosts.Core.AdminAsync();
+        using var created = await admin.PostAsJsonAsync("/api/v1/cameras", new
+        {
+            name = "tasks", rtsp_url = "rtsp://127.0.0.1:9/none",
+            ai_policies = new[] { new { task = "person_detection" } },
+        });
+        var camera = (int)(await HttpAssert.OkJsonAsync(created, HttpStatusCode.Created))["id"]!;
+        Assert.False(created.Headers.Contains("Warning"));
+        try
+        {
+            var detail = await HttpAssert.ProblemAsync(
+                await admin.PutAsJsonAsync($"/api/v1/cameras/{camera}/policies", new { ai_policies = new[] { new { task = "person_detection" }, new { task = "licence_plates" } } }),
+                HttpStatusCode.BadRequest);
+            Assert.Contains("ai_policies[1].task 'licence_plates' is not offered by Inference", detail);
+            Assert.Contains("person_counting", detail); // what it does offer
+        }
+        finally
+        {
+            (await admin.DeleteAsync($"/api/v1/cameras/{camera}")).EnsureSuccessStatusCode();
+        }
+    }
+
+    private async Task<JsonArray> LatestEventsAsync(int cameraId)
+    {
+        using var admin = await hosts.Core.AdminAsync();
+        var answer = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events/latest?camera_id={cameraId}&limit=100");
+        return answer!["events"]!.AsArray();
+    }
+
+    private async Task<JsonArray> WaitForEventsAsync(int cameraId, int count, TimeSpan timeout)
+    {
+        JsonArray events = [];
+        await Wait.UntilAsync(async () => (events = await LatestEventsAsync(cameraId)).Count >= count, timeout,
+            $"{count} events of camera {cameraId} ({hosts.Pipeline.Statistics(cameraId)})", pollMs: 500);
+        return events;
+    }
+
+    private async Task AssertSnapshotAsync(JsonNode stored)
+    {
+        using var admin = await hosts.Core.AdminAsync();
+        var bytes = await admin.GetByteArrayAsync((string)stored["snapshot_url"]!);
+        using var image = Cv2.ImDecode(bytes, ImreadModes.Color);
+        Assert.Equal((768, 576), (image.Width, image.Height));
+    }
+}
+
+/// <summary>A camera with AI policies for one test; deleting it waits until the Recorder has let it go.</summary>
+public sealed class AnalysedCamera : IAsyncDisposable
+{
+    private readonly PipelineHosts _hosts;
+
+    private AnalysedCamera(PipelineHosts hosts, int id)
+    {
+        _hosts = hosts;
+        Id = id;
+    }
+
+    public int Id { get; }
+
+    public static async Task<AnalysedCamera> AddAsync(PipelineHosts hosts, string name, string url, params object[] policies)
+    {
+        var id = await hosts.Core.CreateCameraAsync(name + "-" + Guid.NewGuid().ToString("N")[..6], url, new { ai_policies = policies });
+        return new AnalysedCamera(hosts, id);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var admin = await _hosts.Core.AdminAsync();
+        (await admin.DeleteAsync($"/api/v1/cameras/{Id.ToString(CultureInfo.InvariantCulture)}")).EnsureSuccessStatusCode();
+        await Wait.UntilAsync(() => !_hosts.Recorder.Coordinator.RecordingCameraIds.Contains(Id), TimeSpan.FromSeconds(15), $"camera {Id} released");
+        await Task.Delay(500); // its last frame's analysis
+    }
+}

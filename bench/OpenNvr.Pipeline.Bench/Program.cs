@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenNvr.Core.Infrastructure;
+using OpenNvr.Bench;
+using OpenNvr.Inference.Infrastructure;
+using OpenNvr.Recorder.Analytics;
+using OpenNvr.Recorder.Recording;
+
+// AI pipeline bench: Core, Inference and the Recorder hosted in this process and talking real HTTP (Core and
+// Inference on Kestrel, local PostgreSQL, the bundled model, file cameras decoded by ffmpeg at 2 fps with a
+// person_counting policy every 500 ms, as the app host's demo camera).
+//  1. Throughput: N cameras of a moving scene (vtest) and of a static scene (one frame looped), motion gating on
+//     and off: policy runs due, /infer calls, frames analysed, skipped by motion and dropped, per second.
+//  2. Latency on the demo configuration (one vtest camera): capture to stored event (Core's pipeline_latency_ms of
+//     every event) p50/p95, against the model's own latency (Inference's `model` stage) in the same run.
+// Run: dotnet run -c Release --project bench/OpenNvr.Pipeline.Bench [-- --cameras 8 --seconds 30 --latency-seconds 90]
+
+var cameras = BenchHost.ArgInt(args, "--cameras", 8);
+var seconds = BenchHost.ArgInt(args, "--seconds", 30);
+var latencySeconds = BenchHost.ArgInt(args, "--latency-seconds", 90);
+const string AdminPassword = "bench-admin-password-0123";
+const string InternalKey = "bench-internal-key-0123456789abcdef";
+const string InferenceKey = "bench-inference-key-0123456789abcdef";
+var repo = BenchHost.RepositoryRoot;
+var work = Path.Combine(Path.GetTempPath(), "opennvr-pipeline-bench-" + Guid.NewGuid().ToString("N")[..8]);
+var recordings = Path.Combine(work, "recordings");
+var frames = Path.Combine(work, "frames");
+Directory.CreateDirectory(recordings);
+Directory.CreateDirectory(frames);
+
+var modelMs = new ConcurrentQueue<double>();
+using var meters = new MeterListener();
+meters.InstrumentPublished = (instrument, listener) =>
+{
+    if (instrument.Name == "opennvr.inference.duration")
+    {
+        listener.EnableMeasurementEvents(instrument);
+    }
+};
+meters.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+{
+    foreach (var tag in tags)
+    {
+        if (tag is { Key: "stage", Value: "model" })
+        {
+            modelMs.Enqueue(value);
+        }
+    }
+});
+meters.Start();
+
+await using var postgres = await BenchHost.StartPostgresAsync(Path.Combine(work, "pg"), "fsync=off");
+var nvrdb = await postgres.CreateDatabaseAsync("nvrdb");
+var inferencedb = await postgres.CreateDatabaseAsync("inferencedb");
+var corePort = BenchHost.FreePort();
+var inferencePort = BenchHost.FreePort();
+await using var core = new WebApplicationFactory<NvrDbContext>().WithWebHostBuilder(h => Settings(h, new()
+{
+    ["ConnectionStrings:nvrdb"] = nvrdb,
+    ["Auth:AdminPassword"] = AdminPassword,
+    ["Auth:JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
+    ["Internal:ApiKey"] = InternalKey,
+    ["Cameras:AllowFileSources"] = "true",
+    ["Recorder:RecordingsRoot"] = recordings,
+    ["services:inference:http:0"] = $"http://127.0.0.1:{inferencePort}",
+    ["Inference:ApiKey"] = InferenceKey,
+}));
+core.UseKestrel(o => o.Listen(IPAddress.Loopback, corePort));
+core.StartServer();
+await using var inference = new WebApplicationFactory<InferenceDbContext>().WithWebHostBuilder(h => Settings(h, new()
+{
+    ["ConnectionStrings:inferencedb"] = inferencedb,
+    ["Frames:Root"] = frames,
+    ["Models:Root"] = Path.Combine(repo, "models"),
+    ["Inference:ApiKey"] = InferenceKey,
+}));
+inference.UseKestrel(o => o.Listen(IPAddress.Loopback, inferencePort));
+inference.StartServer();
+await using var recorder = new WebApplicationFactory<RecordingCoordinator>().WithWebHostBuilder(h => Settings(h, new()
+{
+    ["services:core:http:0"] = $"http://127.0.0.1:{corePort}",
+    ["services:inference:http:0"] = $"http://127.0.0.1:{inferencePort}",
+    ["Internal:ApiKey"] = InternalKey,
+    ["Inference:ApiKey"] = InferenceKey,
+    ["Recorder:RecordingsRoot"] = recordings,
+    ["Frames:Root"] = frames,
+    ["Recorder:HeartbeatSeconds"] = "1",
+    ["Recorder:FrameRate"] = "2",
+    ["Recorder:MaxCameras"] = "64",
+    ["Recorder:MinFreePercent"] = "0",
+}));
+_ = recorder.Server;
+var pipeline = recorder.Services.GetRequiredService<AnalyticsPipeline>();
+var coordinator = recorder.Services.GetRequiredService<RecordingCoordinator>();
+
+using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{corePort}") };
+var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password = AdminPassword })).Content.ReadFromJsonAsync<JsonObject>();
+http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (string)login!["access_token"]!);
+
+var vtest = new Uri(Path.Combine(repo, "testdata", "video", "vtest.mp4")).AbsoluteUri;
+var stillFile = Path.Combine(work, "still.mp4");
+Run("ffmpeg", "-v", "error", "-loop", "1", "-t", "4", "-i", Path.Combine(repo, "testdata", "persons", "vtest_0200.jpg"),
+    "-c:v", "libx264", "-bf", "0", "-g", "20", "-pix_fmt", "yuv420p", "-r", "10", stillFile);
+var still = new Uri(stillFile).AbsoluteUri;
+
+Console.WriteLine($"Pipeline bench: {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; {cameras} cameras x 2 fps, {seconds} s per round");
+var rows = new List<string>();
+foreach (var (scene, url) in new[] { ("moving (vtest)", vtest), ("static (one frame looped)", still) })
+{
+    foreach (var gating in new[] { true, false })
+    {
+        var ids = new List<int>();
+        for (var i = 0; i < cameras; i++)
+        {
+            ids.Add(await CreateCameraAsync($"bench-{ids.Count}-{Guid.NewGuid():N}"[..20], url, gating));
+        }
+
+        await WaitAsync(() => ids.All(id => pipeline.Statistics(id).Analysed >= 1), TimeSpan.FromSeconds(60));
+        await Task.Delay(3000);
+        var before = ids.Select(id => Snapshot(pipeline.Statistics(id))).ToList();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        var elapsed = watch.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / elapsed * 100;
+        var after = ids.Select(id => Snapshot(pipeline.Statistics(id))).ToList();
+        double Rate(Func<Counts, long> f) => after.Zip(before).Sum(p => f(p.First) - f(p.Second)) / elapsed;
+        rows.Add($"| {scene} | {(gating ? "on" : "off")} | {cameras} | {Rate(c => c.Due):F1} | {Rate(c => c.Calls):F1} | {Rate(c => c.Analysed):F1} | " +
+                 $"{Rate(c => c.Skipped):F1} | {Rate(c => c.Dropped):F1} | {cpu:F0} % |");
+        Console.WriteLine(rows[^1]);
+        foreach (var id in ids)
+        {
+            await http.DeleteAsync($"/api/v1/cameras/{id}");
+        }
+
+        await WaitAsync(() => !coordinator.RecordingCameraIds.Intersect(ids).Any(), TimeSpan.FromSeconds(30));
+        await Task.Delay(2000);
+    }
+}
+
+// Latency on the demo camera's configuration.
+modelMs.Clear();
+var demo = await CreateCameraAsync("demo", vtest, gating: true);
+await WaitAsync(() => pipeline.Statistics(demo).Analysed >= 1, TimeSpan.FromSeconds(60));
+await Task.Delay(TimeSpan.FromSeconds(latencySeconds));
+var events = (await http.GetFromJsonAsync<JsonObject>($"/api/v1/events/latest?camera_id={demo}&limit=500"))!["events"]!.AsArray();
+var latencies = events.Select(e => (double)e!["pipeline_latency_ms"]!).Order().ToList();
+var models = modelMs.Order().ToList();
+var stats = pipeline.Statistics(demo);
+var goal = 1.5 * Percentile(models, 0.5) + 250;
+Console.WriteLine();
+Console.WriteLine("| scene | motion gating | cameras | due /s | /infer calls /s | analysed /s | skipped by motion /s | dropped /s | CPU (this process) |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+rows.ForEach(Console.WriteLine);
+Console.WriteLine();
+Console.WriteLine($"Demo camera ({latencySeconds} s, {stats}):");
+Console.WriteLine("| measure | samples | p50 ms | p95 ms | max ms |");
+Console.WriteLine("|---|---:|---:|---:|---:|");
+Console.WriteLine($"| capture → stored event (Core's pipeline_latency_ms) | {latencies.Count} | {Percentile(latencies, 0.5):F0} | {Percentile(latencies, 0.95):F0} | {latencies.LastOrDefault():F0} |");
+Console.WriteLine($"| model (Inference's `model` stage) | {models.Count} | {Percentile(models, 0.5):F0} | {Percentile(models, 0.95):F0} | {models.LastOrDefault():F0} |");
+Console.WriteLine($"Goal: p95 {Percentile(latencies, 0.95):F0} ms < 1.5 x model p50 + 250 ms = {goal:F0} ms: {(Percentile(latencies, 0.95) < goal ? "met" : "NOT met")}");
+await http.DeleteAsync($"/api/v1/cameras/{demo}");
+try
+{
+    Directory.Delete(work, recursive: true);
+}
+catch (IOException)
+{
+}
+
+return;
+
+async Task<int> CreateCameraAsync(string name, string url, bool gating)
+{
+    using var response = await http.PostAsJsonAsync("/api/v1/cameras", new
+    {
+        name, rtsp_url = url,
+        ai_policies = new[] { new { task = "person_counting", interval_ms = 500, min_confidence = 0.35, motion_gating = gating } },
+    });
+    response.EnsureSuccessStatusCode();
+    return (int)(await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+}
+
+static Counts Snapshot(PipelineStatistics s) => new(s.Due, s.InferenceCalls, s.Analysed, s.SkippedMotion, s.Dropped);
+
+static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+static void Settings(IWebHostBuilder host, Dictionary<string, string> settings)
+{
+    settings["Logging:LogLevel:Default"] = "Warning";
+    foreach (var (key, value) in settings)
+    {
+        host.UseSetting(key, value);
+    }
+}
+
+static async Task WaitAsync(Func<bool> condition, TimeSpan timeout)
+{
+    var watch = Stopwatch.StartNew();
+    while (!condition())
+    {
+        if (watch.Elapsed > timeout)
+        {
+            throw new TimeoutException("bench setup did not reach its state in time");
+        }
+
+        await Task.Delay(250);
+    }
+}
+
+static void Run(string file, params string[] args)
+{
+    var start = new ProcessStartInfo(file) { RedirectStandardError = true };
+    foreach (var arg in args)
+    {
+        start.ArgumentList.Add(arg);
+    }
+
+    using var process = Process.Start(start)!;
+    var errors = process.StandardError.ReadToEnd();
+    process.WaitForExit();
+    if (process.ExitCode != 0)
+    {
+        throw new InvalidOperationException($"{file} failed: {errors}");
+    }
+}
+
+internal readonly record struct Counts(long Due, long Calls, long Analysed, long Skipped, long Dropped);
