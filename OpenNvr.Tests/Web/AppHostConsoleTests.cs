@@ -3,9 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using OpenNvr.Tests.Core;
 using OpenNvr.Tests.Infrastructure;
@@ -24,12 +22,7 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
 
     private string CoreUrl => host.App.GetEndpoint("core", "http").ToString().TrimEnd('/');
 
-    private async Task<string> AdminPasswordAsync()
-    {
-        var model = host.App.Services.GetRequiredService<DistributedApplicationModel>();
-        var parameter = model.Resources.OfType<ParameterResource>().Single(p => p.Name == "admin-password");
-        return (await parameter.GetValueAsync(CancellationToken.None))!;
-    }
+    private Task<string> AdminPasswordAsync() => host.ParameterValueAsync("admin-password");
 
     [Fact]
     public async Task Bad_password_shows_an_error_and_the_admin_logs_in()
@@ -126,6 +119,111 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
         await page.WaitForFunctionAsync("() => { const i = document.querySelector('#events-list img.snapshot'); return !!i && i.complete && i.naturalWidth > 0; }");
         await session.ScreenshotAsync("apphost-events");
         session.AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task Faces_page_registers_from_a_photo_refuses_a_faceless_snapshot_and_deletes()
+    {
+        var demo = await DemoCameraAsync();
+        var personId = $"grace-{Guid.NewGuid():N}"[..22];
+        using var inference = new HttpClient { BaseAddress = host.App.GetEndpoint("inference", "http") };
+        inference.DefaultRequestHeaders.Add("X-API-Key", await host.ParameterValueAsync("inference-api-key"));
+
+        await using var session = await browser.OpenAsync(CoreUrl);
+        var page = session.Page;
+        await session.LoginAsync("admin", await AdminPasswordAsync());
+        await page.GetByRole(AriaRole.Link, new() { Name = "Faces" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#faces-status")).ToContainTextAsync("identit");
+
+        // Register from an uploaded photo: Core writes it under the shared frames folder and Inference embeds it.
+        var form = page.Locator("#register-face");
+        await form.GetByLabel("Person id").FillAsync(personId);
+        await form.GetByLabel("Name").FillAsync("Grace Hopper");
+        await form.GetByLabel("Category").SelectOptionAsync("employee");
+        await form.GetByLabel("Photo (JPEG or PNG, one face)").SetInputFilesAsync(RepositoryPaths.TestData("persons", "grace_hopper.jpg"));
+        await form.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#toast")).ToHaveTextAsync("Registered Grace Hopper.");
+        var row = page.Locator($"#faces-table tr[data-person-id='{personId}']");
+        await Assertions.Expect(row.Locator("td")).ToHaveTextAsync([personId, "Grace Hopper", "employee", "Delete"]);
+
+        // Listed under its category, and not under another.
+        await page.Locator("#face-category").SelectOptionAsync("employee");
+        await Assertions.Expect(page.Locator("#faces-status")).ToContainTextAsync("in employee");
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        await page.Locator("#face-category").SelectOptionAsync("visitor");
+        await Assertions.Expect(page.Locator("#faces-status")).ToContainTextAsync("in visitor");
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        await page.Locator("#face-category").SelectOptionAsync("employee");
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        await session.ScreenshotAsync("apphost-faces");
+
+        using (var response = await inference.GetAsync($"/faces/{personId}"))
+        {
+            var held = await HttpAssert.OkJsonAsync(response);
+            Assert.Equal("Grace Hopper", (string)held["name"]!);
+            Assert.Equal("employee", (string)held["category"]!);
+            Assert.Equal(1, (int)held["embedding_count"]!);
+        }
+
+        // From an event snapshot, reached from the events page: vtest's faces are a few pixels tall, so Inference
+        // finds none and the page shows its 422 problem rather than registering anyone.
+        var snapshotEvent = await PersonCountingEventWithSnapshotAsync(demo);
+        await page.GotoAsync("/events?task=person_counting");
+        var link = page.Locator($"#events-list li.event[data-event-id='{snapshotEvent}'] a", new() { HasText = "Register a face from this snapshot" });
+        await link.ClickAsync();
+        await page.WaitForURLAsync($"**/faces?event_id={snapshotEvent}");
+        await page.WaitForFunctionAsync("() => { const i = document.querySelector('#register-face img.snapshot'); return !!i && i.complete && i.naturalWidth > 0; }");
+        var fromSnapshot = personId + "-s";
+        await form.GetByLabel("Person id").FillAsync(fromSnapshot);
+        await form.GetByLabel("Name").FillAsync("Someone on the path");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#register-error [role=alert]")).ToContainTextAsync("No face was found in the frame");
+        await session.ScreenshotAsync("apphost-faces-snapshot-no-face");
+        using (var absent = await inference.GetAsync($"/faces/{fromSnapshot}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+        }
+
+        // Delete the first identity (the button asks once more before it acts).
+        await page.GotoAsync("/faces");
+        var delete = row.GetByRole(AriaRole.Button, new() { Name = "Delete Grace Hopper" });
+        await delete.ClickAsync();
+        await Assertions.Expect(delete).ToHaveTextAsync("Really delete?");
+        await delete.ClickAsync();
+        await Assertions.Expect(page.Locator("#toast")).ToHaveTextAsync("Deleted Grace Hopper.");
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        await session.ScreenshotAsync("apphost-faces-deleted");
+        using (var gone = await inference.GetAsync($"/faces/{personId}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        using (var response = await inference.GetAsync("/faces/list?category=employee"))
+        {
+            var listed = await HttpAssert.OkJsonAsync(response);
+            Assert.DoesNotContain(listed["faces"]!.AsArray(), f => (string)f!["person_id"]! == personId);
+        }
+
+        // Chromium logs the 422 of the snapshot registration as a failed resource load; nothing else may appear.
+        session.AssertNoConsoleErrors("status of 422");
+    }
+
+    /// <summary>The id of the demo camera's newest person_counting event that has a snapshot.</summary>
+    private async Task<long> PersonCountingEventWithSnapshotAsync(int camera)
+    {
+        using var admin = await ClientAsync("admin", await AdminPasswordAsync());
+        var deadline = DateTime.UtcNow + PipelineWait;
+        while (true)
+        {
+            var events = (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events/latest?camera_id={camera}&task=person_counting&limit=10"))!["events"]!.AsArray();
+            if (events.FirstOrDefault(e => e!["snapshot_url"] is not null) is { } withSnapshot)
+            {
+                return (long)withSnapshot["id"]!;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no person_counting event with a snapshot arrived from the demo camera");
+            await Task.Delay(2000);
+        }
     }
 
     /// <summary>The camera with a person_counting policy, once a Recorder holds it and reports it recording.</summary>
