@@ -24,10 +24,9 @@ public static class MotionGate
 
         using var thumb = new Mat();
         Cv2.Resize(small, thumb, new Size(Width, Height), 0, 0, InterpolationFlags.Area);
-        var bytes = new byte[Width * Height];
+        // A continuous single-channel Mat: exactly Width x Height bytes.
         thumb.GetArray(out byte[] data);
-        data.AsSpan(0, bytes.Length).CopyTo(bytes);
-        return bytes;
+        return data;
     }
 
     /// <summary>Share (0..1) of pixels that changed by more than <paramref name="pixelDelta"/> grey levels.</summary>
