@@ -104,6 +104,9 @@ public sealed partial class OnnxModelRegistry : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = Math.Max(1, _options.IntraOpThreads),
             InterOpNumThreads = 1,
+            // The bundled age/gender exports keep their initializers as graph inputs; ORT warns once per initializer
+            // at every load (about a hundred stderr lines) without consequence. Errors still show.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
 
         if (!string.Equals(_options.ExecutionProvider, "cuda", StringComparison.OrdinalIgnoreCase))
