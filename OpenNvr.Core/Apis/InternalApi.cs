@@ -88,7 +88,7 @@ public static class InternalApi
         var api = app.MapGroup("/api/v1/internal")
             .WithTags("Internal")
             .AllowAnonymous()
-            .AddEndpointFilter<InternalKeyFilter>()
+            .RequireInternalKey()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 

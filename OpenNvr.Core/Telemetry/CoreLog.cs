@@ -30,11 +30,7 @@ internal static partial class CoreLog
     [LoggerMessage(9, LogLevel.Debug, "Stored {Count} events in {ElapsedMs} ms")]
     public static partial void EventsStored(ILogger logger, int count, double elapsedMs);
 
-    [LoggerMessage(10, LogLevel.Warning, "Rejected internal call to {Path}: missing or wrong X-Internal-Key")]
-    public static partial void InternalKeyRejected(ILogger logger, string path);
 
-    [LoggerMessage(11, LogLevel.Warning, "Internal:ApiKey is not set: every internal route answers 401")]
-    public static partial void InternalKeyMissing(ILogger logger);
 
     [LoggerMessage(12, LogLevel.Information, "Camera {CameraId} state {State}")]
     public static partial void CameraState(ILogger logger, int cameraId, string state);

@@ -36,7 +36,7 @@ public sealed class RecorderFrameClient(HttpClient http, IConfiguration configur
             new Uri(root, $"frames/{cameraId.ToString(CultureInfo.InvariantCulture)}/latest.jpg"));
         if (configuration["Internal:ApiKey"] is { Length: > 0 } key)
         {
-            request.Headers.Add("X-Internal-Key", key);
+            request.Headers.Add(SharedKeyEndpointExtensions.InternalKeyHeader, key);
         }
 
         try

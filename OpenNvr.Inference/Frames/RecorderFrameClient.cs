@@ -10,8 +10,6 @@ namespace OpenNvr.Inference.Frames;
 /// </summary>
 public sealed class RecorderFrameClient(HttpClient http, IConfiguration configuration)
 {
-    public const string InternalKeyHeader = "X-Internal-Key";
-
     /// <summary>Whether a Recorder is known at all (the app host supplies its endpoint).</summary>
     public static bool IsConfigured(IConfiguration configuration) =>
         configuration.GetSection("services:recorder").GetChildren().Any();
@@ -21,9 +19,9 @@ public sealed class RecorderFrameClient(HttpClient http, IConfiguration configur
         using var request = new HttpRequestMessage(HttpMethod.Get,
             $"frames/{Uri.EscapeDataString(frame.Camera)}/{Uri.EscapeDataString(frame.File)}");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("image/*"));
-        if (configuration["Internal:ApiKey"] is { Length: > 0 } internalKey)
+        if (configuration[SharedKeyEndpointExtensions.InternalKeySetting] is { Length: > 0 } internalKey)
         {
-            request.Headers.Add(InternalKeyHeader, internalKey);
+            request.Headers.Add(SharedKeyEndpointExtensions.InternalKeyHeader, internalKey);
         }
 
         HttpResponseMessage response;

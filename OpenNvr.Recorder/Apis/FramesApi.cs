@@ -16,7 +16,7 @@ public static partial class FramesApi
     public static IEndpointRouteBuilder MapFramesApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/frames/{camera}/{file}", GetFrame)
-            .AddEndpointFilter(RequireInternalKey)
+            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting, openWhenUnset: true)
             .WithTags("Frames")
             .WithSummary("A published frame (JPEG) of a camera, e.g. /frames/1/latest.jpg")
             .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
@@ -24,24 +24,6 @@ public static partial class FramesApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
-    }
-
-    private static async ValueTask<object?> RequireInternalKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var expected = http.RequestServices.GetRequiredService<IConfiguration>()["Internal:ApiKey"];
-        if (!string.IsNullOrEmpty(expected))
-        {
-            var given = http.Request.Headers["X-Internal-Key"].ToString();
-            if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                    System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(expected)))
-            {
-                return TypedResults.Problem(statusCode: 401, title: "Unauthorized",
-                    detail: "Frames are served to OpenNVR services only: send the service credential in the X-Internal-Key header.");
-            }
-        }
-
-        return await next(context);
     }
 
     private static IResult GetFrame(string camera, string file, FramePublisher frames, HttpContext http)

@@ -39,7 +39,7 @@ public static class Extensions
                 http.Timeout = TimeSpan.FromSeconds(15);
                 if (!string.IsNullOrEmpty(internalKey))
                 {
-                    http.DefaultRequestHeaders.Add(CoreClient.KeyHeader, internalKey);
+                    http.DefaultRequestHeaders.Add(SharedKeyEndpointExtensions.InternalKeyHeader, internalKey);
                 }
             })
             // The outbox, the heartbeat loop and the state reporter retry on their own terms (in order, forever);

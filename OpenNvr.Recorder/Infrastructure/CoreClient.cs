@@ -91,7 +91,6 @@ public sealed class CoreRejectedException(HttpStatusCode status, string detail)
 public sealed class CoreClient(HttpClient http)
 {
     public const string HttpClientName = "core";
-    public const string KeyHeader = "X-Internal-Key";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
