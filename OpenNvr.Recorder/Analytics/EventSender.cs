@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OpenNvr.Recorder.Infrastructure;
+using OpenNvr.Recorder.Registration;
 using OpenNvr.Recorder.Telemetry;
 
 namespace OpenNvr.Recorder.Analytics;
@@ -13,84 +14,56 @@ namespace OpenNvr.Recorder.Analytics;
 /// </summary>
 public sealed class EventSender(EventOutbox outbox, CoreClient core, IOptions<AnalyticsOptions> options, ILogger<EventSender> logger) : BackgroundService
 {
-    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(5);
-
     /// <summary>Batches Core acknowledged (tests and the bench watch it).</summary>
     public long BatchesSent { get; private set; }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batchSize = Math.Clamp(options.Value.EventBatchSize, 1, 500);
         var linger = TimeSpan.FromMilliseconds(Math.Clamp(options.Value.EventBatchMilliseconds, 0, 60_000));
-        var pause = TimeSpan.FromMilliseconds(500);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
+        return OutboxDelivery.RunAsync(
+            async ct =>
             {
                 if (outbox.Peek(1).Count == 0)
                 {
-                    await outbox.WaitForAppendAsync(TimeSpan.FromSeconds(2), stoppingToken);
-                    continue;
+                    return false;
                 }
 
                 // Something waits: give the batch a moment to fill unless it is full already.
                 var started = DateTime.UtcNow;
                 while (outbox.Peek(batchSize).Count < batchSize && DateTime.UtcNow - started < linger)
                 {
-                    await outbox.WaitForAppendAsync(linger - (DateTime.UtcNow - started), stoppingToken);
+                    await outbox.WaitForAppendAsync(linger - (DateTime.UtcNow - started), ct);
                 }
 
-                await DeliverAsync(outbox.Peek(batchSize), stoppingToken);
-                pause = TimeSpan.FromMilliseconds(500);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutException or IOException)
-            {
-                RecorderLog.CoreUnreachableForEvents(logger, outbox.Depth, ex.Message);
-                try
+                var batch = outbox.Peek(batchSize);
+                if (batch.Count == 0)
                 {
-                    await Task.Delay(pause, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
+                    return false; // the cap dropped what was waiting
                 }
 
-                pause = TimeSpan.FromTicks(Math.Min(MaxPause.Ticks, pause.Ticks * 2));
-            }
-        }
+                await DeliverAsync(batch, ct);
+                return true;
+            },
+            outbox.WaitForAppendAsync,
+            ex => RecorderLog.CoreUnreachableForEvents(logger, outbox.Depth, ex.Message),
+            TimeProvider.System,
+            stoppingToken);
     }
 
-    private async Task DeliverAsync(IReadOnlyList<EventOutboxEntry> batch, CancellationToken ct)
-    {
-        if (batch.Count == 0)
+    private Task DeliverAsync(IReadOnlyList<EventOutboxEntry> batch, CancellationToken ct) => OutboxDelivery.DeliverAsync(
+        batch,
+        async entries =>
         {
-            return;
-        }
-
-        try
-        {
-            await core.IngestEventsAsync(batch.Select(e => e.Event).ToList(), ct);
-            outbox.Acknowledge(batch);
+            await core.IngestEventsAsync(entries.Select(e => e.Event).ToList(), ct);
+            outbox.Acknowledge(entries);
             BatchesSent++;
-        }
-        catch (CoreRejectedException) when (batch.Count > 1)
+        },
+        (entry, rejection) =>
         {
-            foreach (var entry in batch)
-            {
-                await DeliverAsync([entry], ct);
-            }
-        }
-        catch (CoreRejectedException ex)
-        {
-            var e = batch[0].Event;
-            outbox.DeadLetter(e, ex.Message);
-            outbox.Acknowledge(batch);
+            outbox.DeadLetter(entry.Event, rejection.Message);
+            outbox.Acknowledge([entry]);
             RecorderTelemetry.EventsDropped.Add(1, new KeyValuePair<string, object?>("reason", "rejected"));
-            RecorderLog.EventRejected(logger, e.CameraId, e.Task, (int)ex.Status, ex.Detail);
-        }
-    }
+            RecorderLog.EventRejected(logger, entry.Event.CameraId, entry.Event.Task, (int)rejection.Status, rejection.Detail);
+        });
 }

@@ -6,10 +6,9 @@ using OpenNvr.Recorder.Telemetry;
 namespace OpenNvr.Recorder.Registration;
 
 /// <summary>
-/// Delivers the outbox to Core in order: a batch is acknowledged (and removed from the outbox) only after Core
-/// answered 2xx. While Core is unreachable it waits with a growing pause (0.5 s to 5 s) and tries again; recording
-/// goes on meanwhile. A batch Core refuses (4xx) is retried one chunk at a time so that only the refused chunks go to
-/// the dead-letter file, each logged as an error.
+/// Delivers the chunk outbox to Core in order (<see cref="OutboxDelivery"/>): a batch is acknowledged (and removed
+/// from the outbox) only after Core answered 2xx; recording goes on while Core is away; refused chunks go to the
+/// dead-letter file, each logged as an error. At shutdown, what the stopping supervisors closed gets a short drain.
 /// </summary>
 public sealed class RegistrationSender(
     ChunkOutbox outbox,
@@ -18,8 +17,6 @@ public sealed class RegistrationSender(
     TimeProvider clock,
     ILogger<RegistrationSender> logger) : BackgroundService
 {
-    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(5);
-
     /// <summary>On shutdown, chunks closed by the stopping supervisors get this long to reach Core (else they wait in the outbox).</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(3);
 
@@ -40,78 +37,42 @@ public sealed class RegistrationSender(
         }
     }
 
-    private async Task SendLoopAsync(CancellationToken stoppingToken)
+    private Task SendLoopAsync(CancellationToken stoppingToken)
     {
-        var pause = TimeSpan.FromMilliseconds(500);
         var batchSize = Math.Clamp(options.Value.RegistrationBatchSize, 1, 1000);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var batch = outbox.Peek(batchSize);
-            if (batch.Count == 0)
+        return OutboxDelivery.RunAsync(
+            async ct =>
             {
-                try
+                var batch = outbox.Peek(batchSize);
+                if (batch.Count == 0)
                 {
-                    await outbox.WaitForAppendAsync(TimeSpan.FromSeconds(2), stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
+                    return false;
                 }
 
-                continue;
-            }
-
-            try
-            {
-                await DeliverAsync(batch, stoppingToken);
-                pause = TimeSpan.FromMilliseconds(500);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutException or IOException)
-            {
-                RecorderLog.CoreUnreachableForRegistration(logger, outbox.Depth, ex.Message);
-                try
-                {
-                    await Task.Delay(pause, clock, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                pause = TimeSpan.FromTicks(Math.Min(MaxPause.Ticks, pause.Ticks * 2));
-            }
-        }
+                await DeliverAsync(batch, ct);
+                return true;
+            },
+            outbox.WaitForAppendAsync,
+            ex => RecorderLog.CoreUnreachableForRegistration(logger, outbox.Depth, ex.Message),
+            clock,
+            stoppingToken);
     }
 
-    private async Task DeliverAsync(IReadOnlyList<OutboxEntry> batch, CancellationToken ct)
-    {
-        try
+    private Task DeliverAsync(IReadOnlyList<OutboxEntry> batch, CancellationToken ct) => OutboxDelivery.DeliverAsync(
+        batch,
+        async entries =>
         {
-            var answer = await core.RegisterAsync(batch.Select(e => e.Chunk).ToList(), ct);
-            Acknowledge(batch);
+            var answer = await core.RegisterAsync(entries.Select(e => e.Chunk).ToList(), ct);
+            Acknowledge(entries);
             RecorderLog.ChunksRegistered(logger, answer.Inserted, answer.Duplicates, outbox.Depth);
-        }
-        catch (CoreRejectedException) when (batch.Count > 1)
+        },
+        (entry, rejection) =>
         {
-            // Find the refused chunk(s): one at a time, in order.
-            foreach (var entry in batch)
-            {
-                await DeliverAsync([entry], ct);
-            }
-        }
-        catch (CoreRejectedException ex)
-        {
-            var chunk = batch[0].Chunk;
-            outbox.DeadLetter(chunk, ex.Message);
-            outbox.Acknowledge(batch);
-            RecorderTelemetry.RegistrationsRejected.Add(1, new KeyValuePair<string, object?>("status", (int)ex.Status));
-            RecorderLog.ChunkRejected(logger, chunk.CameraId, chunk.Path, (int)ex.Status, ex.Detail);
-        }
-    }
+            outbox.DeadLetter(entry.Chunk, rejection.Message);
+            outbox.Acknowledge([entry]);
+            RecorderTelemetry.RegistrationsRejected.Add(1, new KeyValuePair<string, object?>("status", (int)rejection.Status));
+            RecorderLog.ChunkRejected(logger, entry.Chunk.CameraId, entry.Chunk.Path, (int)rejection.Status, rejection.Detail);
+        });
 
     private void Acknowledge(IReadOnlyList<OutboxEntry> batch)
     {
