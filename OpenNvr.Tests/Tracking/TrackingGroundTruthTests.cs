@@ -1,13 +1,5 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using OpenCvSharp;
-using OpenNvr.Inference.Detection;
-using OpenNvr.Inference.Extensions;
-using OpenNvr.Inference.Models;
-using OpenNvr.Inference.Telemetry;
 using OpenNvr.Recorder.Analytics.Tracking;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Tests.Infrastructure;
@@ -26,9 +18,7 @@ public sealed class GroundTruthClipFixture : IDisposable
 
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "opennvr-gt-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly Dictionary<double, List<(int Width, int Height, TrackerDetection[] Detections)>> _byRate = [];
-    private readonly ServiceProvider _services;
-    private readonly OnnxModelRegistry _models;
-    private readonly CenterNetDetector _detector;
+    private readonly LocalModels _models = new();
 
     public GroundTruthClipFixture()
     {
@@ -40,12 +30,6 @@ public sealed class GroundTruthClipFixture : IDisposable
             GroundTruthClip.Render(background, cuts, GroundTruthScenario.Seconds, Clip);
             cuts.ForEach(c => c.Item2.Dispose());
         }
-
-        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        _models = new OnnxModelRegistry(Options.Create(new InferenceOptions()), Options.Create(new ModelsOptions { Root = RepositoryPaths.Models() }),
-            NullLogger<OnnxModelRegistry>.Instance);
-        _detector = new CenterNetDetector(_models.Get("centernet.onnx")!, CocoLabels.All, new DetectorOptions().NmsIouThreshold, 1,
-            new InferenceTelemetry(_services.GetRequiredService<IMeterFactory>()));
     }
 
     public string Clip { get; }
@@ -68,8 +52,7 @@ public sealed class GroundTruthClipFixture : IDisposable
     private (int, int, TrackerDetection[]) Detect(byte[] jpeg)
     {
         using var image = Cv2.ImDecode(jpeg, ImreadModes.Color);
-        var detections = _detector.DetectAsync(image, PersonThreshold, CancellationToken.None).GetAwaiter().GetResult();
-        return (image.Width, image.Height, [.. detections.Where(d => d.ClassId == CocoLabels.Person)
+        return (image.Width, image.Height, [.. _models.People(image, PersonThreshold)
             .Select(d => new TrackerDetection(new TrackBox(d.X1, d.Y1, d.X2, d.Y2), d.Confidence))]);
     }
 
@@ -103,9 +86,7 @@ public sealed class GroundTruthClipFixture : IDisposable
 
     public void Dispose()
     {
-        _detector.Dispose();
         _models.Dispose();
-        _services.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
 }
