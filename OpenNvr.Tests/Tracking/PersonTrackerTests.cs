@@ -305,10 +305,10 @@ public sealed class PersonTrackerTests
 
         Assert.Equal(60, filter.Velocity.X, 0.5);
         Assert.Equal(-10, filter.Velocity.Y, 0.5);
-        filter.Predict(1.0, options);
-        Assert.Equal(100 + 30 * 8 + 60, filter.Box.CenterX, 2.0);
-        // A detection where the walker is expected sits deep inside the gate; one a body and a half behind, outside.
-        Assert.True(filter.CenterDistanceSquared(TrackBox.FromCenter(400, 250, 30, 80), options) < 1);
-        Assert.True(filter.CenterDistanceSquared(TrackBox.FromCenter(280, 250, 30, 80), options) > options.Gate);
+        filter.Predict(Step, options);
+        Assert.Equal(100 + 30 * 8 + 30, filter.Box.CenterX, 2.0);
+        // A detection where the walker is expected sits deep inside the gate; one a body height behind, outside.
+        Assert.True(filter.CenterDistanceSquared(TrackBox.FromCenter(370, 255, 30, 80), options) < 1);
+        Assert.True(filter.CenterDistanceSquared(TrackBox.FromCenter(290, 255, 30, 80), options) > options.Gate);
     }
 }

@@ -95,9 +95,13 @@ public sealed class TrackerOptions
     [Range(0.0, 100.0)]
     public double InitialSizeVelocityStd { get; set; } = 0.2;
 
-    /// <summary>Spectral density of the centre's random acceleration (heights per second^1.5): how quickly people change pace or direction.</summary>
+    /// <summary>
+    /// Spectral density of the centre's random acceleration (heights per second^1.5): how quickly people change pace
+    /// or direction, and how much a detected box's centre jumps when people pass each other. 1.0 on the demo clip at
+    /// 2 fps: 0.5 split walkers who crossed others into new tracks (25 tracks against 22).
+    /// </summary>
     [Range(0.0, 100.0)]
-    public double AccelerationNoise { get; set; } = 0.5;
+    public double AccelerationNoise { get; set; } = 1.0;
 
     /// <summary>The same for width and height.</summary>
     [Range(0.0, 100.0)]
