@@ -15,6 +15,9 @@ public sealed class TrackingUpdate
     /// <summary>People whose track ended in this frame (not seen for the grace period).</summary>
     public required IReadOnlyList<Track> Left { get; init; }
 
+    /// <summary>Candidates forgotten in this frame (never confirmed): nothing to raise, only what was kept for them to free.</summary>
+    public required IReadOnlyList<Track> Faded { get; init; }
+
     /// <summary>For each detection of the frame, the id of the person it belongs to (null: no person, or a candidate).</summary>
     public required long?[] DetectionTrackIds { get; init; }
 }
@@ -44,6 +47,7 @@ public sealed class PersonTracker
     private readonly List<Track> _tracks = [];
     private readonly LinearAssignment _assignment = new();
     private long _nextId;
+    private long _nextKey;
     private DateTimeOffset? _lastFrame;
     private DateTimeOffset _now;
 
@@ -116,6 +120,7 @@ public sealed class PersonTracker
 
         var entered = new List<Track>();
         var left = new List<Track>();
+        var faded = new List<Track>();
         for (var k = _tracks.Count - 1; k >= 0; k--)
         {
             var track = _tracks[k];
@@ -134,6 +139,7 @@ public sealed class PersonTracker
                     {
                         track.State = TrackState.Removed;
                         _tracks.RemoveAt(k);
+                        faded.Add(track);
                     }
                 }
 
@@ -166,7 +172,7 @@ public sealed class PersonTracker
                 continue;
             }
 
-            var track = new Track(detections[i], now, _options) { DetectionIndex = i };
+            var track = new Track(++_nextKey, detections[i], now, _options) { DetectionIndex = i };
             _tracks.Add(track);
             matchedDetections[i] = true;
             if (_options.MinHits <= 1 && track.Score >= _options.ConfirmScore)
@@ -194,7 +200,7 @@ public sealed class PersonTracker
         }
 
         entered.Reverse(); // in track order (the loop above ran backwards)
-        return new TrackingUpdate { People = people, Candidates = candidates, Entered = entered, Left = left, DetectionTrackIds = trackIds };
+        return new TrackingUpdate { People = people, Candidates = candidates, Entered = entered, Left = left, Faded = faded, DetectionTrackIds = trackIds };
     }
 
     private static bool OutOfFrame(in TrackBox box, int width, int height) =>

@@ -2,14 +2,18 @@ namespace OpenNvr.Recorder.Analytics.Tracking;
 
 /// <summary>A zone of a camera: a simple polygon in normalised image coordinates (0..1, y down).</summary>
 /// <param name="LoiteringSeconds">Staying inside longer than this raises <see cref="SceneEventKind.ZoneLoitering"/> (null: never).</param>
-public sealed record ZoneDefinition(long Id, string Name, IReadOnlyList<PlanePoint> Polygon, double? LoiteringSeconds = null);
+/// <param name="RaisesEntered">Whether entries are stored as events (they are counted in the occupancy series either way).</param>
+/// <param name="RaisesLeft">Whether exits are stored as events.</param>
+public sealed record ZoneDefinition(long Id, string Name, IReadOnlyList<PlanePoint> Polygon, double? LoiteringSeconds = null,
+    bool RaisesEntered = true, bool RaisesLeft = true);
 
 /// <summary>
 /// A counting line of a camera, directed from <paramref name="A"/> to <paramref name="B"/> (normalised image
 /// coordinates). Crossing it from its left to its right, as seen on screen when looking from A towards B, is
 /// <see cref="CrossingDirection.In"/>; the other way is <see cref="CrossingDirection.Out"/>.
 /// </summary>
-public sealed record LineDefinition(long Id, string Name, PlanePoint A, PlanePoint B);
+/// <param name="RaisesCrossed">Whether crossings are stored as events (they are counted in the occupancy series either way).</param>
+public sealed record LineDefinition(long Id, string Name, PlanePoint A, PlanePoint B, bool RaisesCrossed = true);
 
 public enum CrossingDirection
 {

@@ -27,14 +27,18 @@ public sealed class Track
     private int _scoreNext;
     internal BoxKalmanFilter Filter;
 
-    internal Track(in TrackerDetection detection, DateTimeOffset seenAt, TrackerOptions options)
+    internal Track(long key, in TrackerDetection detection, DateTimeOffset seenAt, TrackerOptions options)
     {
+        Key = key;
         Filter = new BoxKalmanFilter(detection.Box, options);
         _scores = new double[options.ScoreWindow];
         FirstSeen = seenAt;
         PredictedAt = seenAt;
         Observe(detection, seenAt, -1);
     }
+
+    /// <summary>Unique per tracker from the track's birth (candidates too): a key for what the caller keeps per track.</summary>
+    public long Key { get; }
 
     /// <summary>The person's id (positive), given when the track is confirmed; 0 while it is a candidate.</summary>
     public long Id { get; internal set; }
