@@ -2,21 +2,24 @@ namespace OpenNvr.Recorder.Analytics.Tracking;
 
 /// <summary>The smoothed number of people changed and held.</summary>
 /// <param name="At">Capture time of the frame at which the new value had held long enough.</param>
-/// <param name="Since">When the new value was first seen.</param>
+/// <param name="Since">When the smoothed value first moved to this side of the old one.</param>
 public sealed record OccupancyChange(int From, int To, DateTimeOffset At, DateTimeOffset Since);
 
 /// <summary>
 /// Turns the per-frame number of people into changes worth telling: the count is smoothed by the median of the last
 /// <c>windowSeconds</c> of frames (one frame's miss or double box does not move it), and a change is reported only
-/// when the smoothed value has held for <c>holdSeconds</c>. Starts at 0 people. Pure: time is the frames' capture time.
+/// when the smoothed value has stayed on the same side of the last reported value (above it, or below it) for
+/// <c>holdSeconds</c>; the new value is the smoothed one at that moment. So a busy scene whose count wanders between
+/// 4 and 6 after 2 still reports its rise, while a count that dips for a moment reports nothing. Starts at 0 people.
+/// Pure: time is the frames' capture time.
 /// </summary>
 public sealed class OccupancySmoother
 {
     private readonly TimeSpan _window;
     private readonly TimeSpan _hold;
     private readonly Queue<(DateTimeOffset At, int Count)> _samples = new();
-    private int? _candidate;
-    private DateTimeOffset _candidateSince;
+    private int _side;
+    private DateTimeOffset _since;
 
     public OccupancySmoother(double windowSeconds, double holdSeconds)
     {
@@ -42,26 +45,27 @@ public sealed class OccupancySmoother
         }
 
         Smoothed = Median();
-        if (Smoothed == Stable)
+        var side = Math.Sign(Smoothed - Stable);
+        if (side == 0)
         {
-            _candidate = null;
+            _side = 0;
             return null;
         }
 
-        if (_candidate != Smoothed)
+        if (side != _side)
         {
-            _candidate = Smoothed;
-            _candidateSince = at;
+            _side = side;
+            _since = at;
         }
 
-        if (at - _candidateSince < _hold)
+        if (at - _since < _hold)
         {
             return null;
         }
 
-        var change = new OccupancyChange(Stable, Smoothed, at, _candidateSince);
+        var change = new OccupancyChange(Stable, Smoothed, at, _since);
         Stable = Smoothed;
-        _candidate = null;
+        _side = 0;
         return change;
     }
 
