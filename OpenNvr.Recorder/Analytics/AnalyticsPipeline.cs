@@ -153,7 +153,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
                 tags: [new("opennvr.camera", camera.CameraId), new("opennvr.task", policy.Task), new("opennvr.policy", policy.Id)],
                 startTime: frame.CapturedAt);
             jpeg ??= File.ReadAllBytes(frame.Path);
-            size ??= JpegSize.Read(jpeg) ?? (0, 0);
+            size ??= ImageHeader.TryRead(jpeg) is { Format: ImageFormat.Jpeg } header ? (header.Width, header.Height) : (0, 0);
             if (policy.MotionGating && !PassesMotionGate(state, jpeg, ref thumbnail))
             {
                 stats.AddSkippedMotion();
@@ -334,17 +334,17 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
         var e = new EventIngest(
             cameraId,
             policy.Task,
-            finding.Label is { Length: > 128 } label ? label[..128] : finding.Label,
-            finding.Count,
-            finding.Confidence is { } c ? Math.Round(Math.Clamp(c, 0, 1), 4) : null,
-            finding.Boxes.Take(100).Select(b => b.Select(v => Math.Round(v, 1)).ToArray()).ToList(),
-            snapshot,
             executedAt,
-            work.CapturedAt.ToUnixTimeMilliseconds(),
-            Number(result, "latency_ms") is { } latency && latency >= 0 ? latency : null,
-            root?.TraceId.ToHexString(),
-            root?.Id,
-            payload);
+            Label: finding.Label is { Length: > 128 } label ? label[..128] : finding.Label,
+            Count: finding.Count,
+            Confidence: finding.Confidence is { } c ? Math.Round(Math.Clamp(c, 0, 1), 4) : null,
+            Bbox: JsonSerializer.SerializeToElement(finding.Boxes.Take(100).Select(b => b.Select(v => Math.Round(v, 1)).ToArray())),
+            SnapshotPath: snapshot,
+            CapturedAtUnixMs: work.CapturedAt.ToUnixTimeMilliseconds(),
+            LatencyMs: Number(result, "latency_ms") is { } latency && latency >= 0 ? latency : null,
+            TraceId: root?.TraceId.ToHexString(),
+            Payload: payload,
+            Traceparent: root?.Id);
         _outbox.Append(e);
         RecorderTelemetry.EventsEmitted.Add(1, Tags(cameraId, policy.Task));
         RecorderLog.EventQueued(_logger, cameraId, policy.Task, e.Count, e.Label);
@@ -461,9 +461,9 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
     private sealed record FrameWork(PolicyState State, string FramePath, string FrameUri, DateTimeOffset CapturedAt, int Width, int Height, Activity? Root);
 
     /// <summary>A policy's running state on this replica.</summary>
-    private sealed class PolicyState(AiPolicy policy, string signature)
+    private sealed class PolicyState(CameraAiPolicy policy, string signature)
     {
-        public AiPolicy Policy { get; } = policy;
+        public CameraAiPolicy Policy { get; } = policy;
 
         public string Signature { get; } = signature;
 
@@ -506,10 +506,10 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
         public IReadOnlyList<PolicyState> Policies { get; private set; } = [];
 
         /// <summary>Follows the latest heartbeat's policies; unchanged policies keep their state (last run, motion, last event).</summary>
-        public void Sync(IReadOnlyList<AiPolicy> policies)
+        public void Sync(IReadOnlyList<CameraAiPolicy> policies)
         {
             var enabled = policies.Where(p => p.Enabled).ToList();
-            var signatures = enabled.Select(p => JsonSerializer.Serialize(p, CoreClient.Json)).ToList();
+            var signatures = enabled.Select(p => JsonSerializer.Serialize(p, ContractJson.Options)).ToList();
             var signature = string.Join('\n', signatures);
             if (signature == _signature)
             {

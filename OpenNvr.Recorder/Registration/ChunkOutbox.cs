@@ -35,7 +35,7 @@ public sealed class ChunkOutbox : IDisposable
 
     public ChunkOutbox(string directory, long rollBytes = DefaultRollBytes)
     {
-        _queue = new DurableQueue<ChunkRegistration>(directory, "chunks", rollBytes, CoreClient.Json,
+        _queue = new DurableQueue<ChunkRegistration>(directory, "chunks", rollBytes, ContractJson.Options,
             replay: chunk => _pendingPaths.Add((chunk.CameraId, chunk.Path)));
         if (_queue.StoredExtra[CamerasProperty] is JsonObject cameras)
         {
