@@ -36,12 +36,13 @@ public static class SharedKeyClientExtensions
     /// <summary>
     /// A Refit client of <typeparamref name="TApi"/> on the named HttpClient <paramref name="clientName"/> (its handlers:
     /// key, resilience) but at <paramref name="baseAddress"/>, for calls whose target is known per request (Core reads a
-    /// camera's frame from the Recorder replica that holds its lease).
+    /// camera's frame from the Recorder replica that holds its lease), or for a second client of one API whose calls
+    /// need other handlers (no base address: the named client's own).
     /// </summary>
-    public static TApi ClientAt<TApi>(this IHttpClientFactory clients, string clientName, Uri baseAddress)
+    public static TApi ClientAt<TApi>(this IHttpClientFactory clients, string clientName, Uri? baseAddress = null)
     {
         var http = clients.CreateClient(clientName);
-        http.BaseAddress = baseAddress;
+        http.BaseAddress = baseAddress ?? http.BaseAddress;
         return RestService.For<TApi>(http, ContractJson.RefitSettings());
     }
 }

@@ -82,15 +82,6 @@ public sealed record AiPolicyDto(
     }
 }
 
-public static partial class TaskNames
-{
-    public static string? Check(string? task) =>
-        task is not null && Pattern().IsMatch(task) ? null : "must be 1-64 characters of A-Z, a-z, 0-9, '_', '-' or '.'.";
-
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
-    private static partial System.Text.RegularExpressions.Regex Pattern();
-}
-
 /// <summary>A camera as users see it: credentials never leave Core, URLs come back masked.</summary>
 public sealed record CameraDto(
     int Id,

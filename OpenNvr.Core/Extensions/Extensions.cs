@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using OpenNvr.Contracts.Inference;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Cameras;
 using OpenNvr.Core.Infrastructure;
@@ -40,9 +41,14 @@ internal static class Extensions
         // Malformed bodies and unparsable parameters become 400 problems whose detail says what was wrong.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Request records carry data annotations (OpenNvr.Contracts for the internal API): they are checked before a
+        // handler runs, and a failure is a 400 problem whose detail says which field is wrong and why.
+        builder.Services.AddValidation();
         builder.Services.Configure<ProblemDetailsOptions>(options => options.CustomizeProblemDetails = context =>
             // Bare status codes (unmatched routes, wrong media types) still get a detail that says what was wrong.
-            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+            context.ProblemDetails.Detail ??= context.ProblemDetails is HttpValidationProblemDetails { Errors.Count: > 0 } validation
+                ? ValidationProblems.Detail(validation.Errors)
+                : context.ProblemDetails.Status switch
             {
                 StatusCodes.Status404NotFound => $"No resource at {context.HttpContext.Request.Path}.",
                 StatusCodes.Status405MethodNotAllowed => $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}.",
@@ -57,14 +63,14 @@ internal static class Extensions
             .PersistKeysToDbContext<NvrDbContext>();
         builder.Services.AddSingleton<CameraCredentialProtector>();
         builder.Services.AddSingleton<InferenceTaskCatalog>();
-        var inferenceUrl = builder.Configuration["WebConsole:InferenceUrl"] is { Length: > 0 } url ? url : "http://inference";
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
         builder.Services.AddHttpClient(InferenceTaskCatalog.HttpClientName, http =>
             {
-                http.BaseAddress = new Uri(inferenceUrl.TrimEnd('/') + "/");
+                http.BaseAddress = new Uri(InferenceUrl(builder.Configuration).TrimEnd('/') + "/");
                 // Saving a camera waits for this at most once per 10 s: an unreachable Inference must not hold it up.
                 http.Timeout = TimeSpan.FromSeconds(3);
             })
+            .AddSharedKey(SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         builder.Services.Configure<CameraOptions>(builder.Configuration.GetSection(CameraOptions.Section));
@@ -76,6 +82,10 @@ internal static class Extensions
 
         builder.AddAuthentication();
     }
+
+    /// <summary>Where Core reaches Inference: <c>WebConsole:InferenceUrl</c>, else service discovery.</summary>
+    public static string InferenceUrl(IConfiguration configuration) =>
+        configuration["WebConsole:InferenceUrl"] is { Length: > 0 } url ? url : IInferenceApi.BaseUrl;
 
     public static void ConfigureJson(JsonSerializerOptions json)
     {

@@ -15,7 +15,7 @@ public static class Timeline
     public static readonly double MaxWindowSeconds = TimeSpan.FromDays(7).TotalSeconds;
 
     /// <summary>Chunks longer than this are refused at registration; the window query looks back this far.</summary>
-    public static readonly double MaxChunkSeconds = TimeSpan.FromHours(1).TotalSeconds;
+    public const double MaxChunkSeconds = ChunkRegistration.MaxSeconds;
 
     /// <summary>Null when the window is acceptable, else what is wrong.</summary>
     public static string? CheckWindow(double? start, double? end)

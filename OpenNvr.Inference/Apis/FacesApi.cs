@@ -55,7 +55,7 @@ public static partial class FacesApi
             }
 
             var result = await registry.RegisterAsync(registration, faces[0].Embedding!, uri, cancellationToken);
-            return Results.Json(new RegisterResponse(true, result.PersonId, result.Name, result.Category, result.EmbeddingCount, result.Outcome), InferenceJson.Options);
+            return Results.Json(new FaceRegisterResponse(true, result.PersonId, result.Name, result.Category, result.EmbeddingCount, result.Outcome), InferenceJson.Options);
         }
         catch (InferenceProblemException problem)
         {
@@ -72,7 +72,7 @@ public static partial class FacesApi
         }
 
         var identities = await registry.ListAsync(category, cancellationToken);
-        return Results.Json(new ListResponse([.. identities.Select(i => new ListItem(i.PersonId, i.Name, i.Category))], identities.Count), InferenceJson.Options);
+        return Results.Json(new FaceListResponse([.. identities.Select(i => new FaceListItem(i.PersonId, i.Name, i.Category))], identities.Count), InferenceJson.Options);
     }
 
     private static async Task<IResult> GetAsync(string personId, FaceRegistry registry, CancellationToken cancellationToken)
@@ -89,7 +89,7 @@ public static partial class FacesApi
         }
 
         using var metadata = identity.Metadata is null ? null : JsonDocument.Parse(identity.Metadata);
-        return Results.Json(new IdentityResponse(identity.PersonId, identity.Name, identity.Category, metadata?.RootElement.Clone(),
+        return Results.Json(new FaceIdentityResponse(identity.PersonId, identity.Name, identity.Category, metadata?.RootElement.Clone(),
             identity.EmbeddingCount, identity.CreatedAt.ToUnixTimeMilliseconds(), identity.UpdatedAt.ToUnixTimeMilliseconds()), InferenceJson.Options);
     }
 
@@ -101,7 +101,7 @@ public static partial class FacesApi
         }
 
         return await registry.DeleteAsync(personId, cancellationToken)
-            ? Results.Json(new DeleteResponse(true, personId), InferenceJson.Options)
+            ? Results.Json(new FaceDeleteResponse(true, personId), InferenceJson.Options)
             : NotFound(personId);
     }
 
@@ -303,14 +303,4 @@ public static partial class FacesApi
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Face registry request {Operation} rejected with {Status}: {Detail}")]
     private static partial void LogRejected(ILogger logger, string operation, int status, string detail);
-
-    internal sealed record RegisterResponse(bool Success, string PersonId, string Name, string Category, int EmbeddingCount, string Outcome);
-
-    internal sealed record ListItem(string PersonId, string Name, string Category);
-
-    internal sealed record ListResponse(IReadOnlyList<ListItem> Faces, int TotalCount);
-
-    internal sealed record IdentityResponse(string PersonId, string Name, string Category, JsonElement? Metadata, int EmbeddingCount, long CreatedAt, long UpdatedAt);
-
-    internal sealed record DeleteResponse(bool Success, string PersonId);
 }

@@ -14,7 +14,7 @@ public static partial class InferenceApi
     public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder app)
     {
         // Open, like /health: clients discover what the adapter offers before they hold a key.
-        app.MapGet("/capabilities", (TaskRegistry tasks) => TypedResults.Ok(new { tasks = tasks.Names }));
+        app.MapGet("/capabilities", (TaskRegistry tasks) => TypedResults.Ok(new CapabilitiesResponse(tasks.Names)));
 
         var secured = app.MapGroup("").RequireInferenceApiKey();
         secured.MapGet("/tasks", GetTasks);

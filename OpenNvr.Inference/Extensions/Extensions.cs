@@ -53,7 +53,9 @@ internal static class Extensions
     {
         // Frames are small and a stale frame is worthless: fail fast rather than retry for half a minute.
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
-        services.AddHttpClient<RecorderFrameClient>(http => http.BaseAddress = new Uri("http://recorder"))
+        services.AddTransient<RecorderFrameClient>();
+        services.AddServiceClient<IRecorderFramesApi>(IRecorderFramesApi.BaseUrl,
+                SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {

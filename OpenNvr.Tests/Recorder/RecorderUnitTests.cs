@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using OpenNvr.Contracts;
+using OpenNvr.Contracts.Internal;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Recording;
@@ -149,7 +151,7 @@ public sealed class ChunkOutboxTests
         var dir = RecorderInstance.NewTempFolder("outbox-roll");
         using var outbox = new ChunkOutbox(dir, rollBytes: 16 * 1024);
         var big = Chunk(0) with { Codec = new string('x', 20) };
-        var perLine = Encoding.UTF8.GetByteCount(System.Text.Json.JsonSerializer.Serialize(big, CoreClient.Json)) + 1;
+        var perLine = Encoding.UTF8.GetByteCount(System.Text.Json.JsonSerializer.Serialize(big, ContractJson.Options)) + 1;
         var count = (int)(outbox.RollBytes / perLine) + 20;
         for (var i = 0; i < count; i++)
         {

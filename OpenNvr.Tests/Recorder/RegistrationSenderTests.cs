@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using OpenNvr.Contracts;
+using OpenNvr.Contracts.Internal;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Registration;
@@ -29,7 +31,7 @@ public sealed class RegistrationSenderTests
         }
 
         using var http = core.Internal();
-        var sender = new RegistrationSender(outbox, new CoreClient(http), Options.Create(new RecorderOptions()), TimeProvider.System, NullLogger<RegistrationSender>.Instance);
+        var sender = new RegistrationSender(outbox, new CoreClient(Refit.RestService.For<ICoreInternalApi>(http, ContractJson.RefitSettings())), Options.Create(new RecorderOptions()), TimeProvider.System, NullLogger<RegistrationSender>.Instance);
         await sender.StartAsync(CancellationToken.None);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (outbox.Depth > 0 && DateTime.UtcNow < deadline)

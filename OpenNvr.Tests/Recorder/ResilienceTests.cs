@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OpenNvr.Contracts;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Tests.Infrastructure;
 using Xunit.Abstractions;
