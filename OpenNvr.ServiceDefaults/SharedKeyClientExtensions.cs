@@ -24,7 +24,7 @@ public static class SharedKeyClientExtensions
     /// </summary>
     public static IHttpClientBuilder AddServiceClient<TApi>(this IServiceCollection services, string baseUrl, string header, string setting)
         where TApi : class =>
-        services.AddRefitClient<TApi>(ContractJson.RefitSettings())
+        services.AddRefitGeneratedClient<TApi>(ContractJson.RefitSettings())
             .ConfigureHttpClient(http => http.BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"))
             .AddSharedKey(header, setting);
 
@@ -43,7 +43,7 @@ public static class SharedKeyClientExtensions
     {
         var http = clients.CreateClient(clientName);
         http.BaseAddress = baseAddress ?? http.BaseAddress;
-        return RestService.For<TApi>(http, ContractJson.RefitSettings());
+        return RestService.ForGenerated<TApi>(http, ContractJson.RefitSettings());
     }
 }
 

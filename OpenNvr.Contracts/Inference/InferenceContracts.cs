@@ -15,7 +15,7 @@ public sealed record InferRequest(string Task, JsonElement? Input = null, JsonEl
     /// <summary>The request that analyses one frame with <paramref name="task"/>, in the form that task reads.</summary>
     public static InferRequest ForFrame(string task, string frameUri) => CloudTasks.Contains(task)
         ? new InferRequest(task, InputData: JsonSerializer.SerializeToElement(new { inputs = new { image = frameUri } }))
-        : new InferRequest(task, Input: JsonSerializer.SerializeToElement(new { frame = new FrameInput(frameUri) }));
+        : new InferRequest(task, Input: JsonSerializer.SerializeToElement(new { frame = new FrameInput(frameUri) }, ContractJson.Options));
 }
 
 /// <summary>A frame named by URI, as <c>/infer</c>'s <c>input.frame</c> and <c>/faces/register</c>'s <c>frame</c> take it.</summary>

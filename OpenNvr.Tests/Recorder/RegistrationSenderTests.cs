@@ -31,7 +31,7 @@ public sealed class RegistrationSenderTests
         }
 
         using var http = core.Internal();
-        var sender = new RegistrationSender(outbox, new CoreClient(Refit.RestService.For<ICoreInternalApi>(http, ContractJson.RefitSettings())), Options.Create(new RecorderOptions()), TimeProvider.System, NullLogger<RegistrationSender>.Instance);
+        var sender = new RegistrationSender(outbox, new CoreClient(Refit.RestService.ForGenerated<ICoreInternalApi>(http, ContractJson.RefitSettings())), Options.Create(new RecorderOptions()), TimeProvider.System, NullLogger<RegistrationSender>.Instance);
         await sender.StartAsync(CancellationToken.None);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (outbox.Depth > 0 && DateTime.UtcNow < deadline)
