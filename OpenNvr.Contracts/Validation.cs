@@ -2,6 +2,15 @@ using System.ComponentModel.DataAnnotations;
 
 namespace OpenNvr.Contracts;
 
+/// <summary>Checks shared by the batch requests.</summary>
+public static class BatchValidation
+{
+    /// <summary>The first null item of <paramref name="items"/> (the JSON <c>null</c> in a list), as <c>field[i] is null.</c></summary>
+    public static IEnumerable<ValidationResult> NoNullItems<T>(IReadOnlyList<T?> items, string field, string member) =>
+        items.Select((item, i) => (item, i)).Where(x => x.item is null)
+            .Select(x => new ValidationResult($"{field}[{x.i}] is null.", [member])).Take(1);
+}
+
 /// <summary>Text of at most <paramref name="maxLength"/> characters without control characters (null passes: add <see cref="RequiredAttribute"/>).</summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter | AttributeTargets.Field)]
 public sealed class PrintableTextAttribute(int maxLength) : ValidationAttribute

@@ -72,8 +72,7 @@ public sealed record IngestEventsRequest(
     public const int MaxEvents = 500;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
-        Events.Select((e, i) => (e, i)).Where(x => x.e is null)
-            .Select(x => new ValidationResult($"events[{x.i}] is null.", [nameof(Events)])).Take(1);
+        BatchValidation.NoNullItems(Events, "events", nameof(Events));
 }
 
 public sealed record IngestEventsResponse(int Inserted);

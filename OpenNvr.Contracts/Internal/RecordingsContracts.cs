@@ -44,8 +44,7 @@ public sealed record RegisterRecordingsRequest(
     public const int MaxChunks = 1000;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
-        Recordings.Select((r, i) => (r, i)).Where(x => x.r is null)
-            .Select(x => new ValidationResult($"recordings[{x.i}] is null.", [nameof(Recordings)])).Take(1);
+        BatchValidation.NoNullItems(Recordings, "recordings", nameof(Recordings));
 }
 
 public sealed record RegisterRecordingsResponse(int Inserted, int Duplicates);

@@ -19,11 +19,9 @@ internal static class EventIngestApi
         TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         var events = request.Events;
-        var cameraIds = events.Select(e => e.CameraId).Distinct().ToArray();
-        var known = await db.Cameras.Where(c => cameraIds.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct);
-        if (known.Count != cameraIds.Length)
+        if (await InternalApi.FirstUnknownCameraAsync(db, events.Select(e => e.CameraId), ct) is { } unknown)
         {
-            return Problems.NotFound($"Camera {cameraIds.Except(known).First()} does not exist; no event of this batch was stored.");
+            return Problems.NotFound($"Camera {unknown} does not exist; no event of this batch was stored.");
         }
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("events.ingest");

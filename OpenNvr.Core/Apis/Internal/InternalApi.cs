@@ -1,4 +1,6 @@
+using Microsoft.EntityFrameworkCore;
 using OpenNvr.Core.Apis.Internal;
+using OpenNvr.Core.Infrastructure;
 
 namespace OpenNvr.Core.Apis;
 
@@ -23,5 +25,13 @@ public static class InternalApi
         api.MapCameraState();
         api.MapEventIngest();
         return app;
+    }
+
+    /// <summary>The first camera of a batch that does not exist (a batch is stored all or none), or null.</summary>
+    internal static async Task<int?> FirstUnknownCameraAsync(NvrDbContext db, IEnumerable<int> cameraIds, CancellationToken ct)
+    {
+        var ids = cameraIds.Distinct().ToArray();
+        var known = await db.Cameras.Where(c => ids.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct);
+        return known.Count == ids.Length ? null : ids.Except(known).First();
     }
 }

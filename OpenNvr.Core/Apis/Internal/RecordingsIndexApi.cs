@@ -23,11 +23,9 @@ internal static class RecordingsIndexApi
         NvrDbContext db, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         var rows = request.Recordings;
-        var cameraIds = rows.Select(r => r.CameraId).Distinct().ToArray();
-        var known = await db.Cameras.Where(c => cameraIds.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct);
-        if (known.Count != cameraIds.Length)
+        if (await InternalApi.FirstUnknownCameraAsync(db, rows.Select(r => r.CameraId), ct) is { } unknown)
         {
-            return Problems.NotFound($"Camera {cameraIds.Except(known).First()} does not exist; no chunk of this batch was registered.");
+            return Problems.NotFound($"Camera {unknown} does not exist; no chunk of this batch was registered.");
         }
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.register");
@@ -66,7 +64,7 @@ internal static class RecordingsIndexApi
         var duplicates = rows.Count - inserted;
         CoreTelemetry.RecordingsRegistered.Add(inserted, new KeyValuePair<string, object?>("result", "inserted"));
         CoreTelemetry.RecordingsRegistered.Add(duplicates, new KeyValuePair<string, object?>("result", "duplicate"));
-        CoreLog.RecordingsRegistered(loggers.CreateLogger(typeof(InternalApi)), inserted, duplicates, cameraIds.Length);
+        CoreLog.RecordingsRegistered(loggers.CreateLogger(typeof(InternalApi)), inserted, duplicates, cams.Distinct().Count());
         return TypedResults.Ok(new RegisterRecordingsResponse(inserted, duplicates));
     }
 
