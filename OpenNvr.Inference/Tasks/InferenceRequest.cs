@@ -5,25 +5,32 @@ using System.Text.Json;
 namespace OpenNvr.Inference.Tasks;
 
 /// <summary>
-/// A <c>POST /infer</c> body (the wire record <see cref="InferRequest"/>, the one the Recorder sends) as a task sees it.
-/// Local tasks read <see cref="Input"/> (<c>{"task","input":{...}}</c>); cloud tasks read <see cref="InputData"/>
-/// (<c>{"task","input_data":{...}}</c>). The helpers turn missing or mistyped fields into 400 problems whose detail
-/// names the field.
+/// A parsed <c>POST /infer</c> body. Local tasks read <see cref="Input"/> (<c>{"task","input":{...}}</c>); cloud tasks
+/// read <see cref="InputData"/> (<c>{"task","input_data":{...}}</c>). The helpers turn missing or mistyped fields into
+/// 400 problems whose detail names the field.
 /// </summary>
-public sealed class InferenceRequest(InferRequest wire)
+public sealed class InferenceRequest
 {
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
 
-    public string Task => wire.Task;
+    public InferenceRequest(string task, JsonElement? input, JsonElement? inputData)
+    {
+        Task = task;
+        Input = input;
+        InputData = inputData;
+        ExecutedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    }
+
+    public string Task { get; }
 
     /// <summary>The <c>input</c> object, when present (always an object when not null).</summary>
-    public JsonElement? Input => wire.Input;
+    public JsonElement? Input { get; }
 
     /// <summary>The <c>input_data</c> object, when present (always an object when not null).</summary>
-    public JsonElement? InputData => wire.InputData;
+    public JsonElement? InputData { get; }
 
     /// <summary>When the request was accepted: the contract's <c>executed_at</c> (unix ms).</summary>
-    public long ExecutedAtUnixMs { get; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    public long ExecutedAtUnixMs { get; }
 
     /// <summary>Milliseconds since the request was accepted: the contract's <c>latency_ms</c>.</summary>
     public double ElapsedMilliseconds => Math.Round(Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds, 2);

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using OpenNvr.Contracts.Inference;
 using OpenNvr.Inference.Cloud;
 using OpenNvr.Inference.Infrastructure;
 using OpenNvr.Inference.Tasks;
@@ -122,8 +121,8 @@ public sealed class CloudConfigurationTests
     public void A_model_outside_the_allowed_list_is_403_and_ids_compare_case_insensitively()
     {
         var options = new HuggingFaceOptions { AllowedModels = ["facebook/detr-resnet-50"] };
-        InferenceRequest Request(string model) => new(new InferRequest("object_detection_detr", null, System.Text.Json.JsonDocument.Parse(
-            "{\"model_name\":\"" + model + "\",\"inputs\":{\"image\":\"opennvr://frames/cam/x.jpg\"}}").RootElement.Clone()));
+        InferenceRequest Request(string model) => new("object_detection_detr", null, System.Text.Json.JsonDocument.Parse(
+            "{\"model_name\":\"" + model + "\",\"inputs\":{\"image\":\"opennvr://frames/cam/x.jpg\"}}").RootElement.Clone());
 
         var problem = Assert.Throws<InferenceProblemException>(() => CloudInput.Parse(Request("other/model"), "facebook/detr-resnet-50", options));
         Assert.Equal(403, problem.StatusCode);
