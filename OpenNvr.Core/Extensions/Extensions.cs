@@ -34,7 +34,6 @@ internal static class Extensions
             await DemoCameraSeeder.SeedAsync(db, services);
         });
 
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpContextAccessor();
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         // Malformed bodies and unparsable parameters become 400 problems whose detail says what was wrong.

@@ -17,7 +17,6 @@ public static class HuggingFaceServiceCollectionExtensions
     {
         services.AddOptions<HuggingFaceOptions>().BindConfiguration(HuggingFaceOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HuggingFaceOptions>, HuggingFaceOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<HuggingFacePipelineKeys>();
         services.TryAddTransient<HuggingFaceAuthHandler>();
         services.TryAddTransient<HuggingFaceAttemptHandler>();

@@ -17,7 +17,6 @@ public static class Extensions
     {
         builder.Services.Configure<RecorderOptions>(builder.Configuration.GetSection(RecorderOptions.Section));
         builder.Services.Configure<FramesOptions>(builder.Configuration.GetSection(FramesOptions.Section));
-        builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Services.AddSingleton(sp => new ChunkOutbox(sp.GetRequiredService<RecorderIdentity>().StateDirectory));
         builder.Services.AddSingleton(sp => new ChildProcesses(sp.GetRequiredService<IOptions<RecorderOptions>>().Value.ResolveRecordingsRoot()));
