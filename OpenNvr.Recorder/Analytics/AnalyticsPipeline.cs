@@ -51,7 +51,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
     private DateTimeOffset _lastSnapshotPrune;
 
     public AnalyticsPipeline(IFramePublisher publisher, RecordingCoordinator coordinator, InferenceClient inference, EventOutbox outbox,
-        IOptions<AnalyticsOptions> options, IOptions<RecorderOptions> recorder, IOptions<FramesOptions> frames, TimeProvider clock,
+        IOptions<AnalyticsOptions> options, IOptions<RecorderOptions> recorder, IOptions<FramePublishingOptions> frames, TimeProvider clock,
         ILogger<AnalyticsPipeline> logger)
     {
         _publisher = publisher;
