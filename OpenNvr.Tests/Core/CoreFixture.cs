@@ -25,7 +25,7 @@ public class CoreFixture : IAsyncLifetime
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public string RecordingsRoot { get; } = Path.Combine(Path.GetTempPath(), "opennvr-core-tests-" + Guid.NewGuid().ToString("N")[..8]);
+    public string RecordingsRoot { get; } = TestTemp.NewFolder("core");
 
     public string ConnectionString { get; private set; } = "";
 
@@ -58,13 +58,7 @@ public class CoreFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
-        try
-        {
-            Directory.Delete(RecordingsRoot, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TestTemp.TryDelete(RecordingsRoot);
     }
 
     public HttpClient Anonymous() => Factory.CreateClient();

@@ -85,7 +85,7 @@ public sealed class PipelineHosts : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _inferenceDb = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("pipe_inference");
-        var recordings = RecorderInstance.NewTempFolder("opennvr-pipe-rec");
+        var recordings = TestTemp.NewFolder("pipe-rec");
         Core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string>
         {
             ["Recorder:RecordingsRoot"] = recordings,
@@ -148,22 +148,14 @@ public static class PipelineTestData
     public static string VtestUrl => new Uri(RepositoryPaths.TestData("video", "vtest.mp4")).AbsoluteUri;
 
     /// <summary>A static scene: one real frame looped as a short H.264 MP4 (made once per test run).</summary>
-    public static string StillSceneUrl => new Uri(StillScene.Value).AbsoluteUri;
+    public static async Task<string> StillSceneUrlAsync() => new Uri(await StillScene.Value).AbsoluteUri;
 
-    private static readonly Lazy<string> StillScene = new(() =>
+    private static readonly Lazy<Task<string>> StillScene = new(async () =>
     {
-        var file = Path.Combine(RecorderInstance.NewTempFolder("opennvr-still"), "still.mp4");
-        var start = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
-        foreach (var arg in new[] { "-hide_banner", "-loglevel", "error", "-loop", "1", "-t", "4", "-i", RepositoryPaths.TestData("persons", "vtest_0200.jpg"),
-                     "-c:v", "libx264", "-bf", "0", "-g", "20", "-pix_fmt", "yuv420p", "-r", "10", file })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, "ffmpeg could not make the still scene: " + errors);
+        var file = Path.Combine(TestTemp.NewFolder("still"), "still.mp4");
+        var (exitCode, _, errors) = await TestProcesses.RunAsync("ffmpeg", "-hide_banner", "-loglevel", "error", "-loop", "1", "-t", "4",
+            "-i", RepositoryPaths.TestData("persons", "vtest_0200.jpg"), "-c:v", "libx264", "-bf", "0", "-g", "20", "-pix_fmt", "yuv420p", "-r", "10", file);
+        Assert.True(exitCode == 0, "ffmpeg could not make the still scene: " + errors);
         return file;
     });
 }

@@ -88,7 +88,7 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
     public async Task Motion_gating_skips_a_static_scene_after_its_first_frame_and_analyses_moving_content()
     {
         var statistics = default(OpenNvr.Recorder.Analytics.PipelineStatistics);
-        await using (var still = await AnalysedCamera.AddAsync(hosts, "still", PipelineTestData.StillSceneUrl, PersonCounting))
+        await using (var still = await AnalysedCamera.AddAsync(hosts, "still", await PipelineTestData.StillSceneUrlAsync(), PersonCounting))
         {
             statistics = hosts.Pipeline.Statistics(still.Id);
             await Wait.UntilAsync(() => statistics.Analysed >= 1, TimeSpan.FromSeconds(30), "the first frame of the still scene analysed");

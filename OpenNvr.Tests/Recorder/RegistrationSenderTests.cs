@@ -21,7 +21,7 @@ public sealed class RegistrationSenderTests
         var first = Chunk(0, 1000, 1010);
         var refused = Chunk(1, 1020, 1010); // ends before it starts: Core answers 400
         var third = Chunk(2, 1020, 1030);
-        var dir = RecorderInstance.NewTempFolder("dead-letter");
+        var dir = TestTemp.NewFolder("dead-letter");
         using var outbox = new ChunkOutbox(dir);
         foreach (var chunk in new[] { first, refused, third })
         {

@@ -14,7 +14,7 @@ public sealed class ReplicaTests(ITestOutputHelper output)
         await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
         // Short leases (Core's Internal:LeaseSeconds) so the handover is quick to observe; production uses 30 s.
         await using var core = await CoreServer.StartAsync(leaseSeconds: 6);
-        var root = RecorderInstance.NewTempFolder("opennvr-shared");
+        var root = TestTemp.NewFolder("shared");
         var a = RecorderInstance.Start(core, root);
         await using var b = RecorderInstance.Start(core, root);
         Assert.NotEqual(a.Id, b.Id);
@@ -84,9 +84,9 @@ public sealed class ReplicaTests(ITestOutputHelper output)
     {
         await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
         await using var core = await CoreServer.StartAsync(leaseSeconds: 6);
-        var root = RecorderInstance.NewTempFolder("opennvr-shared");
+        var root = TestTemp.NewFolder("shared");
         // The victim runs in its own process (as in production), the survivor in-process.
-        await using var victim = RecorderProcess.Start(core, root, "victim");
+        await using var victim = await RecorderProcess.StartAsync(core, root, "victim");
         await Wait.UntilAsync(async () => await CountAsync(core, "SELECT count(*) FROM recorders") == 1, TimeSpan.FromSeconds(30),
             "the replica process to heartbeat");
         await using var survivor = RecorderInstance.Start(core, root);
