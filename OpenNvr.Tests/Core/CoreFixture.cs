@@ -31,7 +31,11 @@ public class CoreFixture : IAsyncLifetime
 
     public WebApplicationFactory<NvrDbContext> Factory { get; private set; } = null!;
 
+    /// <summary>Core's clock (a fake one in <see cref="FakeClockCoreFixture"/>).</summary>
+    public virtual TimeProvider Clock => TimeProvider.System;
+
     private string? _adminToken;
+    private DateTimeOffset _adminTokenExpires;
 
     protected virtual void Configure(IWebHostBuilder host)
     {
@@ -88,7 +92,14 @@ public class CoreFixture : IAsyncLifetime
 
     public async Task<HttpClient> AdminAsync()
     {
-        _adminToken ??= (string)(await LoginAsync("admin", AdminPassword))["access_token"]!;
+        // Logs in again when Core's clock has moved past the token's lifetime (a fake clock moves in leaps).
+        if (_adminToken is null || Clock.GetUtcNow() > _adminTokenExpires - TimeSpan.FromMinutes(1))
+        {
+            var tokens = await LoginAsync("admin", AdminPassword);
+            _adminToken = (string)tokens["access_token"]!;
+            _adminTokenExpires = Clock.GetUtcNow() + TimeSpan.FromSeconds((int)tokens["expires_in"]!);
+        }
+
         return WithToken(_adminToken);
     }
 
