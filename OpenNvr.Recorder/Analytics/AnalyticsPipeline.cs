@@ -151,9 +151,11 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
             File.WriteAllBytes(path, jpeg);
             var work = new QueuedFrame(camera.CameraId, state, path, $"opennvr://frames/{camera.CameraId.ToString(CultureInfo.InvariantCulture)}/{file}",
                 frame.CapturedAt, size.Value.Width, size.Value.Height, root);
+            stats.AddQueued();
             if (!camera.Queue.Writer.TryWrite(work))
             {
                 work.Drop(stats, "queue_full"); // the channel is closed: the camera is going away
+                stats.AddFinished();
             }
         }
     }

@@ -30,7 +30,11 @@ internal sealed class CameraAnalytics : IAsyncDisposable
                 SingleReader = true,
                 SingleWriter = true,
             },
-            dropped => dropped.Drop(statistics, "queue_full"));
+            dropped =>
+            {
+                dropped.Drop(statistics, "queue_full");
+                statistics.AddFinished();
+            });
         _worker = Task.Run(() => WorkAsync(_stop.Token));
     }
 
@@ -66,6 +70,7 @@ internal sealed class CameraAnalytics : IAsyncDisposable
         while (Queue.Reader.TryRead(out var left))
         {
             left.Drop(Statistics, "shutdown");
+            Statistics.AddFinished();
         }
 
         _stop.Dispose();
@@ -85,6 +90,10 @@ internal sealed class CameraAnalytics : IAsyncDisposable
                 {
                     // One bad frame or answer must not end the camera's analysis.
                     RecorderLog.PipelineError(_logger, CameraId, ex.Message);
+                }
+                finally
+                {
+                    Statistics.AddFinished();
                 }
             }
         }

@@ -91,8 +91,8 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
         await using (var still = await AnalysedCamera.AddAsync(hosts, "still", await PipelineTestData.StillSceneUrlAsync(), PersonCounting))
         {
             statistics = hosts.Pipeline.Statistics(still.Id);
-            await Wait.UntilAsync(() => statistics.Analysed >= 1, TimeSpan.FromSeconds(30), "the first frame of the still scene analysed");
-            await Task.Delay(1000); // earlier tests' cameras are gone; nothing else is on its way to Inference
+            // Earlier tests' cameras are gone with nothing left on its way to Inference (AnalysedCamera.DisposeAsync).
+            await Wait.UntilAsync(() => statistics.Analysed >= 1 && statistics.Pending == 0, TimeSpan.FromSeconds(30), "the first frame of the still scene analysed");
             var inferenceBefore = hosts.InferenceRequests;
             var callsBefore = statistics.InferenceCalls;
             var dueBefore = statistics.Due;
@@ -126,9 +126,11 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
         await hosts.StopInferenceAsync();
         try
         {
+            // The scenario: Inference stays away for 30 s (a fixed outage, not a synchronisation).
             await Task.Delay(TimeSpan.FromSeconds(30));
             var analysedWhileDown = stats.Analysed;
             Assert.True(stats.Dropped - droppedBefore >= 30, $"about 60 frames were due in 30 s and got no answer: {stats}");
+            // Still away for one more second: nothing can be analysed meanwhile (an absence needs a span of time to show).
             await Task.Delay(1000);
             Assert.Equal(analysedWhileDown, stats.Analysed);
         }
@@ -229,6 +231,8 @@ public sealed class AnalysedCamera : IAsyncDisposable
         using var admin = await _hosts.Core.AdminAsync();
         (await admin.DeleteAsync($"/api/v1/cameras/{Id.ToString(CultureInfo.InvariantCulture)}")).EnsureSuccessStatusCode();
         await Wait.UntilAsync(() => !_hosts.Recorder.Coordinator.RecordingCameraIds.Contains(Id), TimeSpan.FromSeconds(15), $"camera {Id} released");
-        await Task.Delay(500); // its last frame's analysis
+        // Its last queued frames get their answer (or are dropped): nothing of it is on its way to Inference any more.
+        var statistics = _hosts.Pipeline.Statistics(Id);
+        await Wait.UntilAsync(() => statistics.Pending == 0, TimeSpan.FromSeconds(30), $"camera {Id}'s last frames analysed ({statistics})", pollMs: 50);
     }
 }
