@@ -109,7 +109,10 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
         var requestsBefore = hosts.InferenceRequests;
         await Wait.UntilAsync(() => stats.Due >= 14, TimeSpan.FromSeconds(30), "14 due frames of the moving scene");
         await Wait.UntilAsync(() => stats.Analysed + stats.Dropped >= stats.InferenceCalls, TimeSpan.FromSeconds(10), "answers to the calls made");
-        Assert.True(stats.InferenceCalls >= stats.Due * 2 / 3, $"pedestrians walking must pass the gate most of the time: {stats}");
+        // Passing the gate is the gate's decision; whether each passed frame then reaches Inference depends on how fast
+        // Inference answers (a slow one overflows the 2-frame queue, counted as dropped), so it is not counted here.
+        Assert.True(stats.Due - stats.SkippedMotion >= stats.Due * 2 / 3, $"pedestrians walking must pass the gate most of the time: {stats}");
+        Assert.True(stats.InferenceCalls >= 1, $"frames that passed the gate were sent to Inference: {stats}");
         Assert.True(hosts.InferenceRequests - requestsBefore >= stats.Analysed, $"Inference answered {hosts.InferenceRequests - requestsBefore} requests; {stats}");
     }
 
