@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
 
 namespace OpenNvr.Core.Apis;
@@ -16,7 +17,7 @@ public static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/audit", ListAsync).WithTags("Audit")
-            .RequireAuthorization(Extensions.Extensions.AdminPolicy)
+            .RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Audit entries newest first; page with before_id = next_before_id")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)

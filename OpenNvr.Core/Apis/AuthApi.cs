@@ -39,7 +39,7 @@ public static class AuthApi
 
         api.MapPost("/login", LoginAsync)
             .AllowAnonymous()
-            .RequireRateLimiting(Extensions.Extensions.LoginRateLimitPolicy)
+            .RequireRateLimiting(AuthPolicies.LoginRateLimit)
             .Accepts<LoginRequest>("application/json", "application/x-www-form-urlencoded")
             .Produces<TokenResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -50,7 +50,7 @@ public static class AuthApi
 
         api.MapPost("/refresh", RefreshAsync)
             .AllowAnonymous()
-            .RequireRateLimiting(Extensions.Extensions.LoginRateLimitPolicy)
+            .RequireRateLimiting(AuthPolicies.LoginRateLimit)
             .Accepts<RefreshRequest>("application/json", "application/x-www-form-urlencoded")
             .Produces<TokenResponse>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)

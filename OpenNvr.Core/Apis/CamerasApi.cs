@@ -17,17 +17,17 @@ public static class CamerasApi
 
         api.MapGet("/", ListAsync).WithSummary("Cameras the caller may see (credentials masked)");
         api.MapGet("/{id:int}", GetAsync).WithSummary("One camera").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/", CreateAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
+        api.MapPost("/", CreateAsync).RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Adds a camera (admin)").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden);
-        api.MapPut("/{id:int}", UpdateAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
+        api.MapPut("/{id:int}", UpdateAsync).RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Changes a camera; absent fields keep their values (admin)")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapDelete("/{id:int}", DeleteAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
+        api.MapDelete("/{id:int}", DeleteAsync).RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Removes a camera with its index rows and events; chunk files stay on disk (admin)")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{id:int}/policies", GetPoliciesAsync).WithSummary("The camera's AI policies")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPut("/{id:int}/policies", PutPoliciesAsync).RequireAuthorization(Extensions.Extensions.OperatorPolicy)
+        api.MapPut("/{id:int}/policies", PutPoliciesAsync).RequireAuthorization(AuthPolicies.Operator)
             .WithSummary("Replaces the camera's AI policies (admin, or operator with a grant)")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         return app;

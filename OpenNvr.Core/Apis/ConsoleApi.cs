@@ -21,13 +21,13 @@ public static class ConsoleApi
     {
         var cameras = app.MapGroup("/api/v1/cameras").WithTags("Cameras").ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        cameras.MapGet("/{id:int}/frame.jpg", FrameAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+        cameras.MapGet("/{id:int}/frame.jpg", FrameAsync).RequireAuthorization(AuthPolicies.Media)
             .WithSummary("The camera's latest decoded frame (JPEG), read from the Recorder holding its lease; Bearer header or ?token=<media token>")
             .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status502BadGateway);
 
-        cameras.MapPost("/test-url", TestUrlAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
+        cameras.MapPost("/test-url", TestUrlAsync).RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Validates a camera URL and probes it once with ffprobe (short timeout) (admin)")
             .Produces<StreamProbeResult>()
             .ProducesProblem(StatusCodes.Status400BadRequest)

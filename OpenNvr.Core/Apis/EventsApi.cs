@@ -56,7 +56,7 @@ public static class EventsApi
             .WithSummary("Events filtered by camera, task, label and time window, newest first, keyset-paginated by next_cursor");
         api.MapGet("/{id:long}", GetAsync).RequireAuthorization()
             .WithSummary("One event").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/{id:long}/snapshot", SnapshotAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+        api.MapGet("/{id:long}/snapshot", SnapshotAsync).RequireAuthorization(AuthPolicies.Media)
             .WithSummary("The event's snapshot JPEG; Bearer header or ?token=<media token of the event's camera>")
             .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -33,7 +33,7 @@ public static class FacesProxyApi
     public static IEndpointRouteBuilder MapFacesProxyApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/faces").WithTags("Faces")
-            .RequireAuthorization(Extensions.Extensions.OperatorPolicy)
+            .RequireAuthorization(AuthPolicies.Operator)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status502BadGateway);

@@ -31,17 +31,17 @@ public static class RecordingsApi
         api.MapGet("/{cameraId:int}", WindowAsync).RequireAuthorization()
             .WithSummary("Chunks overlapping [start_unix, end_unix) oldest first, and the uncovered gaps (holes of at most 1 s count as continuous)")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapGet("/{cameraId:int}/{id:long}/file", FileAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+        api.MapGet("/{cameraId:int}/{id:long}/file", FileAsync).RequireAuthorization(AuthPolicies.Media)
             .WithSummary("The MP4 chunk (HTTP range requests supported); Bearer header or ?token=<media token>")
             .Produces(StatusCodes.Status200OK, contentType: "video/mp4")
             .Produces(StatusCodes.Status206PartialContent, contentType: "video/mp4");
-        api.MapGet("/{cameraId:int}/playlist.m3u8", PlaylistAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+        api.MapGet("/{cameraId:int}/playlist.m3u8", PlaylistAsync).RequireAuthorization(AuthPolicies.Media)
             .WithSummary("HLS VOD playlist of the window's chunks; segment URLs carry a media token, so players need no headers")
             .Produces(StatusCodes.Status200OK, contentType: "application/vnd.apple.mpegurl")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapPost("/{cameraId:int}/media-token", MediaTokenAsync).RequireAuthorization()
             .WithSummary("A short-lived token for ?token= on this camera's media routes (HLS players, <video>, <img>)");
-        api.MapPut("/{cameraId:int}/{id:long}/evidence", EvidenceAsync).RequireAuthorization(Extensions.Extensions.OperatorPolicy)
+        api.MapPut("/{cameraId:int}/{id:long}/evidence", EvidenceAsync).RequireAuthorization(AuthPolicies.Operator)
             .WithSummary("Flags a chunk as evidence (retention never deletes it) or clears the flag (admin, operator)")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         return app;

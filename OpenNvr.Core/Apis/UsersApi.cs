@@ -25,7 +25,7 @@ public static class UsersApi
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/users").WithTags("Users")
-            .RequireAuthorization(Extensions.Extensions.AdminPolicy)
+            .RequireAuthorization(AuthPolicies.Admin)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 

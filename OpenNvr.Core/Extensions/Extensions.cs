@@ -19,12 +19,6 @@ namespace OpenNvr.Core.Extensions;
 
 internal static class Extensions
 {
-    public const string LoginRateLimitPolicy = "login";
-    public const string MediaScheme = "MediaToken";
-    public const string AdminPolicy = "admin";
-    public const string OperatorPolicy = "operator";
-    public const string MediaPolicy = "media";
-
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDbContext<NvrDbContext>("nvrdb",
@@ -35,7 +29,6 @@ internal static class Extensions
             await DemoCameraSeeder.SeedAsync(db, services);
         });
 
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpContextAccessor();
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         // Malformed bodies and unparsable parameters become 400 problems whose detail says what was wrong.
@@ -115,7 +108,7 @@ internal static class Extensions
                 options.MapInboundClaims = false;
                 options.Events = ProblemEvents(queryToken: false);
             })
-            .AddJwtBearer(MediaScheme, options =>
+            .AddJwtBearer(AuthPolicies.MediaTokenScheme, options =>
             {
                 options.MapInboundClaims = false;
                 options.Events = ProblemEvents(queryToken: true);
@@ -123,21 +116,21 @@ internal static class Extensions
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<TokenService, IOptions<AuthOptions>>((options, tokens, authOptions) =>
                 options.TokenValidationParameters = tokens.ValidationParameters(authOptions.Value.Audience));
-        builder.Services.AddOptions<JwtBearerOptions>(MediaScheme)
+        builder.Services.AddOptions<JwtBearerOptions>(AuthPolicies.MediaTokenScheme)
             .Configure<TokenService, IOptions<AuthOptions>>((options, tokens, authOptions) =>
                 options.TokenValidationParameters = tokens.ValidationParameters(authOptions.Value.MediaAudience));
 
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(AdminPolicy, policy => policy.RequireRole(Roles.Admin))
-            .AddPolicy(OperatorPolicy, policy => policy.RequireRole(Roles.Admin, Roles.Operator))
-            .AddPolicy(MediaPolicy, policy => policy
-                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme, MediaScheme)
+            .AddPolicy(AuthPolicies.Admin, policy => policy.RequireRole(Roles.Admin))
+            .AddPolicy(AuthPolicies.Operator, policy => policy.RequireRole(Roles.Admin, Roles.Operator))
+            .AddPolicy(AuthPolicies.Media, policy => policy
+                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme, AuthPolicies.MediaTokenScheme)
                 .RequireAuthenticatedUser());
 
         var permits = auth.GetValue(nameof(AuthOptions.LoginPermitsPerMinute), new AuthOptions().LoginPermitsPerMinute);
         builder.Services.AddRateLimiter(options =>
         {
-            options.AddPolicy(LoginRateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+            options.AddPolicy(AuthPolicies.LoginRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = Math.Max(1, permits), Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             options.OnRejected = async (context, ct) =>

@@ -20,7 +20,7 @@ internal static class Extensions
 
         var services = builder.Services;
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
-        services.AddOptions<FramesOptions>().BindConfiguration(FramesOptions.Section);
+        services.AddOptions<FrameSourceOptions>().BindConfiguration(FrameSourceOptions.Section);
         services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
         services.AddOptions<DetectorOptions>().BindConfiguration(DetectorOptions.Section);
 

@@ -32,15 +32,6 @@ public sealed class InferenceOptions
     public int MaxRequestBytes { get; set; } = 64 * 1024;
 }
 
-/// <summary>Configuration section <c>Frames</c>.</summary>
-public sealed class FramesOptions
-{
-    public const string Section = "Frames";
-
-    /// <summary>The folder the recorder publishes frames into (<c>&lt;root&gt;/&lt;camera&gt;/&lt;file&gt;</c>).</summary>
-    public string? Root { get; set; }
-}
-
 /// <summary>Configuration section <c>Models</c>.</summary>
 public sealed class ModelsOptions
 {

@@ -69,8 +69,8 @@ public sealed class EventOutbox : IDisposable
         }
     }
 
-    public void DeadLetter(EventIngest e, string reason) =>
-        _queue.DeadLetter(new { @event = e, reason, at_unix = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 });
+    public void DeadLetter(EventIngest e, string reason, DateTimeOffset at) =>
+        _queue.DeadLetter(new { @event = e, reason, at_unix = at.ToUnixTimeMilliseconds() / 1000.0 });
 
     public void Dispose()
     {

@@ -17,12 +17,11 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.Configure<RecorderOptions>(builder.Configuration.GetSection(RecorderOptions.Section));
-        builder.Services.Configure<FramesOptions>(builder.Configuration.GetSection(FramesOptions.Section));
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.Configure<FramePublishingOptions>(builder.Configuration.GetSection(FramePublishingOptions.Section));
 
         builder.Services.AddSingleton(sp => new ChunkOutbox(sp.GetRequiredService<RecorderIdentity>().StateDirectory));
         builder.Services.AddSingleton(sp => new ChildProcesses(sp.GetRequiredService<IOptions<RecorderOptions>>().Value.ResolveRecordingsRoot()));
-        builder.Services.AddSingleton(sp => new FramePublisher(sp.GetRequiredService<IOptions<FramesOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new FramePublisher(sp.GetRequiredService<IOptions<FramePublishingOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IFramePublisher>(sp => sp.GetRequiredService<FramePublisher>());
         builder.Services.AddSingleton<RecorderIdentity>();
         builder.Services.AddSingleton<RecordingCoordinator>();

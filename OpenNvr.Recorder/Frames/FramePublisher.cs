@@ -16,7 +16,7 @@ public interface IFramePublisher
 /// Publishes decoded frames atomically: the JPEG is written to a temporary file in the same folder, then renamed over
 /// <c>latest.jpg</c>, so a reader (Inference, GET /frames) never sees a half-written image.
 /// </summary>
-public sealed class FramePublisher(FramesOptions options, TimeProvider clock) : IFramePublisher
+public sealed class FramePublisher(FramePublishingOptions options, TimeProvider clock) : IFramePublisher
 {
     public event Action<PublishedFrame>? FramePublished;
 

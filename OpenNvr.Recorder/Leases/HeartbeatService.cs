@@ -19,6 +19,7 @@ public sealed class HeartbeatService(
     IOptions<RecorderOptions> options,
     IServer server,
     RecorderIdentity identity,
+    TimeProvider clock,
     ILogger<HeartbeatService> logger) : BackgroundService
 {
     public DateTimeOffset? LastSuccess { get; private set; }
@@ -41,7 +42,7 @@ public sealed class HeartbeatService(
                 await BeatAsync(stoppingToken);
                 try
                 {
-                    await Task.Delay(period, stoppingToken);
+                    await Task.Delay(period, clock, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
@@ -60,7 +61,7 @@ public sealed class HeartbeatService(
         try
         {
             var answer = await core.HeartbeatAsync(new HeartbeatRequest(identity.Id, BaseUrl(), Math.Clamp(options.Value.MaxCameras, 0, 10_000)), ct);
-            LastSuccess = DateTimeOffset.UtcNow;
+            LastSuccess = clock.GetUtcNow();
             LeaseSeconds = answer.LeaseSeconds;
             await coordinator.ApplyAsync(answer.Cameras ?? [], ct);
         }

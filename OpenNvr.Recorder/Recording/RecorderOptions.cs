@@ -66,15 +66,3 @@ public sealed class RecorderOptions
         ? Path.Combine(Path.GetTempPath(), "opennvr", "recordings")
         : RecordingsRoot);
 }
-
-/// <summary>The <c>Frames</c> section: where published frames live (shared with Inference).</summary>
-public sealed class FramesOptions
-{
-    public const string Section = "Frames";
-
-    public string? Root { get; set; }
-
-    public string ResolveRoot() => Path.GetFullPath(string.IsNullOrWhiteSpace(Root)
-        ? Path.Combine(Path.GetTempPath(), "opennvr", "frames")
-        : Root);
-}

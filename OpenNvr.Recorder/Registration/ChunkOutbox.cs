@@ -136,8 +136,8 @@ public sealed class ChunkOutbox : IDisposable
     }
 
     /// <summary>Keeps a registration Core refused for good (4xx) so that it is not lost silently.</summary>
-    public void DeadLetter(ChunkRegistration chunk, string reason) =>
-        _queue.DeadLetter(new { chunk, reason, at_unix = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 });
+    public void DeadLetter(ChunkRegistration chunk, string reason, DateTimeOffset at) =>
+        _queue.DeadLetter(new { chunk, reason, at_unix = at.ToUnixTimeMilliseconds() / 1000.0 });
 
     public void Dispose()
     {

@@ -68,7 +68,7 @@ public sealed class RegistrationSender(
         },
         (entry, rejection) =>
         {
-            outbox.DeadLetter(entry.Chunk, rejection.Message);
+            outbox.DeadLetter(entry.Chunk, rejection.Message, clock.GetUtcNow());
             outbox.Acknowledge([entry]);
             RecorderTelemetry.RegistrationsRejected.Add(1, new KeyValuePair<string, object?>("status", (int)rejection.Status));
             RecorderLog.ChunkRejected(logger, entry.Chunk.CameraId, entry.Chunk.Path, (int)rejection.Status, rejection.Detail);

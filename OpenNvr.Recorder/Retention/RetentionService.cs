@@ -307,7 +307,7 @@ public sealed class RetentionService(
         return count;
     }
 
-    private static void RemoveEmptyHourFolder(string hourDir)
+    private void RemoveEmptyHourFolder(string hourDir)
     {
         try
         {
@@ -315,7 +315,7 @@ public sealed class RetentionService(
             var day = Path.GetDirectoryName(hourDir)!;
             if (!DateTime.TryParseExact($"{Path.GetFileName(day)} {Path.GetFileName(hourDir)}", "yyyy-MM-dd HH", CultureInfo.InvariantCulture,
                     DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var hourStart) ||
-                hourStart > DateTime.UtcNow.AddHours(-2))
+                hourStart > clock.GetUtcNow().UtcDateTime.AddHours(-2))
             {
                 return;
             }

@@ -141,11 +141,9 @@ public sealed class RecordingsTests(CoreFixture core) : IClassFixture<CoreFixtur
         Directory.CreateDirectory(work);
         var fragmented = Path.Combine(work, "frag.mp4");
         // What the Recorder writes: stream copy into fragmented MP4 (moov first, then moof/mdat pairs).
-        var ffmpeg = Process.Start(new ProcessStartInfo("ffmpeg",
-            ["-v", "error", "-y", "-i", RepositoryPaths.TestData("video", "vtest.mp4"), "-t", "10", "-c", "copy",
-             "-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", fragmented]))!;
-        await ffmpeg.WaitForExitAsync();
-        Assert.Equal(0, ffmpeg.ExitCode);
+        var (exitCode, _, errors) = await TestProcesses.RunAsync("ffmpeg", "-v", "error", "-y", "-i", RepositoryPaths.TestData("video", "vtest.mp4"),
+            "-t", "10", "-c", "copy", "-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", fragmented);
+        Assert.True(exitCode == 0, errors);
 
         var camera = await CameraWithChunksAsync((T0, T0 + 10, fragmented), (T0 + 10, T0 + 20, fragmented), (T0 + 40, T0 + 50, fragmented));
         using var admin = await core.AdminAsync();

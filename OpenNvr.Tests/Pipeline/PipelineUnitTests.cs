@@ -117,7 +117,7 @@ public sealed class PipelineUnitTests
     [Fact]
     public void Event_outbox_keeps_events_across_restarts_delivers_in_order_and_drops_the_oldest_over_its_cap()
     {
-        var dir = RecorderInstance.NewTempFolder("opennvr-event-outbox");
+        var dir = TestTemp.NewFolder("event-outbox");
         using (var outbox = new EventOutbox(dir, maxBytes: 20_000, rollBytes: 5_000))
         {
             for (var i = 0; i < 10; i++)
@@ -171,7 +171,7 @@ public sealed class CorePipelineContractTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string>
     {
-        ["services:inference:http:0"] = "http://127.0.0.1:" + RtspTestServer.FreeTcpPort(), // nobody listens
+        ["services:inference:http:0"] = "http://127.0.0.1:" + FreePort.Tcp(), // nobody listens
     });
 
     public async Task DisposeAsync() => await _core.DisposeAsync();
