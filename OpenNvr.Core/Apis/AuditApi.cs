@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -15,16 +16,15 @@ public static class AuditApi
 {
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/audit", ListAsync).WithTags("Audit")
+        app.MapGet("/api/v1/audit", ListAsync).WithName("listAuditEntries").WithTags("Audit")
             .RequireAuthorization(Extensions.Extensions.AdminPolicy)
             .WithSummary("Audit entries newest first; page with before_id = next_before_id")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
     }
 
-    private static async Task<IResult> ListAsync(
+    private static async Task<Results<Ok<AuditPageResponse>, BadRequestProblem>> ListAsync(
         NvrDbContext db, CancellationToken ct,
         [FromQuery(Name = "limit")] int? limit = null,
         [FromQuery(Name = "before_id")] long? beforeId = null,
@@ -33,12 +33,12 @@ public static class AuditApi
     {
         if (limit is < 1 or > 500)
         {
-            return Problems.BadRequest("limit must be between 1 and 500.");
+            return new BadRequestProblem("limit must be between 1 and 500.");
         }
 
         if (action is { Length: > 64 } || actor is { Length: > 64 })
         {
-            return Problems.BadRequest("action and actor filters must be at most 64 characters.");
+            return new BadRequestProblem("action and actor filters must be at most 64 characters.");
         }
 
         var entries = db.AuditLog.AsNoTracking();

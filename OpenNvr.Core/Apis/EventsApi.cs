@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -47,19 +48,16 @@ public static class EventsApi
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/events").WithTags("Events")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        api.MapGet("/latest", LatestAsync).RequireAuthorization()
+        api.MapGet("/latest", LatestAsync).WithName("listLatestEvents").RequireAuthorization()
             .WithSummary("The newest events (limit 1-500, default 50), optionally of one camera and task");
-        api.MapGet("/", SearchAsync).RequireAuthorization()
+        api.MapGet("/", SearchAsync).WithName("searchEvents").RequireAuthorization()
             .WithSummary("Events filtered by camera, task, label and time window, newest first, keyset-paginated by next_cursor");
-        api.MapGet("/{id:long}", GetAsync).RequireAuthorization()
-            .WithSummary("One event").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/{id:long}/snapshot", SnapshotAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+        api.MapGet("/{id:long}", GetAsync).WithName("getEvent").RequireAuthorization().WithSummary("One event");
+        api.MapGet("/{id:long}/snapshot", SnapshotAsync).WithName("getEventSnapshot").RequireAuthorization(Extensions.Extensions.MediaPolicy)
             .WithSummary("The event's snapshot JPEG; Bearer header or ?token=<media token of the event's camera>")
-            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<Stream>(StatusCodes.Status200OK, "image/jpeg");
         return app;
     }
 
@@ -81,7 +79,7 @@ public static class EventsApi
             : null;
     }
 
-    private static async Task<IResult> LatestAsync(
+    private static async Task<Results<Ok<LatestEventsResponse>, BadRequestProblem>> LatestAsync(
         HttpContext http, NvrDbContext db, CancellationToken ct,
         [FromQuery(Name = "limit")] int? limit = null,
         [FromQuery(Name = "camera_id")] int? cameraId = null,
@@ -89,7 +87,7 @@ public static class EventsApi
     {
         if (CheckFilters(limit, task, null) is { } problem)
         {
-            return Problems.BadRequest(problem);
+            return new BadRequestProblem(problem);
         }
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("events.latest");
@@ -108,7 +106,7 @@ public static class EventsApi
         return TypedResults.Ok(new LatestEventsResponse(page.Select(EventDto.From).ToList(), page.Count));
     }
 
-    private static async Task<IResult> SearchAsync(
+    private static async Task<Results<Ok<EventsPageResponse>, BadRequestProblem>> SearchAsync(
         HttpContext http, NvrDbContext db, CancellationToken ct,
         [FromQuery(Name = "camera_id")] int? cameraId = null,
         [FromQuery(Name = "task")] string? task = null,
@@ -120,17 +118,17 @@ public static class EventsApi
     {
         if (CheckFilters(limit, task, label) is { } problem)
         {
-            return Problems.BadRequest(problem);
+            return new BadRequestProblem(problem);
         }
 
         if (startUnix is { } s && (!double.IsFinite(s) || s < 0) || endUnix is { } e && (!double.IsFinite(e) || e < 0))
         {
-            return Problems.BadRequest("start_unix and end_unix must be finite, non-negative Unix seconds.");
+            return new BadRequestProblem("start_unix and end_unix must be finite, non-negative Unix seconds.");
         }
 
         if (startUnix is not null && endUnix is not null && endUnix <= startUnix)
         {
-            return Problems.BadRequest("end_unix must be greater than start_unix.");
+            return new BadRequestProblem("end_unix must be greater than start_unix.");
         }
 
         (DateTimeOffset At, long Id)? after = null;
@@ -139,7 +137,7 @@ public static class EventsApi
             after = DecodeCursor(cursor);
             if (after is null)
             {
-                return Problems.BadRequest("cursor is not a next_cursor returned by this endpoint.");
+                return new BadRequestProblem("cursor is not a next_cursor returned by this endpoint.");
             }
         }
 
@@ -188,24 +186,24 @@ public static class EventsApi
         return TypedResults.Ok(new EventsPageResponse(page.Select(EventDto.From).ToList(), page.Count, next));
     }
 
-    private static async Task<IResult> GetAsync(long id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<EventDto>, NotFoundProblem>> GetAsync(long id, HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         var found = await Visible(db, http).SingleOrDefaultAsync(e => e.Id == id, ct);
-        return found is null ? Problems.NotFound($"Event {id} does not exist.") : TypedResults.Ok(EventDto.From(found));
+        return found is null ? new NotFoundProblem($"Event {id} does not exist.") : TypedResults.Ok(EventDto.From(found));
     }
 
-    private static async Task<IResult> SnapshotAsync(long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
+    private static async Task<Results<PhysicalFileHttpResult, NotFoundProblem>> SnapshotAsync(long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
     {
         var found = await Visible(db, http).Where(e => e.Id == id).Select(e => new { e.CameraId, e.SnapshotPath }).SingleOrDefaultAsync(ct);
         if (found is null || http.User.MediaCamera() is { } mediaCamera && mediaCamera != found.CameraId)
         {
-            return Problems.NotFound($"Event {id} does not exist.");
+            return new NotFoundProblem($"Event {id} does not exist.");
         }
 
         var full = found.SnapshotPath is null ? null : options.Value.Resolve(found.SnapshotPath);
         if (full is null || !File.Exists(full))
         {
-            return Problems.NotFound($"Event {id} has no snapshot on this server's recordings volume.");
+            return new NotFoundProblem($"Event {id} has no snapshot on this server's recordings volume.");
         }
 
         return TypedResults.PhysicalFile(full, "image/jpeg");

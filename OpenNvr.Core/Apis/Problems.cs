@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
 namespace OpenNvr.Core.Apis;
 
 /// <summary>RFC 7807 answers whose <c>detail</c> says what was wrong (OpenNVR clients read it).</summary>
@@ -15,5 +17,7 @@ internal static class Problems
     public static IResult Unauthorized(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: detail);
 
-    public static IResult CameraNotFound(int cameraId) => NotFound($"Camera {cameraId} does not exist.");
+    public static IResult CameraNotFound(int cameraId) => NoSuchCamera(cameraId);
+
+    public static NotFoundProblem NoSuchCamera(int cameraId) => new($"Camera {cameraId} does not exist.");
 }

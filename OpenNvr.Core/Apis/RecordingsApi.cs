@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -25,23 +26,21 @@ public static class RecordingsApi
     public static IEndpointRouteBuilder MapRecordingsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/recordings").WithTags("Recordings")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        api.MapGet("/{cameraId:int}", WindowAsync).RequireAuthorization()
-            .WithSummary("Chunks overlapping [start_unix, end_unix) oldest first, and the uncovered gaps (holes of at most 1 s count as continuous)")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapGet("/{cameraId:int}/{id:long}/file", FileAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+        api.MapGet("/{cameraId:int}", WindowAsync).WithName("getRecordingsWindow").RequireAuthorization()
+            .WithSummary("Chunks overlapping [start_unix, end_unix) oldest first, and the uncovered gaps (holes of at most 1 s count as continuous)");
+        // Files and playlists are not JSON: their media types are declared here, their problems by the handlers' types.
+        api.MapGet("/{cameraId:int}/{id:long}/file", FileAsync).WithName("getRecordingFile").RequireAuthorization(Extensions.Extensions.MediaPolicy)
             .WithSummary("The MP4 chunk (HTTP range requests supported); Bearer header or ?token=<media token>")
-            .Produces(StatusCodes.Status200OK, contentType: "video/mp4")
-            .Produces(StatusCodes.Status206PartialContent, contentType: "video/mp4");
-        api.MapGet("/{cameraId:int}/playlist.m3u8", PlaylistAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+            .Produces<Stream>(StatusCodes.Status200OK, "video/mp4")
+            .Produces<Stream>(StatusCodes.Status206PartialContent, "video/mp4");
+        api.MapGet("/{cameraId:int}/playlist.m3u8", PlaylistAsync).WithName("getRecordingsPlaylist").RequireAuthorization(Extensions.Extensions.MediaPolicy)
             .WithSummary("HLS VOD playlist of the window's chunks; segment URLs carry a media token, so players need no headers")
-            .Produces(StatusCodes.Status200OK, contentType: "application/vnd.apple.mpegurl")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapPost("/{cameraId:int}/media-token", MediaTokenAsync).RequireAuthorization()
+            .Produces<string>(StatusCodes.Status200OK, "application/vnd.apple.mpegurl");
+        api.MapPost("/{cameraId:int}/media-token", MediaTokenAsync).WithName("createMediaToken").RequireAuthorization()
             .WithSummary("A short-lived token for ?token= on this camera's media routes (HLS players, <video>, <img>)");
-        api.MapPut("/{cameraId:int}/{id:long}/evidence", EvidenceAsync).RequireAuthorization(Extensions.Extensions.OperatorPolicy)
+        api.MapPut("/{cameraId:int}/{id:long}/evidence", EvidenceAsync).WithName("setRecordingEvidence").RequireAuthorization(Extensions.Extensions.OperatorPolicy)
             .WithSummary("Flags a chunk as evidence (retention never deletes it) or clears the flag (admin, operator)")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
@@ -63,16 +62,16 @@ public static class RecordingsApi
             .ToListAsync(ct);
     }
 
-    private static async Task<IResult> WindowAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RecordingsWindowResponse>, BadRequestProblem, NotFoundProblem>> WindowAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         if (Timeline.CheckWindow(startUnix, endUnix) is { } problem)
         {
-            return Problems.BadRequest(problem);
+            return new BadRequestProblem(problem);
         }
 
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.window");
@@ -89,23 +88,23 @@ public static class RecordingsApi
             gaps.Select(g => new GapDto(g.StartUnix, g.EndUnix)).ToList()));
     }
 
-    private static async Task<IResult> FileAsync(int cameraId, long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
+    private static async Task<Results<PhysicalFileHttpResult, NotFoundProblem>> FileAsync(int cameraId, long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         var path = await db.Recordings.AsNoTracking().Where(r => r.Id == id && r.CameraId == cameraId).Select(r => r.Path).SingleOrDefaultAsync(ct);
         if (path is null)
         {
-            return Problems.NotFound($"Recording {id} of camera {cameraId} does not exist.");
+            return new NotFoundProblem($"Recording {id} of camera {cameraId} does not exist.");
         }
 
         var full = options.Value.Resolve(path);
         if (full is null || !File.Exists(full))
         {
-            return Problems.NotFound($"The file of recording {id} is not on this server's recordings volume (deleted, or Recorder:RecordingsRoot unset).");
+            return new NotFoundProblem($"The file of recording {id} is not on this server's recordings volume (deleted, or Recorder:RecordingsRoot unset).");
         }
 
         return TypedResults.PhysicalFile(full, "video/mp4", enableRangeProcessing: true);
@@ -117,17 +116,17 @@ public static class RecordingsApi
     /// split by byte range into its init (ftyp+moov) and media (moof/mdat) parts; a non-fragmented chunk is listed
     /// whole (players that need fMP4 or TS segments cannot play those: the Recorder writes fragmented chunks).
     /// </summary>
-    private static async Task<IResult> PlaylistAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db,
+    private static async Task<Results<ContentHttpResult, BadRequestProblem, NotFoundProblem>> PlaylistAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db,
         IOptions<RecordingsOptions> options, Mp4InitSegmentReader mp4, TokenService tokens, CancellationToken ct)
     {
         if (Timeline.CheckWindow(startUnix, endUnix) is { } problem)
         {
-            return Problems.BadRequest(problem);
+            return new BadRequestProblem(problem);
         }
 
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.playlist");
@@ -138,7 +137,7 @@ public static class RecordingsApi
             .ToList();
         if (segments.Count == 0)
         {
-            return Problems.NotFound($"Camera {cameraId} has no playable recordings between {startUnix} and {endUnix}.");
+            return new NotFoundProblem($"Camera {cameraId} has no playable recordings between {startUnix} and {endUnix}.");
         }
 
         var user = http.User;
@@ -177,29 +176,29 @@ public static class RecordingsApi
         return TypedResults.Text(playlist.ToString(), "application/vnd.apple.mpegurl", Encoding.UTF8);
     }
 
-    private static async Task<IResult> MediaTokenAsync(int cameraId, HttpContext http, NvrDbContext db, TokenService tokens, CancellationToken ct)
+    private static async Task<Results<Ok<MediaTokenResponse>, NotFoundProblem>> MediaTokenAsync(int cameraId, HttpContext http, NvrDbContext db, TokenService tokens, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         var user = http.User;
         return TypedResults.Ok(tokens.CreateMediaToken(user.UserId(), user.UserName(), user.FindFirst(TokenClaims.Role)?.Value ?? "", cameraId));
     }
 
-    private static async Task<IResult> EvidenceAsync(int cameraId, long id, EvidenceRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<EvidenceResponse>, NotFoundProblem>> EvidenceAsync(int cameraId, long id, EvidenceRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         var updated = await db.Recordings.Where(r => r.Id == id && r.CameraId == cameraId)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.IsEvidence, request.IsEvidence), ct);
         if (updated == 0)
         {
-            return Problems.NotFound($"Recording {id} of camera {cameraId} does not exist.");
+            return new NotFoundProblem($"Recording {id} of camera {cameraId} does not exist.");
         }
 
         db.Audit(http, request.IsEvidence ? "recording.evidence_set" : "recording.evidence_cleared", "recording", id, new { camera_id = cameraId });

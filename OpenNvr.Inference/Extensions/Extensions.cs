@@ -19,6 +19,7 @@ internal static class Extensions
         builder.Services.AddMigration<InferenceDbContext>();
 
         var services = builder.Services;
+        services.ConfigureHttpJsonOptions(options => InferenceJson.Configure(options.SerializerOptions));
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
         services.AddOptions<FramesOptions>().BindConfiguration(FramesOptions.Section);
         services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using OpenNvr.Recorder.Frames;
 
 namespace OpenNvr.Recorder.Apis;
@@ -17,34 +18,30 @@ public static partial class FramesApi
     {
         app.MapGet("/frames/{camera}/{file}", GetFrame)
             .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting, openWhenUnset: true)
+            .WithName("getFrame")
             .WithTags("Frames")
             .WithSummary("A published frame (JPEG) of a camera, e.g. /frames/1/latest.jpg")
-            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<Stream>(StatusCodes.Status200OK, "image/jpeg");
         return app;
     }
 
-    private static IResult GetFrame(string camera, string file, FramePublisher frames, HttpContext http)
+    private static Results<FileContentHttpResult, BadRequestProblem, NotFoundProblem> GetFrame(string camera, string file, FramePublisher frames, HttpContext http)
     {
         if (!CameraName().IsMatch(camera))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad frame path",
-                detail: "camera must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'.");
+            return new BadRequestProblem("camera must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'.", "Bad frame path");
         }
 
         if (!FileName().IsMatch(file) || file.Contains("..", StringComparison.Ordinal))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad frame path",
-                detail: "file must be 1-128 characters of A-Z, a-z, 0-9, '_', '-' or '.', end in .jpg and not start with '.'.");
+            return new BadRequestProblem("file must be 1-128 characters of A-Z, a-z, 0-9, '_', '-' or '.', end in .jpg and not start with '.'.", "Bad frame path");
         }
 
         var root = frames.Root;
         var path = Path.GetFullPath(Path.Combine(root, camera, file));
         if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad frame path", detail: "The frame path escapes the frames root.");
+            return new BadRequestProblem("The frame path escapes the frames root.", "Bad frame path");
         }
 
         // Read whole: latest.jpg is replaced by rename, so the bytes read are one complete frame.
@@ -55,7 +52,7 @@ public static partial class FramesApi
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return TypedResults.Problem(statusCode: 404, title: "Frame not found", detail: $"No frame '{file}' has been published for camera '{camera}'.");
+            return new NotFoundProblem($"No frame '{file}' has been published for camera '{camera}'.", "Frame not found");
         }
 
         http.Response.Headers.CacheControl = "no-store";

@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.OpenApi;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// The conventions every OpenNVR OpenAPI document follows, so that it lints clean (<c>@redocly/cli</c>, recommended
+/// rules) and generated REST clients work: a fixed relative server, tag descriptions, and security declared per
+/// operation from the endpoint's own metadata (shared-key filters, anonymous endpoints).
+/// </summary>
+public static class OpenApiDocumentExtensions
+{
+    /// <summary>
+    /// Adds the OpenAPI document with the service's <paramref name="title"/>, <paramref name="description"/> and
+    /// <paramref name="tags"/> (name → description).
+    /// </summary>
+    /// <param name="defaultScheme">
+    /// The scheme every operation needs unless it is anonymous or wants a shared key: its name, declared by
+    /// <paramref name="configure"/>'s transformers (Core: JWT bearer), or null when the shared key is the default.
+    /// </param>
+    public static IServiceCollection AddServiceOpenApi(this IServiceCollection services, string title, string description,
+        IReadOnlyDictionary<string, string> tags, string? defaultScheme, Action<OpenApiOptions>? configure = null) =>
+        services.AddOpenApi(options =>
+        {
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = title;
+                document.Info.Description = description;
+                // The document is served by the service itself: a relative server keeps it true behind any host name
+                // (and the committed copy free of the test host's address).
+                document.Servers = [new OpenApiServer { Url = "/", Description = "This service" }];
+                document.Tags = new HashSet<OpenApiTag>(tags.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }));
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                var document = context.Document!;
+                if (metadata.OfType<SharedKeyRequirement>().LastOrDefault() is { } key)
+                {
+                    var scheme = SchemeName(key.Header);
+                    document.Components ??= new OpenApiComponents();
+                    document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                    document.Components.SecuritySchemes[scheme] = new OpenApiSecurityScheme
+                    {
+                        Type = SecuritySchemeType.ApiKey,
+                        In = ParameterLocation.Header,
+                        Name = key.Header,
+                        Description = $"The value of the setting {key.Setting}.",
+                    };
+                    operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, document)] = [] }];
+                    AddProblemResponse(operation, StatusCodes.Status401Unauthorized, $"{key.Header} missing or wrong");
+                }
+                else if (metadata.OfType<IAllowAnonymous>().Any() || defaultScheme is null)
+                {
+                    // An empty requirement: no credentials needed.
+                    operation.Security = [new OpenApiSecurityRequirement()];
+                }
+                else
+                {
+                    operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(defaultScheme, document)] = [] }];
+                }
+
+                return Task.CompletedTask;
+            });
+            configure?.Invoke(options);
+        });
+
+    /// <summary><c>X-Internal-Key</c> → <c>InternalKey</c>, <c>X-API-Key</c> → <c>ApiKey</c>.</summary>
+    public static string SchemeName(string header) =>
+        string.Concat(header.Split('-').Skip(header.StartsWith("X-", StringComparison.OrdinalIgnoreCase) ? 1 : 0)
+            .Select(part => part.Length <= 3 ? part[..1].ToUpperInvariant() + part[1..].ToLowerInvariant() : part));
+
+    private static void AddProblemResponse(OpenApiOperation operation, int status, string description)
+    {
+        operation.Responses ??= new OpenApiResponses();
+        var code = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (operation.Responses.ContainsKey(code))
+        {
+            return;
+        }
+
+        operation.Responses[code] = new OpenApiResponse
+        {
+            Description = description,
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference("ProblemDetails") },
+            },
+        };
+    }
+}
