@@ -36,10 +36,22 @@ public static class OpenApiDocumentExtensions
                 document.Tags = new HashSet<OpenApiTag>(tags.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }));
                 return Task.CompletedTask;
             });
-            options.AddOperationTransformer((operation, context, _) =>
+            options.AddOperationTransformer(async (operation, context, cancellationToken) =>
             {
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 var document = context.Document!;
+                if (metadata.OfType<DocumentedRequestBody>().LastOrDefault() is { } body)
+                {
+                    var schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken);
+                    document.AddComponent(body.Type.Name, schema);
+                    operation.RequestBody = new OpenApiRequestBody
+                    {
+                        Required = true,
+                        Content = body.ContentTypes.ToDictionary(
+                            type => type, _ => new OpenApiMediaType { Schema = new OpenApiSchemaReference(body.Type.Name, document) }),
+                    };
+                }
+
                 if (metadata.OfType<SharedKeyRequirement>().LastOrDefault() is { } key)
                 {
                     var scheme = SchemeName(key.Header);
@@ -64,11 +76,18 @@ public static class OpenApiDocumentExtensions
                 {
                     operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(defaultScheme, document)] = [] }];
                 }
-
-                return Task.CompletedTask;
             });
             configure?.Invoke(options);
         });
+
+    /// <summary>
+    /// Documents the body of an endpoint that reads it by hand (so that each malformed field gets a problem naming it).
+    /// Unlike <c>Accepts&lt;T&gt;</c>, this adds no content-type constraint to routing: the handler keeps answering a
+    /// wrong content type with its own 415 problem.
+    /// </summary>
+    public static TBuilder DocumentsRequestBody<TBody, TBuilder>(this TBuilder builder, params string[] contentTypes)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new DocumentedRequestBody(typeof(TBody), contentTypes.Length == 0 ? ["application/json"] : contentTypes));
 
     /// <summary><c>X-Internal-Key</c> → <c>InternalKey</c>, <c>X-API-Key</c> → <c>ApiKey</c>.</summary>
     public static string SchemeName(string header) =>
@@ -94,3 +113,6 @@ public static class OpenApiDocumentExtensions
         };
     }
 }
+
+/// <summary>Endpoint metadata: the body's documented type and media types (see <c>DocumentsRequestBody</c>).</summary>
+public sealed record DocumentedRequestBody(Type Type, IReadOnlyList<string> ContentTypes);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -24,23 +25,14 @@ public static class AuditApi
         return app;
     }
 
-    private static async Task<Results<Ok<AuditPageResponse>, BadRequestProblem>> ListAsync(
+    // Filters are checked by the validation filter (AddValidation): a bad one is a 400 validation problem naming it.
+    private static async Task<Ok<AuditPageResponse>> ListAsync(
         NvrDbContext db, CancellationToken ct,
-        [FromQuery(Name = "limit")] int? limit = null,
+        [FromQuery(Name = "limit"), Range(1, 500, ErrorMessage = "limit must be between {1} and {2}.")] int? limit = null,
         [FromQuery(Name = "before_id")] long? beforeId = null,
-        [FromQuery(Name = "action")] string? action = null,
-        [FromQuery(Name = "actor")] string? actor = null)
+        [FromQuery(Name = "action"), StringLength(64, ErrorMessage = "{0} must be at most {1} characters.")] string? action = null,
+        [FromQuery(Name = "actor"), StringLength(64, ErrorMessage = "{0} must be at most {1} characters.")] string? actor = null)
     {
-        if (limit is < 1 or > 500)
-        {
-            return new BadRequestProblem("limit must be between 1 and 500.");
-        }
-
-        if (action is { Length: > 64 } || actor is { Length: > 64 })
-        {
-            return new BadRequestProblem("action and actor filters must be at most 64 characters.");
-        }
-
         var entries = db.AuditLog.AsNoTracking();
         if (beforeId is { } before)
         {

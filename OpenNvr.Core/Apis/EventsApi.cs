@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -44,6 +45,8 @@ public static class EventsApi
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
     private const int MaxFilterLength = 128;
+    private const string LimitMessage = "limit must be between {1} and {2}.";
+    private const string FilterMessage = "{0} must be at most {1} characters.";
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
@@ -67,29 +70,13 @@ public static class EventsApi
         return db.VisibleCameraIds(http.User) is { } visible ? events.Where(e => visible.Contains(e.CameraId)) : events;
     }
 
-    private static string? CheckFilters(int? limit, string? task, string? label)
-    {
-        if (limit is < 1 or > MaxLimit)
-        {
-            return $"limit must be between 1 and {MaxLimit}.";
-        }
-
-        return task is { Length: > MaxFilterLength } || label is { Length: > MaxFilterLength }
-            ? $"task and label filters must be at most {MaxFilterLength} characters."
-            : null;
-    }
-
-    private static async Task<Results<Ok<LatestEventsResponse>, BadRequestProblem>> LatestAsync(
+    // Filters are checked by the validation filter (AddValidation): a bad one is a 400 validation problem naming it.
+    private static async Task<Ok<LatestEventsResponse>> LatestAsync(
         HttpContext http, NvrDbContext db, CancellationToken ct,
-        [FromQuery(Name = "limit")] int? limit = null,
+        [FromQuery(Name = "limit"), Range(1, MaxLimit, ErrorMessage = LimitMessage)] int? limit = null,
         [FromQuery(Name = "camera_id")] int? cameraId = null,
-        [FromQuery(Name = "task")] string? task = null)
+        [FromQuery(Name = "task"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? task = null)
     {
-        if (CheckFilters(limit, task, null) is { } problem)
-        {
-            return new BadRequestProblem(problem);
-        }
-
         using var activity = CoreTelemetry.ActivitySource.StartActivity("events.latest");
         var events = Visible(db, http);
         if (cameraId is { } camera)
@@ -109,18 +96,13 @@ public static class EventsApi
     private static async Task<Results<Ok<EventsPageResponse>, BadRequestProblem>> SearchAsync(
         HttpContext http, NvrDbContext db, CancellationToken ct,
         [FromQuery(Name = "camera_id")] int? cameraId = null,
-        [FromQuery(Name = "task")] string? task = null,
-        [FromQuery(Name = "label")] string? label = null,
+        [FromQuery(Name = "task"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? task = null,
+        [FromQuery(Name = "label"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? label = null,
         [FromQuery(Name = "start_unix")] double? startUnix = null,
         [FromQuery(Name = "end_unix")] double? endUnix = null,
-        [FromQuery(Name = "limit")] int? limit = null,
+        [FromQuery(Name = "limit"), Range(1, MaxLimit, ErrorMessage = LimitMessage)] int? limit = null,
         [FromQuery(Name = "cursor")] string? cursor = null)
     {
-        if (CheckFilters(limit, task, label) is { } problem)
-        {
-            return new BadRequestProblem(problem);
-        }
-
         if (startUnix is { } s && (!double.IsFinite(s) || s < 0) || endUnix is { } e && (!double.IsFinite(e) || e < 0))
         {
             return new BadRequestProblem("start_unix and end_unix must be finite, non-negative Unix seconds.");

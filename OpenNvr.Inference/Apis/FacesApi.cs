@@ -23,7 +23,7 @@ public static partial class FacesApi
             .AddEndpointFilter(DatabaseFailuresAsProblems)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         // The registration body is read by hand (every malformed field gets a problem naming it): its shape is declared.
-        faces.MapPost("/register", RegisterAsync).WithName("registerFace").Accepts<RegisterRequest>("application/json")
+        faces.MapPost("/register", RegisterAsync).WithName("registerFace").DocumentsRequestBody<RegisterRequest, RouteHandlerBuilder>()
             .WithSummary("Registers a face from a published frame showing exactly one face (adds an embedding to an existing person_id)");
         faces.MapGet("/list", ListAsync).WithName("listFaces").WithSummary("Registered identities, optionally of one category");
         faces.MapGet("/{personId}", GetAsync).WithName("getFace").WithSummary("One identity with its metadata and embedding count");

@@ -35,7 +35,7 @@ public static partial class InferenceApi
         // The body is read by hand (InferenceRequestReader) so that every malformed field gets a problem naming it;
         // the request and response schemas are written by InferDocumentTransformer from the task plugins.
         secured.MapPost("/infer", InferAsync).WithName("infer").WithTags("Inference")
-            .Accepts<InferenceRequestBody>("application/json")
+            .DocumentsRequestBody<InferenceRequestBody, RouteHandlerBuilder>()
             .WithSummary("Runs a task on a frame URI (local tasks: input; cloud tasks: input_data)");
         return app;
     }

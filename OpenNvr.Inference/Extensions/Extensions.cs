@@ -20,10 +20,10 @@ internal static class Extensions
 
         var services = builder.Services;
         services.ConfigureHttpJsonOptions(options => InferenceJson.Configure(options.SerializerOptions));
-        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
-        services.AddOptions<FramesOptions>().BindConfiguration(FramesOptions.Section);
-        services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
-        services.AddOptions<DetectorOptions>().BindConfiguration(DetectorOptions.Section);
+        services.AddValidatedOptions<InferenceOptions>(InferenceOptions.Section);
+        services.AddValidatedOptions<FramesOptions>(FramesOptions.Section);
+        services.AddValidatedOptions<ModelsOptions>(ModelsOptions.Section);
+        services.AddValidatedOptions<DetectorOptions>(DetectorOptions.Section);
 
         services.AddSingleton<InferenceTelemetry>();
         services.AddSingleton<OnnxModelRegistry>();

@@ -187,7 +187,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
         var reference = state.MotionReference;
         if (thumbnail is not null && reference is not null)
         {
-            var share = MotionGate.ChangedShare(reference, thumbnail, Math.Clamp(_options.MotionPixelDelta, 0, 255));
+            var share = MotionGate.ChangedShare(reference, thumbnail, _options.MotionPixelDelta);
             gate?.SetTag("opennvr.motion.changed_share", Math.Round(share, 5));
             if (share < _options.MotionThreshold)
             {
@@ -396,7 +396,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
             return;
         }
 
-        var cutoff = _clock.GetUtcNow().UtcDateTime.AddSeconds(-Math.Max(5, _options.AnalysisFrameSeconds));
+        var cutoff = _clock.GetUtcNow().UtcDateTime.AddSeconds(-_options.AnalysisFrameSeconds);
         foreach (var dir in Directory.EnumerateDirectories(_framesRoot))
         {
             foreach (var file in Directory.EnumerateFiles(dir, "f-*.jpg"))
@@ -489,7 +489,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
             CameraId = cameraId;
             _owner = owner;
             Queue = Channel.CreateBounded<FrameWork>(
-                new BoundedChannelOptions(Math.Clamp(owner._options.AnalysisQueueCapacity, 1, 1000))
+                new BoundedChannelOptions(owner._options.AnalysisQueueCapacity)
                 {
                     FullMode = BoundedChannelFullMode.DropOldest,
                     SingleReader = true,

@@ -15,8 +15,8 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<RecorderOptions>(builder.Configuration.GetSection(RecorderOptions.Section));
-        builder.Services.Configure<FramesOptions>(builder.Configuration.GetSection(FramesOptions.Section));
+        builder.Services.AddValidatedOptions<RecorderOptions>(RecorderOptions.Section);
+        builder.Services.AddValidatedOptions<FramesOptions>(FramesOptions.Section);
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Services.AddSingleton(sp => new ChunkOutbox(sp.GetRequiredService<RecorderIdentity>().StateDirectory));
@@ -53,7 +53,7 @@ public static class Extensions
     /// <summary>The AI pipeline (Analytics/): Inference client, event outbox and sender, the pipeline itself.</summary>
     private static void AddAnalytics(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<AnalyticsOptions>(builder.Configuration.GetSection(RecorderOptions.Section));
+        builder.Services.AddValidatedOptions<AnalyticsOptions>(RecorderOptions.Section);
         var analytics = builder.Configuration.GetSection(RecorderOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
         var inferenceKey = builder.Configuration["Inference:ApiKey"];
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental in Microsoft.Extensions.Http.Resilience 10
