@@ -1,8 +1,11 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace Microsoft.Extensions.Hosting;
@@ -42,13 +45,12 @@ public static class OpenApiDocumentExtensions
                 var document = context.Document!;
                 if (metadata.OfType<DocumentedRequestBody>().LastOrDefault() is { } body)
                 {
-                    var schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken);
-                    document.AddComponent(body.Type.Name, schema);
+                    var naming = context.ApplicationServices.GetService<IOptions<JsonOptions>>()?.Value.SerializerOptions.PropertyNamingPolicy;
+                    var schema = await ComponentAsync(body.Type, context, naming, cancellationToken);
                     operation.RequestBody = new OpenApiRequestBody
                     {
                         Required = true,
-                        Content = body.ContentTypes.ToDictionary(
-                            type => type, _ => new OpenApiMediaType { Schema = new OpenApiSchemaReference(body.Type.Name, document) }),
+                        Content = body.ContentTypes.ToDictionary(type => type, _ => new OpenApiMediaType { Schema = schema }),
                     };
                 }
 
@@ -88,6 +90,32 @@ public static class OpenApiDocumentExtensions
     public static TBuilder DocumentsRequestBody<TBody, TBuilder>(this TBuilder builder, params string[] contentTypes)
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new DocumentedRequestBody(typeof(TBody), contentTypes.Length == 0 ? ["application/json"] : contentTypes));
+
+    /// <summary>
+    /// The type's schema as a named component (a reference to it), and so are the records it holds, so that generated
+    /// clients get one named model per record rather than one per place it appears.
+    /// </summary>
+    private static async Task<IOpenApiSchema> ComponentAsync(Type type, OpenApiOperationTransformerContext context, JsonNamingPolicy? naming,
+        CancellationToken cancellationToken)
+    {
+        var document = context.Document!;
+        if (document.Components?.Schemas?.ContainsKey(type.Name) != true)
+        {
+            var schema = await context.GetOrCreateSchemaAsync(type, null, cancellationToken);
+            document.AddComponent(type.Name, schema);
+            foreach (var property in type.GetProperties())
+            {
+                var propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+                var name = naming?.ConvertName(property.Name) ?? property.Name;
+                if (propertyType.IsClass && propertyType.Assembly == type.Assembly && schema.Properties?.ContainsKey(name) == true)
+                {
+                    schema.Properties[name] = await ComponentAsync(propertyType, context, naming, cancellationToken);
+                }
+            }
+        }
+
+        return new OpenApiSchemaReference(type.Name, document);
+    }
 
     /// <summary><c>X-Internal-Key</c> → <c>InternalKey</c>, <c>X-API-Key</c> → <c>ApiKey</c>.</summary>
     public static string SchemeName(string header) =>

@@ -20,6 +20,7 @@ public static class AuditApi
         app.MapGet("/api/v1/audit", ListAsync).WithName("listAuditEntries").WithTags("Audit")
             .RequireAuthorization(Extensions.Extensions.AdminPolicy)
             .WithSummary("Audit entries newest first; page with before_id = next_before_id")
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         return app;

@@ -185,11 +185,6 @@ public static class CamerasApi
             return "username must not contain ':'.";
         }
 
-        if (AiPolicyDto.Check(request.AiPolicies) is { } policyProblem)
-        {
-            return policyProblem;
-        }
-
         if (request.RtspUrl is not null)
         {
             var main = StreamUrl.Parse(request.RtspUrl, options.AllowFileSources, "rtsp_url", out var error);
@@ -296,11 +291,6 @@ public static class CamerasApi
         if (request.AiPolicies is null)
         {
             return new BadRequestProblem("ai_policies is required (an empty list removes every policy).");
-        }
-
-        if (AiPolicyDto.Check(request.AiPolicies) is { } problem)
-        {
-            return new BadRequestProblem(problem);
         }
 
         if (await CheckTasksAsync(request.AiPolicies, catalog, http, ct) is { } taskProblem)

@@ -54,7 +54,7 @@ public static class EventsApi
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         api.MapGet("/latest", LatestAsync).WithName("listLatestEvents").RequireAuthorization()
-            .WithSummary("The newest events (limit 1-500, default 50), optionally of one camera and task");
+            .WithSummary("The newest events (limit 1-500, default 50), optionally of one camera and task").ProducesValidationProblem();
         api.MapGet("/", SearchAsync).WithName("searchEvents").RequireAuthorization()
             .WithSummary("Events filtered by camera, task, label and time window, newest first, keyset-paginated by next_cursor");
         api.MapGet("/{id:long}", GetAsync).WithName("getEvent").RequireAuthorization().WithSummary("One event");

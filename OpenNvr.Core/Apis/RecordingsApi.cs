@@ -29,7 +29,8 @@ public static class RecordingsApi
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         api.MapGet("/{cameraId:int}", WindowAsync).WithName("getRecordingsWindow").RequireAuthorization()
-            .WithSummary("Chunks overlapping [start_unix, end_unix) oldest first, and the uncovered gaps (holes of at most 1 s count as continuous)");
+            .WithSummary("Chunks overlapping [start_unix, end_unix) oldest first, and the uncovered gaps (holes of at most 1 s count as continuous)")
+            .ProducesValidationProblem();
         // Files and playlists are not JSON: their media types are declared here, their problems by the handlers' types.
         api.MapGet("/{cameraId:int}/{id:long}/file", FileAsync).WithName("getRecordingFile").RequireAuthorization(Extensions.Extensions.MediaPolicy)
             .WithSummary("The MP4 chunk (HTTP range requests supported); Bearer header or ?token=<media token>")
@@ -37,7 +38,8 @@ public static class RecordingsApi
             .Produces<Stream>(StatusCodes.Status206PartialContent, "video/mp4");
         api.MapGet("/{cameraId:int}/playlist.m3u8", PlaylistAsync).WithName("getRecordingsPlaylist").RequireAuthorization(Extensions.Extensions.MediaPolicy)
             .WithSummary("HLS VOD playlist of the window's chunks; segment URLs carry a media token, so players need no headers")
-            .Produces<string>(StatusCodes.Status200OK, "application/vnd.apple.mpegurl");
+            .Produces<string>(StatusCodes.Status200OK, "application/vnd.apple.mpegurl")
+            .ProducesValidationProblem();
         api.MapPost("/{cameraId:int}/media-token", MediaTokenAsync).WithName("createMediaToken").RequireAuthorization()
             .WithSummary("A short-lived token for ?token= on this camera's media routes (HLS players, <video>, <img>)");
         api.MapPut("/{cameraId:int}/{id:long}/evidence", EvidenceAsync).WithName("setRecordingEvidence").RequireAuthorization(Extensions.Extensions.OperatorPolicy)
@@ -62,27 +64,23 @@ public static class RecordingsApi
             .ToListAsync(ct);
     }
 
-    private static async Task<Results<Ok<RecordingsWindowResponse>, BadRequestProblem, NotFoundProblem>> WindowAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RecordingsWindowResponse>, NotFoundProblem>> WindowAsync(int cameraId, [AsParameters] RecordingsWindow window,
+        HttpContext http, NvrDbContext db, CancellationToken ct)
     {
-        if (Timeline.CheckWindow(startUnix, endUnix) is { } problem)
-        {
-            return new BadRequestProblem(problem);
-        }
-
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
             return Problems.NoSuchCamera(cameraId);
         }
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.window");
-        var chunks = await ChunksAsync(db, cameraId, startUnix!.Value, endUnix!.Value, ct);
+        var chunks = await ChunksAsync(db, cameraId, window.Start, window.End, ct);
         activity?.SetTag("recordings.count", chunks.Count);
         var spans = chunks.Select(c => new TimeSpanUnix(Timeline.ToUnix(c.StartAt), Timeline.ToUnix(c.EndAt))).ToList();
-        var gaps = Timeline.Gaps(startUnix.Value, endUnix.Value, spans);
+        var gaps = Timeline.Gaps(window.Start, window.End, spans);
         return TypedResults.Ok(new RecordingsWindowResponse(
             cameraId,
-            startUnix.Value,
-            endUnix.Value,
+            window.Start,
+            window.End,
             chunks.Select((c, i) => new RecordingDto(c.Id, spans[i].StartUnix, spans[i].EndUnix, c.DurationS, c.SizeBytes,
                 $"/api/v1/recordings/{cameraId}/{c.Id}/file")).ToList(),
             gaps.Select(g => new GapDto(g.StartUnix, g.EndUnix)).ToList()));
@@ -116,28 +114,23 @@ public static class RecordingsApi
     /// split by byte range into its init (ftyp+moov) and media (moof/mdat) parts; a non-fragmented chunk is listed
     /// whole (players that need fMP4 or TS segments cannot play those: the Recorder writes fragmented chunks).
     /// </summary>
-    private static async Task<Results<ContentHttpResult, BadRequestProblem, NotFoundProblem>> PlaylistAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db,
-        IOptions<RecordingsOptions> options, Mp4InitSegmentReader mp4, TokenService tokens, CancellationToken ct)
+    private static async Task<Results<ContentHttpResult, NotFoundProblem>> PlaylistAsync(int cameraId, [AsParameters] RecordingsWindow window,
+        HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, Mp4InitSegmentReader mp4, TokenService tokens, CancellationToken ct)
     {
-        if (Timeline.CheckWindow(startUnix, endUnix) is { } problem)
-        {
-            return new BadRequestProblem(problem);
-        }
-
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
             return Problems.NoSuchCamera(cameraId);
         }
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.playlist");
-        var chunks = await ChunksAsync(db, cameraId, startUnix!.Value, endUnix!.Value, ct);
+        var chunks = await ChunksAsync(db, cameraId, window.Start, window.End, ct);
         var segments = chunks
             .Select(c => (Chunk: c, Layout: options.Value.Resolve(c.Path) is { } full ? mp4.Read(full) : null))
             .Where(s => s.Layout is not null)
             .ToList();
         if (segments.Count == 0)
         {
-            return new NotFoundProblem($"Camera {cameraId} has no playable recordings between {startUnix} and {endUnix}.");
+            return new NotFoundProblem($"Camera {cameraId} has no playable recordings between {window.Start} and {window.End}.");
         }
 
         var user = http.User;

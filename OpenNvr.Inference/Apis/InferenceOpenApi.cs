@@ -43,6 +43,8 @@ internal static class InferenceOpenApi
             {
                 var schema = await context.GetOrCreateSchemaAsync(group.Key, null, cancellationToken);
                 schema.Description ??= "Response of " + string.Join(", ", group.Select(t => t.Name).Order(StringComparer.Ordinal)) + ".";
+                // Closed, as /schema says: the members of the oneOf are then mutually exclusive.
+                schema.AdditionalPropertiesAllowed = false;
                 document.AddComponent(group.Key.Name, schema);
                 choices.Add(new OpenApiSchemaReference(group.Key.Name, document));
             }
