@@ -57,6 +57,19 @@ public sealed class AiPolicyListAttribute : ValidationAttribute
     }
 }
 
+/// <summary>A camera user name or password: at most 256 printable characters (null: unchanged).</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class StreamCredentialAttribute : ValidationAttribute
+{
+    public const int MaxLength = 256;
+
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        value is not string text || (text.Length <= MaxLength && !text.Any(char.IsControl))
+            ? ValidationResult.Success
+            : new ValidationResult($"username and password must be at most {MaxLength} printable characters.",
+                validationContext.MemberName is { } member ? [member] : null);
+}
+
 /// <summary>A region of interest: 3 to 64 [x, y] points normalised to 0..1 of the frame's width and height.</summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
 public sealed class NormalisedPolygonAttribute : ValidationAttribute
@@ -138,11 +151,12 @@ public sealed record CameraWriteRequest(
     string? Name = null,
     string? RtspUrl = null,
     string? SubStreamUrl = null,
-    string? Username = null,
-    string? Password = null,
+    [property: StreamCredential] string? Username = null,
+    [property: StreamCredential] string? Password = null,
     bool? IsActive = null,
     bool? RecordingEnabled = null,
-    int? RetentionDays = null,
+    [property: Range(1, 3650, ErrorMessage = "retention_days must be between {1} and {2}.")] int? RetentionDays = null,
+    [property: Range(0, long.MaxValue, ErrorMessage = "storage_quota_bytes must not be negative (omit it or send null for no quota).")]
     long? StorageQuotaBytes = null,
     [property: AiPolicyList] IReadOnlyList<AiPolicyDto>? AiPolicies = null);
 

@@ -164,22 +164,6 @@ public static class CamerasApi
             camera.Name = name;
         }
 
-        if (request.RetentionDays is < 1 or > 3650)
-        {
-            return "retention_days must be between 1 and 3650.";
-        }
-
-        if (request.StorageQuotaBytes is < 0)
-        {
-            return "storage_quota_bytes must not be negative (omit it or send null for no quota).";
-        }
-
-        if (request.Username is { Length: > 256 } || request.Password is { Length: > 256 } ||
-            (request.Username?.Any(char.IsControl) ?? false) || (request.Password?.Any(char.IsControl) ?? false))
-        {
-            return "username and password must be at most 256 printable characters.";
-        }
-
         if (request.Username?.Contains(':') == true)
         {
             return "username must not contain ':'.";

@@ -13,7 +13,8 @@ namespace OpenNvr.Core.Apis;
 /// <c>rtsp_url</c> to test; <c>username</c>/<c>password</c> as for a camera. A masked URL read back from the API
 /// (<c>rtsp://***:***@host/...</c>) is tested with the stored credentials of <c>camera_id</c>.
 /// </summary>
-public sealed record StreamTestRequest(string? RtspUrl, string? Username = null, string? Password = null, int? CameraId = null);
+public sealed record StreamTestRequest(string? RtspUrl, [property: StreamCredential] string? Username = null,
+    [property: StreamCredential] string? Password = null, int? CameraId = null);
 
 /// <summary>The Core routes that exist for the web console: live frames and the camera URL test.</summary>
 public static class ConsoleApi
@@ -88,11 +89,6 @@ public static class ConsoleApi
         if (parsed is null)
         {
             return new BadRequestProblem(error!);
-        }
-
-        if (request.Username is { Length: > 256 } || request.Password is { Length: > 256 })
-        {
-            return new BadRequestProblem("username and password must be at most 256 characters.");
         }
 
         var credentials = parsed.Credentials;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -9,10 +10,12 @@ using OpenNvr.Core.Model;
 
 namespace OpenNvr.Core.Apis;
 
-public sealed record CreateUserRequest(string Username, [ValidPassword] string Password, string Role, IReadOnlyList<int>? CameraIds = null, bool IsActive = true);
+public sealed record CreateUserRequest(string Username, [ValidPassword] string Password,
+    [property: AllowedValues(Roles.Admin, Roles.Operator, Roles.Viewer, ErrorMessage = UsersApi.RoleMessage)] string Role, IReadOnlyList<int>? CameraIds = null, bool IsActive = true);
 
 /// <summary>Absent fields keep their values. A new password must follow the policy; changing it unlocks the account.</summary>
-public sealed record UpdateUserRequest([ValidPassword] string? Password = null, string? Role = null, bool? IsActive = null, IReadOnlyList<int>? CameraIds = null);
+public sealed record UpdateUserRequest([ValidPassword] string? Password = null,
+    [property: AllowedValues(Roles.Admin, Roles.Operator, Roles.Viewer, null, ErrorMessage = UsersApi.RoleMessage)] string? Role = null, bool? IsActive = null, IReadOnlyList<int>? CameraIds = null);
 
 public sealed record GrantsRequest(IReadOnlyList<int> CameraIds);
 
@@ -21,6 +24,8 @@ public sealed record UserListResponse(IReadOnlyList<UserDto> Users, int Total);
 /// <summary>User administration (admin only). Grants give operators and viewers their cameras.</summary>
 public static class UsersApi
 {
+    public const string RoleMessage = "role must be one of admin, operator, viewer.";
+
     private const int MaxGrants = 10_000;
 
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
@@ -60,11 +65,6 @@ public static class UsersApi
             return new BadRequestProblem(usernameProblem);
         }
 
-        if (!Roles.IsKnown(request.Role))
-        {
-            return new BadRequestProblem($"role must be one of {string.Join(", ", Roles.All)}.");
-        }
-
         if (await CheckCamerasAsync(db, request.CameraIds, ct) is { } grantProblem)
         {
             return grantProblem;
@@ -102,11 +102,6 @@ public static class UsersApi
         if (user is null)
         {
             return new NotFoundProblem($"User {id} does not exist.");
-        }
-
-        if (request.Role is not null && !Roles.IsKnown(request.Role))
-        {
-            return new BadRequestProblem($"role must be one of {string.Join(", ", Roles.All)}.");
         }
 
         if (await CheckCamerasAsync(db, request.CameraIds, ct) is { } grantProblem)

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Authentication;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Http.HttpClientLibrary;
@@ -85,8 +86,7 @@ public sealed class InferenceGeneratedClientTests(SecuredCudaFixture inference) 
     public async Task Generated_client_runs_person_counting_with_the_api_key()
     {
         using var http = inference.Factory.CreateClient();
-        var adapter = new HttpClientRequestAdapter(
-            new ApiKeyAuthenticationProvider(SecuredCudaFixture.ApiKey, "X-API-Key", ApiKeyAuthenticationProvider.KeyLocation.Header), httpClient: http)
+        var adapter = new HttpClientRequestAdapter(new ApiKeyHeader(SecuredCudaFixture.ApiKey), httpClient: http)
         {
             BaseUrl = http.BaseAddress!.ToString().TrimEnd('/'),
         };
@@ -108,5 +108,19 @@ public sealed class InferenceGeneratedClientTests(SecuredCudaFixture inference) 
         Assert.Equal("person_counting", counting.Task);
         Assert.Equal(1, counting.Count);
         Assert.Single(counting.Detections!);
+    }
+
+    /// <summary>
+    /// The document's <c>ApiKey</c> scheme: <c>X-API-Key</c> in a header. (Kiota's own ApiKeyAuthenticationProvider
+    /// refuses plain http, which is how Inference is reached inside a deployment and in these tests.)
+    /// </summary>
+    private sealed class ApiKeyHeader(string key) : IAuthenticationProvider
+    {
+        public Task AuthenticateRequestAsync(RequestInformation request, Dictionary<string, object>? additionalAuthenticationContext = null,
+            CancellationToken cancellationToken = default)
+        {
+            request.Headers.Add("X-API-Key", key);
+            return Task.CompletedTask;
+        }
     }
 }
