@@ -1,12 +1,16 @@
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace OpenNvr.Tests.Foundation;
 
 /// <summary>
 /// Every options class is validated when the service starts: a bad setting stops it with a message naming the key,
-/// instead of being clamped (or failing obscurely) where it is used. Validation runs before any hosted service, so
-/// no database is needed: the connection strings point nowhere.
+/// instead of being clamped (or failing obscurely) where it is used. Each service's own registration
+/// (<c>AddApplicationServices</c>) is built and its start-up validation run, exactly what <c>Host.StartAsync</c> runs
+/// first: no database, port or hosted service is involved, so the failure is the validation's and nothing else's.
 /// </summary>
 public sealed class OptionsValidationTests
 {
@@ -17,9 +21,9 @@ public sealed class OptionsValidationTests
     [InlineData("Auth:LoginPermitsPerMinute", "-3")]
     [InlineData("Internal:LeaseSeconds", "0")]
     [InlineData("Demo:MinConfidence", "1.5")]
-    public async Task Core_refuses_to_start_with_a_bad_setting(string key, string value) =>
-        await AssertStartFailsAsync(new WebApplicationFactory<OpenNvr.Core.Infrastructure.NvrDbContext>(), key, value,
-            ("ConnectionStrings:nvrdb", NoDatabase));
+    public void Core_refuses_to_start_with_a_bad_setting(string key, string value) =>
+        AssertStartFails(builder => OpenNvr.Core.Extensions.Extensions.AddApplicationServices(builder), key, value,
+            ("ConnectionStrings:nvrdb", NoDatabase), ("Auth:JwtSigningKey", OpenNvr.Tests.Core.CoreFixture.SigningKey));
 
     [Theory]
     [InlineData("Inference:Detector:PersonThreshold", "1.5")]
@@ -27,8 +31,8 @@ public sealed class OptionsValidationTests
     [InlineData("Inference:IntraOpThreads", "0")]
     [InlineData("Faces:MaxFacesPerFrame", "0")]
     [InlineData("Faces:RegistryPollSeconds", "0.01")]
-    public async Task Inference_refuses_to_start_with_a_bad_setting(string key, string value) =>
-        await AssertStartFailsAsync(new WebApplicationFactory<OpenNvr.Inference.Infrastructure.InferenceDbContext>(), key, value,
+    public void Inference_refuses_to_start_with_a_bad_setting(string key, string value) =>
+        AssertStartFails(builder => OpenNvr.Inference.Extensions.Extensions.AddApplicationServices(builder), key, value,
             ("ConnectionStrings:inferencedb", NoDatabase));
 
     [Theory]
@@ -39,35 +43,32 @@ public sealed class OptionsValidationTests
     [InlineData("Recorder:InferenceTimeoutSeconds", "0")]
     [InlineData("Recorder:ReconnectMaxDelaySeconds", "0.5")]
     [InlineData("Recorder:InferenceUrl", "not a url")]
-    public async Task Recorder_refuses_to_start_with_a_bad_setting(string key, string value) =>
-        await AssertStartFailsAsync(new WebApplicationFactory<OpenNvr.Recorder.Recording.RecorderOptions>(), key, value);
+    public void Recorder_refuses_to_start_with_a_bad_setting(string key, string value) =>
+        AssertStartFails(builder => OpenNvr.Recorder.Extensions.Extensions.AddApplicationServices(builder), key, value);
 
-    private static async Task AssertStartFailsAsync<T>(WebApplicationFactory<T> factory, string key, string value,
-        params (string Key, string Value)[] settings) where T : class
+    [Fact]
+    public void Defaults_pass_validation()
     {
-        var root = Directory.CreateTempSubdirectory("opennvr-options-");
-        try
-        {
-            await using var bad = factory.WithWebHostBuilder(host =>
-            {
-                // Keep the Recorder's state and media out of the shared temp folders.
-                host.UseSetting("Recorder:RecordingsRoot", Path.Combine(root.FullName, "recordings"));
-                host.UseSetting("Frames:Root", Path.Combine(root.FullName, "frames"));
-                foreach (var (k, v) in settings)
-                {
-                    host.UseSetting(k, v);
-                }
+        Validate(builder => OpenNvr.Core.Extensions.Extensions.AddApplicationServices(builder),
+            ("ConnectionStrings:nvrdb", NoDatabase), ("Auth:JwtSigningKey", OpenNvr.Tests.Core.CoreFixture.SigningKey));
+        Validate(builder => OpenNvr.Inference.Extensions.Extensions.AddApplicationServices(builder), ("ConnectionStrings:inferencedb", NoDatabase));
+        Validate(builder => OpenNvr.Recorder.Extensions.Extensions.AddApplicationServices(builder));
+    }
 
-                host.UseSetting(key, value);
-            });
-            var failure = Record.Exception(() => bad.CreateClient());
-            Assert.NotNull(failure);
-            var message = failure.ToString();
-            Assert.True(message.Contains(key, StringComparison.Ordinal), $"the start-up failure does not name {key}: {message}");
-        }
-        finally
-        {
-            root.Delete(recursive: true);
-        }
+    private static void AssertStartFails(Action<WebApplicationBuilder> addServices, string key, string value, params (string Key, string Value)[] settings)
+    {
+        var failure = Assert.Throws<OptionsValidationException>(() => Validate(addServices, [.. settings, (key, value)]));
+        Assert.True(failure.Message.Contains(key + ":", StringComparison.Ordinal), $"the start-up failure does not name {key}: {failure.Message}");
+    }
+
+    /// <summary>Builds the service's registration over these settings and runs its start-up validation.</summary>
+    private static void Validate(Action<WebApplicationBuilder> addServices, params (string Key, string Value)[] settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        builder.Configuration.AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)));
+        builder.AddServiceDefaults();
+        addServices(builder);
+        using var services = builder.Services.BuildServiceProvider();
+        services.GetRequiredService<IStartupValidator>().Validate();
     }
 }
