@@ -18,4 +18,6 @@ internal static class Problems
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: detail);
 
     public static ProblemHttpResult CameraNotFound(int cameraId) => NotFound($"Camera {cameraId} does not exist.");
+
+    public static NotFoundProblem NoSuchCamera(int cameraId) => new($"Camera {cameraId} does not exist.");
 }

@@ -38,7 +38,9 @@ internal static class Extensions
         // handler runs, and a failure is a 400 problem whose detail says which field is wrong and why.
         builder.Services.AddValidation();
         builder.Services.Configure<ProblemDetailsOptions>(options => options.CustomizeProblemDetails = context =>
-            // Bare status codes (unmatched routes, wrong media types) still get a detail that says what was wrong.
+        {
+            // Validation problems list their errors by field; the detail repeats them (OpenNVR clients read it). Bare
+            // status codes (unmatched routes, wrong media types) still get a detail that says what was wrong.
             context.ProblemDetails.Detail ??= context.ProblemDetails is HttpValidationProblemDetails { Errors.Count: > 0 } validation
                 ? ValidationProblems.Detail(validation.Errors)
                 : context.ProblemDetails.Status switch
@@ -49,7 +51,8 @@ internal static class Extensions
                 StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
                 StatusCodes.Status500InternalServerError => "An unexpected error occurred; the trace id identifies it in the logs.",
                 _ => context.ProblemDetails.Title,
-            });
+            };
+        });
 
         builder.Services.AddDataProtection()
             .SetApplicationName("OpenNvr.Core")
@@ -66,10 +69,10 @@ internal static class Extensions
             .AddSharedKey(SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
-        builder.Services.Configure<CameraOptions>(builder.Configuration.GetSection(CameraOptions.Section));
-        builder.Services.Configure<DemoCameraOptions>(builder.Configuration.GetSection(DemoCameraOptions.Section));
-        builder.Services.Configure<RecordingsOptions>(builder.Configuration.GetSection(RecordingsOptions.Section));
-        builder.Services.Configure<LeaseOptions>(builder.Configuration.GetSection(LeaseOptions.Section));
+        builder.Services.AddValidatedOptions<CameraOptions>(CameraOptions.Section);
+        builder.Services.AddValidatedOptions<DemoCameraOptions>(DemoCameraOptions.Section);
+        builder.Services.AddValidatedOptions<RecordingsOptions>(RecordingsOptions.Section);
+        builder.Services.AddValidatedOptions<LeaseOptions>(LeaseOptions.Section);
         builder.Services.AddSingleton<Mp4InitSegmentReader>();
         builder.Services.AddScoped<RecorderLeaseService>();
 
@@ -94,7 +97,7 @@ internal static class Extensions
     private static void AddAuthentication(this IHostApplicationBuilder builder)
     {
         var auth = builder.Configuration.GetSection(AuthOptions.Section);
-        builder.Services.Configure<AuthOptions>(auth);
+        builder.Services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         var signingKey = JwtSigningKey.Resolve(auth["JwtSigningKey"], builder.Environment.IsDevelopment());
         builder.Services.AddSingleton(signingKey);
         builder.Services.AddSingleton<TokenService>();
@@ -127,12 +130,17 @@ internal static class Extensions
                 .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme, AuthPolicies.MediaTokenScheme)
                 .RequireAuthenticatedUser());
 
-        var permits = auth.GetValue(nameof(AuthOptions.LoginPermitsPerMinute), new AuthOptions().LoginPermitsPerMinute);
         builder.Services.AddRateLimiter(options =>
         {
+            // The permit count is validated at start (Auth:LoginPermitsPerMinute); the limiter reads it when it partitions.
             options.AddPolicy(AuthPolicies.LoginRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = Math.Max(1, permits), Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+                _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.LoginPermitsPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
             options.OnRejected = async (context, ct) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;

@@ -19,10 +19,11 @@ internal static class Extensions
         builder.Services.AddMigration<InferenceDbContext>();
 
         var services = builder.Services;
-        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
-        services.AddOptions<FrameSourceOptions>().BindConfiguration(FrameSourceOptions.Section);
-        services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
-        services.AddOptions<DetectorOptions>().BindConfiguration(DetectorOptions.Section);
+        services.ConfigureHttpJsonOptions(options => InferenceJson.Configure(options.SerializerOptions));
+        services.AddValidatedOptions<InferenceOptions>(InferenceOptions.Section);
+        services.AddValidatedOptions<FrameSourceOptions>(FrameSourceOptions.Section);
+        services.AddValidatedOptions<ModelsOptions>(ModelsOptions.Section);
+        services.AddValidatedOptions<DetectorOptions>(DetectorOptions.Section);
 
         services.AddSingleton<InferenceTelemetry>();
         services.AddSingleton<OnnxModelRegistry>();

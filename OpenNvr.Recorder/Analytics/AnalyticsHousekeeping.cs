@@ -68,7 +68,7 @@ internal sealed class AnalyticsHousekeeping(
             return;
         }
 
-        var cutoff = clock.GetUtcNow().UtcDateTime.AddSeconds(-Math.Max(5, frameCopySeconds));
+        var cutoff = clock.GetUtcNow().UtcDateTime.AddSeconds(-frameCopySeconds);
         foreach (var dir in Directory.EnumerateDirectories(framesRoot))
         {
             foreach (var file in Directory.EnumerateFiles(dir, "f-*.jpg"))

@@ -171,7 +171,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
         var reference = state.MotionReference;
         if (thumbnail is not null && reference is not null)
         {
-            var share = MotionGate.ChangedShare(reference, thumbnail, Math.Clamp(_options.MotionPixelDelta, 0, 255));
+            var share = MotionGate.ChangedShare(reference, thumbnail, _options.MotionPixelDelta);
             gate?.SetTag("opennvr.motion.changed_share", Math.Round(share, 5));
             if (share < _options.MotionThreshold)
             {

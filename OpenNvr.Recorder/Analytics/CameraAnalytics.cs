@@ -24,7 +24,7 @@ internal sealed class CameraAnalytics : IAsyncDisposable
         _analyser = analyser;
         _logger = logger;
         Queue = Channel.CreateBounded<QueuedFrame>(
-            new BoundedChannelOptions(Math.Clamp(queueCapacity, 1, 1000))
+            new BoundedChannelOptions(queueCapacity)
             {
                 FullMode = BoundedChannelFullMode.DropOldest,
                 SingleReader = true,

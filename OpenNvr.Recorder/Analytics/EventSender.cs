@@ -20,8 +20,8 @@ public sealed class EventSender(EventOutbox outbox, CoreClient core, IOptions<An
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batchSize = Math.Clamp(options.Value.EventBatchSize, 1, 500);
-        var linger = TimeSpan.FromMilliseconds(Math.Clamp(options.Value.EventBatchMilliseconds, 0, 60_000));
+        var batchSize = options.Value.EventBatchSize;
+        var linger = TimeSpan.FromMilliseconds(options.Value.EventBatchMilliseconds);
         return OutboxDelivery.RunAsync(
             async ct =>
             {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using OpenNvr.Recorder.Frames;
 
 namespace OpenNvr.Recorder.Apis;
@@ -16,32 +17,30 @@ public static class FramesApi
     {
         app.MapGet("/frames/{camera}/{file}", GetFrame)
             .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting, openWhenUnset: true)
+            .WithName("getFrame")
             .WithTags("Frames")
-            .WithSummary("A published frame (JPEG) of a camera, e.g. /frames/1/latest.jpg")
-            .Produces(StatusCodes.Status200OK, contentType: MediaTypes.Jpeg)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("A published frame (JPEG or PNG) of a camera, e.g. /frames/1/latest.jpg")
+            .Produces<Stream>(StatusCodes.Status200OK, MediaTypes.Jpeg, MediaTypes.Png);
         return app;
     }
 
-    private static IResult GetFrame(string camera, string file, FramePublisher frames, HttpContext http)
+    private static Results<FileContentHttpResult, BadRequestProblem, NotFoundProblem> GetFrame(string camera, string file, FramePublisher frames, HttpContext http)
     {
         if (!FrameNames.IsCameraFolder(camera))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad frame path", detail: $"camera must be {FrameNames.CameraRule}.");
+            return new BadRequestProblem($"camera must be {FrameNames.CameraRule}.", "Bad frame path");
         }
 
         if (!FrameNames.IsFrameFile(file))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad frame path", detail: $"file must be {FrameNames.FileRule}.");
+            return new BadRequestProblem($"file must be {FrameNames.FileRule}.", "Bad frame path");
         }
 
         var root = frames.Root;
         var path = Path.GetFullPath(Path.Combine(root, camera, file));
         if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad frame path", detail: "The frame path escapes the frames root.");
+            return new BadRequestProblem("The frame path escapes the frames root.", "Bad frame path");
         }
 
         // Read whole: latest.jpg is replaced by rename, so the bytes read are one complete frame.
@@ -52,7 +51,7 @@ public static class FramesApi
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return TypedResults.Problem(statusCode: 404, title: "Frame not found", detail: $"No frame '{file}' has been published for camera '{camera}'.");
+            return new NotFoundProblem($"No frame '{file}' has been published for camera '{camera}'.", "Frame not found");
         }
 
         http.Response.Headers.CacheControl = "no-store";

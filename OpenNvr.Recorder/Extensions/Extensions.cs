@@ -16,8 +16,8 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<RecorderOptions>(builder.Configuration.GetSection(RecorderOptions.Section));
-        builder.Services.Configure<FramePublishingOptions>(builder.Configuration.GetSection(FramePublishingOptions.Section));
+        builder.Services.AddValidatedOptions<RecorderOptions>(RecorderOptions.Section);
+        builder.Services.AddValidatedOptions<FramePublishingOptions>(FramePublishingOptions.Section);
 
         builder.Services.AddSingleton(sp => new ChunkOutbox(sp.GetRequiredService<RecorderIdentity>().StateDirectory));
         builder.Services.AddSingleton(sp => new ChildProcesses(sp.GetRequiredService<IOptions<RecorderOptions>>().Value.ResolveRecordingsRoot()));
@@ -46,7 +46,7 @@ public static class Extensions
     /// <summary>The AI pipeline (Analytics/): Inference client, event outbox and sender, the pipeline itself.</summary>
     private static void AddAnalytics(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<AnalyticsOptions>(builder.Configuration.GetSection(RecorderOptions.Section));
+        builder.Services.AddValidatedOptions<AnalyticsOptions>(RecorderOptions.Section);
         var analytics = builder.Configuration.GetSection(RecorderOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental in Microsoft.Extensions.Http.Resilience 10
         builder.Services.AddServiceClient<IInferenceApi>(analytics.InferenceUrl,

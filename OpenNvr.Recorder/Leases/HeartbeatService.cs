@@ -34,7 +34,7 @@ public sealed class HeartbeatService(
             RecorderLog.OrphansKilled(logger, swept);
         }
 
-        var period = TimeSpan.FromSeconds(Math.Clamp(options.Value.HeartbeatSeconds, 1, 60));
+        var period = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -60,7 +60,7 @@ public sealed class HeartbeatService(
     {
         try
         {
-            var answer = await core.HeartbeatAsync(new HeartbeatRequest(identity.Id, BaseUrl(), Math.Clamp(options.Value.MaxCameras, 0, 10_000)), ct);
+            var answer = await core.HeartbeatAsync(new HeartbeatRequest(identity.Id, BaseUrl(), options.Value.MaxCameras), ct);
             LastSuccess = clock.GetUtcNow();
             LeaseSeconds = answer.LeaseSeconds;
             await coordinator.ApplyAsync(answer.Cameras ?? [], ct);

@@ -53,8 +53,8 @@ public sealed class CameraRecorder : IAsyncDisposable
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = TimeSpan.FromSeconds(Math.Max(0.1, options.ReconnectDelaySeconds)),
-                MaxDelay = TimeSpan.FromSeconds(Math.Max(options.ReconnectDelaySeconds, options.ReconnectMaxDelaySeconds)),
+                Delay = TimeSpan.FromSeconds(options.ReconnectDelaySeconds),
+                MaxDelay = TimeSpan.FromSeconds(options.ReconnectMaxDelaySeconds),
                 OnRetry = args =>
                 {
                     var reason = args.Outcome.Exception?.Message;
