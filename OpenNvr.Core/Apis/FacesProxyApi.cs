@@ -38,13 +38,13 @@ public static class FacesProxyApi
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status502BadGateway);
 
-        api.MapGet("/", ListAsync).WithSummary("Registered identities (Inference /faces/list), optionally of one category (admin, operator)")
+        api.MapGet("/", ListAsync).WithName("listFaces").WithSummary("Registered identities (Inference /faces/list), optionally of one category (admin, operator)")
             .Produces<FaceListResponse>().ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapGet("/{personId}", GetAsync).WithSummary("One identity (admin, operator)")
+        api.MapGet("/{personId}", GetAsync).WithName("getFace").WithSummary("One identity (admin, operator)")
             .Produces<FaceIdentityResponse>().ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapDelete("/{personId}", DeleteAsync).WithSummary("Removes an identity (admin, operator)")
+        api.MapDelete("/{personId}", DeleteAsync).WithName("deleteFace").WithSummary("Removes an identity (admin, operator)")
             .Produces<FaceDeleteResponse>().ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/register", RegisterAsync)
+        api.MapPost("/register", RegisterAsync).WithName("registerFace")
             .Accepts<FaceFromEventRequest>("application/json", "multipart/form-data")
             .WithSummary("Registers a face from an uploaded photo (multipart: photo, person_id, name, category) or from an event snapshot (JSON: event_id, person_id, name, category) (admin, operator)")
             .Produces<FaceRegisterResponse>()

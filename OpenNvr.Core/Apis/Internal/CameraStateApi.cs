@@ -10,7 +10,7 @@ namespace OpenNvr.Core.Apis.Internal;
 internal static class CameraStateApi
 {
     public static void MapCameraState(this RouteGroupBuilder api) =>
-        api.MapPost("/cameras/{id:int}/state", SetStateAsync)
+        api.MapPost("/cameras/{id:int}/state", SetStateAsync).WithName("reportCameraState")
             .WithSummary("Reports a camera's recording state");
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SetStateAsync(int id, CameraStateRequest request, NvrDbContext db,

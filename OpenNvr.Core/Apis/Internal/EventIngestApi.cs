@@ -12,7 +12,7 @@ namespace OpenNvr.Core.Apis.Internal;
 internal static class EventIngestApi
 {
     public static void MapEventIngest(this RouteGroupBuilder api) =>
-        api.MapPost("/events", IngestAsync)
+        api.MapPost("/events", IngestAsync).WithName("ingestEvents")
             .WithSummary("Stores a batch (at most 500) of AI events");
 
     private static async Task<Results<Ok<IngestEventsResponse>, ProblemHttpResult>> IngestAsync(IngestEventsRequest request, NvrDbContext db,

@@ -9,7 +9,7 @@ namespace OpenNvr.Core.Apis.Internal;
 internal static class RecorderLeasesApi
 {
     public static void MapRecorderLeases(this RouteGroupBuilder api) =>
-        api.MapPost("/recorders/heartbeat", HeartbeatAsync)
+        api.MapPost("/recorders/heartbeat", HeartbeatAsync).WithName("recorderHeartbeat")
             .WithSummary("Recorder heartbeat: renews leases, assigns cameras, returns the caller's camera configuration");
 
     private static async Task<Ok<HeartbeatResponse>> HeartbeatAsync(HeartbeatRequest request, RecorderLeaseService leases,

@@ -11,11 +11,11 @@ internal static class RecordingsIndexApi
 {
     public static void MapRecordingsIndex(this RouteGroupBuilder api)
     {
-        api.MapPost("/recordings", RegisterAsync)
+        api.MapPost("/recordings", RegisterAsync).WithName("registerRecordings")
             .WithSummary("Registers finished chunks (idempotent on camera_id + path)");
-        api.MapPost("/recordings/query", QueryAsync)
+        api.MapPost("/recordings/query", QueryAsync).WithName("queryRecordingsForRetention")
             .WithSummary("A camera's chunks oldest first, for retention");
-        api.MapPost("/recordings/delete", DeleteAsync)
+        api.MapPost("/recordings/delete", DeleteAsync).WithName("deleteRecordingRows")
             .WithSummary("Removes index rows of deleted chunk files (evidence refused: 409)");
     }
 
