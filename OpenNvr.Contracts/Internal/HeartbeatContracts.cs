@@ -35,7 +35,10 @@ public sealed record HeartbeatRequest(
 /// <summary>The heartbeat's answer: the lease length and the full configuration of the cameras this replica records now.</summary>
 public sealed record HeartbeatResponse(int LeaseSeconds, IReadOnlyList<CameraConfig> Cameras);
 
-/// <summary>A camera as the heartbeat answer describes it. Stream URLs carry decrypted credentials: never log them.</summary>
+/// <summary>
+/// A camera as the heartbeat answer describes it, with the zones and counting lines its person policies watch.
+/// Stream URLs carry decrypted credentials: never log them.
+/// </summary>
 public sealed record CameraConfig(
     int Id,
     string Name,
@@ -45,7 +48,15 @@ public sealed record CameraConfig(
     string? SubStreamUrl,
     int RetentionDays,
     long? StorageQuotaBytes,
-    IReadOnlyList<CameraAiPolicy> AiPolicies);
+    IReadOnlyList<CameraAiPolicy> AiPolicies,
+    IReadOnlyList<CameraZone>? Zones = null,
+    IReadOnlyList<CameraLine>? Lines = null);
+
+/// <summary>A zone of a camera (<see cref="People.ZoneRules"/>): which of zone.entered, zone.left, zone.loitering it raises.</summary>
+public sealed record CameraZone(int Id, string Name, double[][] Points, IReadOnlyList<string> EventTypes, double? LoiteringS = null);
+
+/// <summary>A counting line of a camera, from its first point to its second; <c>event_types</c> holds line.crossed or nothing.</summary>
+public sealed record CameraLine(int Id, string Name, double[][] Points, IReadOnlyList<string> EventTypes);
 
 /// <summary>
 /// An AI policy of a camera, as the heartbeat carries it: which task to run how often, the confidence below which a

@@ -28,4 +28,7 @@ public interface ICoreInternalApi
 
     [Post("/api/v1/internal/events")]
     Task<IngestEventsResponse> IngestEventsAsync([Body] IngestEventsRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/v1/internal/occupancy")]
+    Task<IngestOccupancyResponse> IngestOccupancyAsync([Body] IngestOccupancyRequest request, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using OpenNvr.Contracts.People;
 using OpenNvr.Recorder.Analytics.Tracking;
 
 namespace OpenNvr.Tests.Tracking;

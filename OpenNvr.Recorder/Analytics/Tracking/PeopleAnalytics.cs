@@ -1,21 +1,6 @@
+using OpenNvr.Contracts.People;
+
 namespace OpenNvr.Recorder.Analytics.Tracking;
-
-/// <summary>The <c>event_type</c> names of person events (API.md, second round).</summary>
-public static class PersonEventTypes
-{
-    public const string PersonEntered = "person.entered";
-    public const string PersonLeft = "person.left";
-    public const string ZoneEntered = "zone.entered";
-    public const string ZoneLeft = "zone.left";
-    public const string ZoneLoitering = "zone.loitering";
-    public const string LineCrossed = "line.crossed";
-    public const string OccupancyChanged = "occupancy.changed";
-    public const string FaceRecognized = "face.recognized";
-    public const string WatchlistHit = "watchlist.hit";
-
-    public static readonly IReadOnlyList<string> All =
-        [PersonEntered, PersonLeft, ZoneEntered, ZoneLeft, ZoneLoitering, LineCrossed, OccupancyChanged, FaceRecognized, WatchlistHit];
-}
 
 /// <summary>Which frame shows an event.</summary>
 public enum SnapshotOf

@@ -1,3 +1,4 @@
+using OpenNvr.Contracts.People;
 namespace OpenNvr.Recorder.Analytics.Tracking;
 
 /// <summary>A zone of a camera: a simple polygon in normalised image coordinates (0..1, y down).</summary>

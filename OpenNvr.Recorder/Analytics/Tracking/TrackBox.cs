@@ -1,3 +1,5 @@
+using OpenNvr.Contracts.People;
+
 namespace OpenNvr.Recorder.Analytics.Tracking;
 
 /// <summary>An axis-aligned box in pixels of the analysed frame, by its corners.</summary>
@@ -42,6 +44,3 @@ public readonly record struct TrackBox(double X1, double Y1, double X2, double Y
     public PlanePoint NormalizedBottomCenter(int frameWidth, int frameHeight) =>
         new(CenterX / frameWidth, Y2 / frameHeight);
 }
-
-/// <summary>A point of the image plane (pixels, or normalised 0..1 for zones and lines).</summary>
-public readonly record struct PlanePoint(double X, double Y);

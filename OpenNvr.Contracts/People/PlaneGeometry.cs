@@ -1,6 +1,12 @@
-namespace OpenNvr.Recorder.Analytics.Tracking;
+namespace OpenNvr.Contracts.People;
 
-/// <summary>Plane geometry of zones and lines (normalised image coordinates, y pointing down).</summary>
+/// <summary>A point of the image plane (pixels, or normalised 0..1 for zones and lines).</summary>
+public readonly record struct PlanePoint(double X, double Y);
+
+/// <summary>
+/// Plane geometry of zones and lines (normalised image coordinates, y pointing down): what Core validates a zone with
+/// and what the Recorder counts people with, one copy for both.
+/// </summary>
 public static class PlaneGeometry
 {
     /// <summary>
