@@ -9,6 +9,15 @@ namespace OpenNvr.Core.Infrastructure;
 /// <summary>Core owns nvrdb: users, cameras, the recordings index, events, audit and recorder leases.</summary>
 public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
+    private static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<double[][], string> PointsConverter = new(
+        points => JsonSerializer.Serialize(points, (JsonSerializerOptions?)null),
+        json => JsonSerializer.Deserialize<double[][]>(json, (JsonSerializerOptions?)null) ?? Array.Empty<double[]>());
+
+    private static readonly ValueComparer<double[][]> PointsComparer = new(
+        (a, b) => JsonSerializer.Serialize(a, (JsonSerializerOptions?)null) == JsonSerializer.Serialize(b, (JsonSerializerOptions?)null),
+        points => JsonSerializer.Serialize(points, (JsonSerializerOptions?)null).GetHashCode(),
+        points => points.Select(point => point.ToArray()).ToArray());
+
     public DbSet<User> Users => Set<User>();
     public DbSet<CameraGrant> CameraGrants => Set<CameraGrant>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
@@ -19,6 +28,9 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
     public DbSet<RecorderLease> RecorderLeases => Set<RecorderLease>();
     public DbSet<Recording> Recordings => Set<Recording>();
     public DbSet<AiEvent> Events => Set<AiEvent>();
+    public DbSet<Zone> Zones => Set<Zone>();
+    public DbSet<CountingLine> CountingLines => Set<CountingLine>();
+    public DbSet<OccupancyBucket> Occupancy => Set<OccupancyBucket>();
 
     /// <summary>The Data Protection key ring, shared by every Core replica so that each can decrypt camera credentials.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -127,7 +139,42 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             ev.HasIndex(e => new { e.CameraId, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
             ev.HasIndex(e => new { e.Task, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
             ev.HasIndex(e => new { e.Label, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
+            ev.Property(e => e.EventType).HasMaxLength(32);
+            ev.HasIndex(e => new { e.EventType, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
+            // A person's events on a camera (the console lists them per person).
+            ev.HasIndex(e => new { e.CameraId, e.TrackId, e.ExecutedAt });
             ev.HasOne<Camera>().WithMany().HasForeignKey(e => e.CameraId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Zone>(zone =>
+        {
+            zone.ToTable("zones");
+            zone.Property(z => z.Name).HasMaxLength(64);
+            zone.Property(z => z.Points).HasColumnType("jsonb").HasConversion(PointsConverter, PointsComparer);
+            zone.HasIndex(z => z.CameraId);
+            zone.HasOne<Camera>().WithMany().HasForeignKey(z => z.CameraId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<CountingLine>(line =>
+        {
+            line.ToTable("counting_lines");
+            line.Property(l => l.Name).HasMaxLength(64);
+            line.Property(l => l.Points).HasColumnType("jsonb").HasConversion(PointsConverter, PointsComparer);
+            line.HasIndex(l => l.CameraId);
+            line.HasOne<Camera>().WithMany().HasForeignKey(l => l.CameraId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<OccupancyBucket>(bucket =>
+        {
+            bucket.ToTable("occupancy");
+            bucket.HasKey(b => new { b.CameraId, b.StartUnix });
+            bucket.Property(b => b.Zones).HasColumnType("jsonb").HasConversion(
+                zones => zones == null ? null : JsonSerializer.Serialize(zones, (JsonSerializerOptions?)null),
+                json => json == null ? null : JsonSerializer.Deserialize<Dictionary<string, float[]>>(json, (JsonSerializerOptions?)null));
+            bucket.Property(b => b.Lines).HasColumnType("jsonb").HasConversion(
+                lines => lines == null ? null : JsonSerializer.Serialize(lines, (JsonSerializerOptions?)null),
+                json => json == null ? null : JsonSerializer.Deserialize<Dictionary<string, int[]>>(json, (JsonSerializerOptions?)null));
+            bucket.HasOne<Camera>().WithMany().HasForeignKey(b => b.CameraId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");

@@ -39,7 +39,7 @@ internal static class EventIngestApi
                 var connection = (NpgsqlConnection)db.Database.GetDbConnection();
                 await using var importer = await connection.BeginBinaryImportAsync(
                     "COPY events (camera_id, task, label, count, confidence, bbox, snapshot_path, executed_at, captured_at, latency_ms, " +
-                    "pipeline_latency_ms, trace_id, payload, inserted_at) FROM STDIN (FORMAT BINARY)", ct);
+                    "pipeline_latency_ms, trace_id, payload, inserted_at, event_type, track_id) FROM STDIN (FORMAT BINARY)", ct);
                 foreach (var e in events)
                 {
                     await importer.StartRowAsync(ct);
@@ -57,6 +57,8 @@ internal static class EventIngestApi
                     await WriteNullableAsync(importer, e.TraceId, NpgsqlDbType.Varchar, ct);
                     await WriteNullableAsync(importer, EventIngest.RawJson(e.Payload), NpgsqlDbType.Jsonb, ct);
                     await importer.WriteAsync(insertedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+                    await WriteNullableAsync(importer, e.EventType, NpgsqlDbType.Varchar, ct);
+                    await WriteNullableAsync(importer, e.TrackId, NpgsqlDbType.Bigint, ct);
                 }
 
                 await importer.CompleteAsync(ct);
