@@ -25,6 +25,8 @@ app.MapScalarApiReference();
 app.MapAuthApi();
 app.MapUsersApi();
 app.MapCamerasApi();
+app.MapZonesApi();
+app.MapOccupancyApi();
 app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();

@@ -49,6 +49,12 @@ public sealed record OccupancyBucketIngest(
             yield return problem;
         }
 
+        if (Zones?.Where(z => z is not null).GroupBy(z => z.ZoneId).Any(g => g.Count() > 1) == true
+            || Lines?.Where(l => l is not null).GroupBy(l => l.LineId).Any(g => g.Count() > 1) == true)
+        {
+            yield return new ValidationResult("a bucket names each zone and line once.", [nameof(Zones)]);
+        }
+
         if (Zones?.Any(z => z is not null && (z.Avg < 0 || z.Max < 0 || z.Avg > z.Max || !double.IsFinite(z.Avg))) == true
             || Lines?.Any(l => l is not null && (l.In < 0 || l.Out < 0)) == true)
         {
@@ -63,7 +69,10 @@ public sealed record ZoneOccupancyIngest(int ZoneId, double Avg, int Max);
 /// <summary>Crossings of one counting line during a bucket.</summary>
 public sealed record LineCountIngest(int LineId, int In, int Out);
 
-/// <summary>A batch of 1 to 500 buckets, stored all or none; a bucket sent twice (a retry, two replicas) is merged, not doubled.</summary>
+/// <summary>
+/// A batch of 1 to 500 buckets, stored all or none; a bucket sent twice (a retry, two replicas) is not doubled: the one
+/// that saw more frames is kept.
+/// </summary>
 public sealed record IngestOccupancyRequest(
     [property: Length(1, IngestOccupancyRequest.MaxBuckets, ErrorMessage = "buckets must hold 1 to 500 buckets.")]
     IReadOnlyList<OccupancyBucketIngest> Buckets) : IValidatableObject
