@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OpenCvSharp;
@@ -26,6 +28,41 @@ public sealed class PersonDetectionTests(InferenceServiceFixture fixture) : ICla
         }
 
         Assert.True(errors.Average() <= 1.0, $"mean absolute error {errors.Average()}");
+    }
+
+    [Fact]
+    public async Task Person_counting_fuses_faces_by_default_says_which_boxes_came_from_faces_and_can_be_asked_not_to()
+    {
+        // A group photo whose bodies are cut off by the frame while every face is visible (testdata/TESTDATA.md: 24 people).
+        Directory.CreateDirectory(Path.Combine(fixture.FramesRoot, "groups"));
+        File.Copy(RepositoryPaths.TestData("faces", "bald_guys.jpg"), Path.Combine(fixture.FramesRoot, "groups", "bald_guys.jpg"), overwrite: true);
+
+        var fused = await fixture.InferAsync("person_counting", "opennvr://frames/groups/bald_guys.jpg");
+        using var plainResponse = await fixture.Client.PostAsJsonAsync("/infer", new
+        {
+            task = "person_counting", input = new { frame = new { uri = "opennvr://frames/groups/bald_guys.jpg" }, options = new { fuse_faces = false } },
+        });
+        var plain = JsonDocument.Parse(await plainResponse.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.True(fused.GetProperty("faces_fused").GetBoolean());
+        Assert.False(plain.GetProperty("faces_fused").GetBoolean());
+        var sources = fused.GetProperty("detections").EnumerateArray().Select(d => d.GetProperty("source").GetString()).ToList();
+        Assert.All(plain.GetProperty("detections").EnumerateArray(), d => Assert.Equal("body", d.GetProperty("source").GetString()));
+        Assert.Equal(plain.GetProperty("count").GetInt32(), sources.Count(s => s == "body"));
+        Assert.True(sources.Count(s => s == "face") >= 1, fused.GetRawText());
+        Assert.InRange(fused.GetProperty("count").GetInt32(), 22, 26);
+        Assert.True(plain.GetProperty("count").GetInt32() < fused.GetProperty("count").GetInt32());
+
+        // On the CCTV frames faces are too small to find: fusion changes nothing there.
+        var cctv = await fixture.InferAsync("person_counting", "opennvr://frames/persons/vtest_0200.jpg");
+        Assert.All(cctv.GetProperty("detections").EnumerateArray(), d => Assert.Equal("body", d.GetProperty("source").GetString()));
+
+        using var bad = await fixture.Client.PostAsJsonAsync("/infer", new
+        {
+            task = "person_counting", input = new { frame = new { uri = "opennvr://frames/groups/bald_guys.jpg" }, options = new { fuse_faces = "yes" } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("fuse_faces", await bad.Content.ReadAsStringAsync());
     }
 
     [Theory]
