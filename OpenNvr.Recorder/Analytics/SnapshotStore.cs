@@ -26,6 +26,29 @@ internal sealed class SnapshotStore(string recordingsRoot, TimeProvider clock)
         return relative;
     }
 
+    /// <summary>Writes a kept frame (a person's best) into place, unless that frame is there already; returns its relative path.</summary>
+    public string Save(int cameraId, byte[] jpeg, DateTimeOffset capturedAt)
+    {
+        var relative = RelativePath(cameraId, capturedAt);
+        var target = Path.Combine(recordingsRoot, relative.Replace('/', Path.DirectorySeparatorChar));
+        if (!File.Exists(target))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var temporary = target + ".tmp";
+            File.WriteAllBytes(temporary, jpeg);
+            File.Move(temporary, target, overwrite: true);
+        }
+
+        return relative;
+    }
+
+    private static string RelativePath(int cameraId, DateTimeOffset capturedAt)
+    {
+        var at = capturedAt.UtcDateTime;
+        return string.Join('/', cameraId.ToString(CultureInfo.InvariantCulture), "snapshots",
+            at.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), at.ToString("HHmmssfff", CultureInfo.InvariantCulture) + ".jpg");
+    }
+
     /// <summary>Snapshot days older than the camera's retention (and <c>Recorder:MaxAgeDays</c>) go, like its chunks.</summary>
     public void Prune(IEnumerable<CameraConfig> cameras)
     {

@@ -3,6 +3,7 @@ using Polly;
 using Microsoft.Extensions.Options;
 using OpenNvr.Contracts.Inference;
 using OpenNvr.Recorder.Analytics;
+using OpenNvr.Recorder.Analytics.Tracking;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Leases;
@@ -69,6 +70,10 @@ public static class Extensions
         builder.Services.AddSingleton(sp => new EventOutbox(Path.Combine(sp.GetRequiredService<RecorderIdentity>().StateDirectory, "events"),
             sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value.EventOutboxMaxBytes));
         AddHosted<EventSender>(builder.Services);
+        builder.Services.AddSingleton(sp => new OccupancyOutbox(Path.Combine(sp.GetRequiredService<RecorderIdentity>().StateDirectory, "occupancy"),
+            sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value.EventOutboxMaxBytes / 4));
+        AddHosted<OccupancySender>(builder.Services);
+        builder.Services.AddValidatedOptions<TrackerOptions>(TrackerOptions.Section);
         AddHosted<AnalyticsPipeline>(builder.Services);
     }
 
