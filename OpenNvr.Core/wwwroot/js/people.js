@@ -160,7 +160,7 @@ function drawLines(figure, buckets, lines, start, end, bucket) {
 
 /** The card that shows a camera's zones and lines over its latest image; admins draw, name and delete them. */
 export function zoneEditorCard(camera, signal) {
-  const canEdit = hasRole('admin');
+  const canEdit = hasRole('admin', 'operator'); // operators change the zones of cameras granted to them
   const image = h('img', { class: 'zone-image', alt: `Latest image of ${camera.name}`, hidden: true });
   const overlay = s('svg', { class: 'zone-overlay', viewBox: '0 0 1 1', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
   const stage = h('div', { class: 'zone-stage', id: 'zone-stage' }, image, overlay);
@@ -182,7 +182,7 @@ export function zoneEditorCard(camera, signal) {
       h('div', { class: 'button-row' }, canEdit ? [drawZone, drawLine, finish, cancel] : null, refresh)),
     h('p', { class: 'muted' }, canEdit
       ? 'Zones count people whose feet are inside; a line counts people crossing it, "in" from its left to its right as seen walking from its first point to its second.'
-      : 'Zones and lines of this camera (only administrators change them).'),
+      : 'Zones and lines of this camera (administrators and operators change them).'),
     stage, form, status, list);
 
   async function loadImage() {

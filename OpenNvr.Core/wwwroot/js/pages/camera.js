@@ -1,5 +1,6 @@
 import { api, mediaToken } from '../api.js';
 import { startLive } from '../live.js';
+import { occupancyCard, zoneEditorCard } from '../people.js';
 import { RecordingPlayer } from '../player.js';
 import { clear, errorBox, formatDateTime, formatTime, h, stateBadge, toast } from '../ui.js';
 
@@ -66,6 +67,8 @@ export async function render(main, { params, query, signal }) {
     h('section', { class: 'card', 'aria-labelledby': 'events-h' },
       h('h2', { id: 'events-h' }, 'Events in this window'),
       eventList));
+  // People: the occupancy and line in/out charts, and the zones and lines over the camera's image (people.js).
+  main.append(occupancyCard(cameraId, signal), zoneEditorCard(camera, signal));
 
   if (camera.recorder_id) {
     startLive(liveImg, cameraId, signal, (s) => {
