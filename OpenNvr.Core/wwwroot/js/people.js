@@ -340,7 +340,12 @@ export function zoneEditorCard(camera, signal) {
     }
   }
 
-  loadImage();
+  // Only a camera some Recorder holds has a live image (asking otherwise is a 404 in the browser's console).
+  if (camera.recorder_id) loadImage();
+  else {
+    status.textContent = 'Not recording now: shapes are drawn on an empty frame.';
+    stage.classList.add('no-image');
+  }
   load();
   return card;
 }
