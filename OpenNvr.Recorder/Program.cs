@@ -13,5 +13,6 @@ app.UseProblemResponses();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapFramesApi();
+app.UseLiveApi();
 
 app.Run();
