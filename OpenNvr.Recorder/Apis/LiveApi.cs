@@ -192,7 +192,7 @@ public static class LiveApi
         var (next, target) = source.ReadHls(w => (w.NextPart(), w.TargetDuration));
         if (next is { } hint && ((msn == hint.Msn && part >= hint.Part && part <= hint.Part + 1) || (msn == hint.Msn + 1 && part == 0)))
         {
-            await source.WaitForHlsAsync(w => w.Part(msn, part) is not null, TimeSpan.FromSeconds(3 * target), http.RequestAborted);
+            await source.WaitForHlsAsync(w => w.IsPartSettled(msn, part), TimeSpan.FromSeconds(3 * target), http.RequestAborted);
         }
 
         return source.ReadHls(w => w.Part(msn, part)) is { } bytes

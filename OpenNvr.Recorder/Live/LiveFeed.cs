@@ -87,7 +87,7 @@ public sealed class LiveFeed(LiveSource source, TimeProvider clock, ILogger logg
         }
 
         var fragment = Fmp4.ParseFragment(bytes, _init.Defaults);
-        source.Publish(fragment, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        source.Publish(fragment, (clock.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalMilliseconds);
     }
 }
 

@@ -23,6 +23,8 @@ public sealed class LiveHlsWindow(LiveOptions options)
     private long _nextMsn;
     private long _removedDiscontinuities;
     private double _longestSegment;
+    private double _keyframeInterval;
+    private double? _lastKeyframeAt;
     private int _lastEpoch = -1;
 
     public double PartTarget => options.HlsPartSeconds;
@@ -51,6 +53,16 @@ public sealed class LiveHlsWindow(LiveOptions options)
     /// <summary>Adds a fragment; true when a part (and possibly a segment) was completed.</summary>
     public bool Add(LiveFragment fragment)
     {
+        if (fragment.IsKeyframe)
+        {
+            if (_lastKeyframeAt is { } previous && fragment.Epoch == _lastEpoch && fragment.MediaStartSeconds > previous)
+            {
+                _keyframeInterval = fragment.MediaStartSeconds - previous;
+            }
+
+            _lastKeyframeAt = fragment.MediaStartSeconds;
+        }
+
         var current = _segments.Count > 0 && !_segments[^1].Complete ? _segments[^1] : null;
         var changed = false;
         if (current is not null && (fragment.Epoch != current.Epoch ||
@@ -130,7 +142,10 @@ public sealed class LiveHlsWindow(LiveOptions options)
     public byte[]? Part(long msn, int index) =>
         Find(msn) is { } segment && index >= 0 && index < segment.Parts.Count && segment.Parts[index].Complete ? segment.Parts[index].Bytes : null;
 
-    /// <summary>The part a player will ask for next (the preload hint): (msn, index).</summary>
+    /// <summary>
+    /// The part a player will ask for next (the preload hint): (msn, index). When the open segment has run for a
+    /// whole keyframe interval, the next fragment is expected to be a keyframe, which opens the next segment.
+    /// </summary>
     public (long Msn, int Part)? NextPart()
     {
         if (_segments.Count == 0)
@@ -145,8 +160,18 @@ public sealed class LiveHlsWindow(LiveOptions options)
         }
 
         var open = last.Parts.Count > 0 && !last.Parts[^1].Complete;
+        if (!open && _keyframeInterval > 0 && last.Duration >= Math.Max(_keyframeInterval, options.HlsMinSegmentSeconds) - 0.001)
+        {
+            return (last.Msn + 1, 0);
+        }
+
         return (last.Msn, open ? last.Parts.Count - 1 : last.Parts.Count);
     }
+
+    /// <summary>True when waiting for part <paramref name="part"/> of segment <paramref name="msn"/> is over: it is complete, or it never will be.</summary>
+    public bool IsPartSettled(long msn, int part) =>
+        Part(msn, part) is not null || (Find(msn) is { Complete: true }) || (_segments.Count > 0 && msn < _segments[0].Msn) ||
+        (LastMsn is { } last && msn < last);
 
     public string RenderPlaylist()
     {

@@ -55,10 +55,23 @@ public sealed class LiveHub : IDisposable
 
     /// <summary>
     /// A Unix socket for an ffmpeg run whose standard output is taken (the frame decoder writes JPEGs there), in a
-    /// folder only this process can enter; removed when the hub is disposed.
+    /// folder only this process can enter; removed when the hub is disposed. Null (logged) when it cannot be made.
     /// </summary>
-    public LiveSocketFeed SocketFeed(int cameraId, LiveStream stream) =>
-        new(Feed(cameraId, stream), Path.Combine(_socketDirectory.Value, $"{cameraId}-{stream}-{Guid.NewGuid():N}"[..40] + ".sock"));
+    public LiveSocketFeed? SocketFeed(int cameraId, LiveStream stream)
+    {
+        try
+        {
+            var name = string.Create(CultureInfo.InvariantCulture, $"{cameraId}-{(stream == LiveStream.Main ? 'm' : 's')}-{Guid.NewGuid():N}.sock");
+            return new LiveSocketFeed(Feed(cameraId, stream), Path.Combine(_socketDirectory.Value, name));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            // No live view for this run rather than no frames: the decoder runs without its live output.
+            LiveTelemetry.FeedErrors.Add(1, LiveTelemetry.Tags(cameraId, stream));
+            LiveLog.FeedError(_loggers.CreateLogger("OpenNvr.Recorder.Live"), cameraId, stream, "cannot listen for the live output: " + ex.Message);
+            return null;
+        }
+    }
 
     public void Dispose()
     {

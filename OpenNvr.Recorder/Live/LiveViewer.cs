@@ -105,34 +105,44 @@ public sealed class LiveViewer : IDisposable
     /// <summary>The next message to send, or null when the viewer was dropped or closed.</summary>
     public async ValueTask<LiveMessage?> NextAsync(CancellationToken ct)
     {
-        while (await _queue.Reader.WaitToReadAsync(ct))
+        do
         {
-            LiveMessage message;
-            lock (_gate)
+            if (TryNext(out var message))
             {
-                if (!_queue.Reader.TryRead(out var item))
-                {
-                    continue;
-                }
-
-                message = item.Message;
-                _queuedBytes -= message.Bytes;
-                if (--_queuedCount > 0 && _queue.Reader.TryPeek(out var next))
-                {
-                    _oldestEnqueuedAt = next.EnqueuedAt;
-                }
+                return message;
             }
-
-            SentBytes += message.Bytes;
-            if (message is LiveFragmentMessage)
-            {
-                SentFragments++;
-            }
-
-            return message;
         }
+        while (await _queue.Reader.WaitToReadAsync(ct));
 
         return null;
+    }
+
+    /// <summary>Takes the next message if one is queued.</summary>
+    public bool TryNext(out LiveMessage message)
+    {
+        lock (_gate)
+        {
+            if (!_queue.Reader.TryRead(out var item))
+            {
+                message = null!;
+                return false;
+            }
+
+            message = item.Message;
+            _queuedBytes -= message.Bytes;
+            if (--_queuedCount > 0 && _queue.Reader.TryPeek(out var next))
+            {
+                _oldestEnqueuedAt = next.EnqueuedAt;
+            }
+        }
+
+        SentBytes += message.Bytes;
+        if (message is LiveFragmentMessage)
+        {
+            SentFragments++;
+        }
+
+        return true;
     }
 
     internal void Drop(string reason)
