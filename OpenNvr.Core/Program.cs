@@ -1,4 +1,5 @@
 using OpenNvr.Core.Apis;
+using OpenNvr.Core.Exports;
 using OpenNvr.Core.Extensions;
 using OpenNvr.Core.WebConsole;
 using Scalar.AspNetCore;
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 builder.AddWebConsole();
+builder.AddExports();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
 
 var app = builder.Build();
@@ -28,6 +30,7 @@ app.MapCamerasApi();
 app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();
+app.MapExportsApi();
 app.MapInternalApi();
 app.MapWebConsole();
 
