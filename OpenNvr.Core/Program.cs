@@ -1,6 +1,7 @@
 using OpenNvr.Core.Apis;
 using OpenNvr.Core.Exports;
 using OpenNvr.Core.Extensions;
+using OpenNvr.Core.Live;
 using OpenNvr.Core.WebConsole;
 using Scalar.AspNetCore;
 
@@ -10,6 +11,7 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 builder.AddWebConsole();
 builder.AddExports();
+builder.AddLiveRelay();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
 
 var app = builder.Build();
@@ -19,6 +21,7 @@ app.UseWebConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseWebSockets();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
@@ -31,6 +34,7 @@ app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();
 app.MapExportsApi();
+app.MapLiveApi();
 app.MapInternalApi();
 app.MapWebConsole();
 

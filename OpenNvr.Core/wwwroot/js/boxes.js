@@ -1,5 +1,5 @@
 // Detection boxes drawn over a picture (event snapshot or live video): a canvas laid over the media element, boxes in
-// the picture's own pixels scaled to how the element shows it (object-fit: contain), labels and a count.
+// the picture's own pixels scaled to how the element shows it (object-fit contain or cover), with labels.
 
 /**
  * Draws `detections` ([{ bbox: [left, top, width, height], label?, confidence? }], pixels of a `sourceWidth` x
@@ -16,8 +16,9 @@ export function drawBoxes(canvas, media, detections, sourceWidth, sourceHeight) 
   context.clearRect(0, 0, width, height);
   if (!detections?.length || !sourceWidth || !sourceHeight) return;
 
-  // object-fit: contain: the picture is scaled to fit and centred.
-  const scale = Math.min(width / sourceWidth, height / sourceHeight);
+  // object-fit: contain (scaled to fit) or cover (scaled to fill, cropped), centred either way.
+  const fit = getComputedStyle(media).objectFit;
+  const scale = fit === 'cover' ? Math.max(width / sourceWidth, height / sourceHeight) : Math.min(width / sourceWidth, height / sourceHeight);
   const offsetX = (width - sourceWidth * scale) / 2;
   const offsetY = (height - sourceHeight * scale) / 2;
   context.lineWidth = 2;
