@@ -57,7 +57,7 @@ export async function render(main, { params, query, signal }) {
   // Export: a range marked on the timeline, made into one MP4 by Core, with progress and a download link.
   let exportStart = null;
   let exportEnd = null;
-  const exportRange = h('p', { id: 'export-range', class: 'muted' }, 'Move the timeline cursor, then mark the start and the end of the clip.');
+  const exportRange = h('p', { id: 'export-range', class: 'muted' }, 'Play the recording (or move the timeline cursor) and mark the start and the end of the clip.');
   const exportProgress = h('progress', { id: 'export-progress', max: 1, value: 0, hidden: true, 'aria-label': 'Export progress' });
   const exportStatus = h('p', { id: 'export-status', role: 'status' });
   const exportDownload = h('a', { id: 'export-download', class: 'button', hidden: true }, 'Download the clip');
@@ -89,8 +89,8 @@ export async function render(main, { params, query, signal }) {
     h('section', { class: 'card', 'aria-labelledby': 'export-h' },
       h('h2', { id: 'export-h' }, 'Export a clip'),
       h('div', { class: 'button-row' },
-        h('button', { type: 'button', class: 'button', id: 'mark-start', onclick: () => mark('start') }, 'Mark start at cursor'),
-        h('button', { type: 'button', class: 'button', id: 'mark-end', onclick: () => mark('end') }, 'Mark end at cursor'),
+        h('button', { type: 'button', class: 'button', id: 'mark-start', onclick: () => mark('start') }, 'Mark start'),
+        h('button', { type: 'button', class: 'button', id: 'mark-end', onclick: () => mark('end') }, 'Mark end'),
         exportButton),
       exportRange, exportProgress, exportStatus, exportDownload),
     h('section', { class: 'card', 'aria-labelledby': 'events-h' },
@@ -183,9 +183,11 @@ export async function render(main, { params, query, signal }) {
   liveModeButton.addEventListener('click', () => setMode('live'));
   recordingsModeButton.addEventListener('click', () => setMode('recordings'));
 
+  // Marks take the moment being watched in recordings mode, else the timeline cursor.
   function mark(which) {
-    if (which === 'start') exportStart = cursorMs;
-    else exportEnd = cursorMs;
+    const at = main.dataset.mode === 'recordings' ? (player.position()?.wallMs ?? cursorMs) : cursorMs;
+    if (which === 'start') exportStart = at;
+    else exportEnd = at;
     if (exportStart !== null && exportEnd !== null && exportEnd < exportStart) [exportStart, exportEnd] = [exportEnd, exportStart];
     exportRange.textContent = `From ${exportStart === null ? '…' : formatDateTime(exportStart)} to ${exportEnd === null ? '…' : formatDateTime(exportEnd)}`;
     exportRange.dataset.startMs = String(exportStart ?? '');
