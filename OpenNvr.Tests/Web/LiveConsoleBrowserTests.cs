@@ -64,8 +64,7 @@ public sealed class LiveConsoleBrowserTests(LiveConsoleFixture live, BrowserFixt
         var video = page.Locator("#live-video");
         await Assertions.Expect(video).ToBeVisibleAsync(new() { Timeout = 15_000 });
         var first = await page.EvaluateAsync<double>("document.querySelector('#live-video').currentTime");
-        await page.WaitForFunctionAsync($"document.querySelector('#live-video').currentTime > {first.ToString(CultureInfo.InvariantCulture)} + 1",
-            null, new() { Timeout = 5_000 });
+        await UntilAsync(page, $"document.querySelector('#live-video').currentTime > {first.ToString(CultureInfo.InvariantCulture)} + 1", 5_000);
 
         // The glass-to-glass estimate shown on the page, sampled over three seconds.
         var samples = new List<double>();
@@ -91,8 +90,7 @@ public sealed class LiveConsoleBrowserTests(LiveConsoleFixture live, BrowserFixt
         await page.Locator("#live-mode").ClickAsync();
         await Assertions.Expect(video).ToBeVisibleAsync(new() { Timeout = 15_000 });
         var again = await page.EvaluateAsync<double>("document.querySelector('#live-video').currentTime");
-        await page.WaitForFunctionAsync($"document.querySelector('#live-video').currentTime > {again.ToString(CultureInfo.InvariantCulture)} + 0.5",
-            null, new() { Timeout = 5_000 });
+        await UntilAsync(page, $"document.querySelector('#live-video').currentTime > {again.ToString(CultureInfo.InvariantCulture)} + 0.5", 5_000);
         Assert.True(await page.EvaluateAsync<bool>("window.__sameDocument === true"), "the page was reloaded");
         session.AssertNoConsoleErrors();
     }
@@ -132,8 +130,7 @@ public sealed class LiveConsoleBrowserTests(LiveConsoleFixture live, BrowserFixt
             """);
         Assert.Equal("hlsjs", mode);
         var start = await page.EvaluateAsync<double>("document.querySelector('#hls-test').currentTime");
-        await page.WaitForFunctionAsync($"document.querySelector('#hls-test').currentTime > {start.ToString(CultureInfo.InvariantCulture)} + 1",
-            null, new() { Timeout = 10_000 });
+        await UntilAsync(page, $"document.querySelector('#hls-test').currentTime > {start.ToString(CultureInfo.InvariantCulture)} + 1", 10_000);
         session.AssertNoConsoleErrors();
     }
 
@@ -154,11 +151,10 @@ public sealed class LiveConsoleBrowserTests(LiveConsoleFixture live, BrowserFixt
         await session.LoginAsync("admin", CoreFixture.AdminPassword);
         var from = first + 2.5;
         await page.GotoAsync($"/cameras/{live.CameraId}?t={from.ToString("F3", CultureInfo.InvariantCulture)}");
-        await page.WaitForFunctionAsync("document.querySelector('#playing-at')?.dataset.wallMs > 0");
+        await UntilAsync(page, "document.querySelector('#playing-at')?.dataset.wallMs > 0", 15_000);
         await page.Locator("#mark-start").ClickAsync();
         var startMs = double.Parse((await page.Locator("#export-range").GetAttributeAsync("data-start-ms"))!, CultureInfo.InvariantCulture);
-        await page.WaitForFunctionAsync($"Number(document.querySelector('#playing-at').dataset.wallMs) > {(startMs + 8000).ToString(CultureInfo.InvariantCulture)}",
-            null, new() { Timeout = 30_000 });
+        await UntilAsync(page, $"Number(document.querySelector('#playing-at').dataset.wallMs) > {(startMs + 8000).ToString(CultureInfo.InvariantCulture)}", 30_000);
         await page.Locator("#mark-end").ClickAsync();
         var endMs = double.Parse((await page.Locator("#export-range").GetAttributeAsync("data-end-ms"))!, CultureInfo.InvariantCulture);
         Assert.True(endMs - startMs >= 8000, $"marked {startMs}..{endMs}");
@@ -226,6 +222,13 @@ public sealed class LiveConsoleBrowserTests(LiveConsoleFixture live, BrowserFixt
 
         Assert.True(report.Count == 0, "accessibility violations:\n" + string.Join("\n", report));
     }
+
+    /// <summary>
+    /// Polls a JavaScript condition from the test side: the console's CSP (no eval) rules out Playwright's
+    /// in-page WaitForFunction.
+    /// </summary>
+    private static Task UntilAsync(IPage page, string condition, int timeoutMs) =>
+        Wait.UntilAsync(async () => await page.EvaluateAsync<bool>($"!!({condition})"), TimeSpan.FromMilliseconds(timeoutMs), condition, pollMs: 100);
 
     private sealed class AsyncCloser(IBrowserContext context) : IAsyncDisposable
     {
