@@ -10,6 +10,11 @@ using OpenNvr.Core.Telemetry;
 
 namespace OpenNvr.Core.Apis;
 
+/// <summary>A stream of a camera as its Recorder reports it (<c>stream</c>: main or sub).</summary>
+public sealed record LiveStreamDto(string Stream, bool Live, string? Codec, int? Width, int? Height, int Viewers);
+
+public sealed record LiveStatusDto(int CameraId, IReadOnlyList<LiveStreamDto> Streams);
+
 /// <summary>
 /// Live view through Core, with the same authentication and grants as playback (Bearer header or a media token of the
 /// camera in <c>?token=</c>; a camera one cannot see is 404): <c>GET /api/v1/cameras/{id}/live.m3u8</c> (LL-HLS, parts
@@ -20,6 +25,8 @@ namespace OpenNvr.Core.Apis;
 /// </summary>
 public static partial class LiveApi
 {
+    private static readonly System.Text.Json.JsonSerializerOptions RecorderJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     public static IEndpointRouteBuilder MapLiveApi(this IEndpointRouteBuilder app)
     {
         var live = app.MapGroup("/api/v1/cameras/{id:int}").WithTags("Live")
@@ -27,6 +34,8 @@ public static partial class LiveApi
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         live.MapGet("/live.m3u8", PlaylistAsync)
             .WithSummary("Live HLS playlist (LL-HLS; blocking reload with _HLS_msn/_HLS_part); Bearer header or ?token=<media token>");
+        live.MapGet("/live/status", StatusAsync)
+            .WithSummary("Which of the camera's streams are live now (players ask before connecting); never an error for a camera one can see");
         live.MapGet("/live/{file}", MediaAsync)
             .WithSummary("A live init segment (init-N.mp4), segment (seg-N.m4s) or part (part-N.M.m4s)");
         live.MapGet("/live/ws", ViewAsync)
@@ -72,6 +81,30 @@ public static partial class LiveApi
             default:
                 throw new UnreachableException();
         }
+    }
+
+    private static async Task<Results<Ok<LiveStatusDto>, ProblemHttpResult>> StatusAsync(int id, HttpContext http, NvrDbContext db, RecorderLiveRelay relay, CancellationToken ct)
+    {
+        if (!await db.CanSeeCameraAsync(http.User, id, ct))
+        {
+            return CameraNotFound(id);
+        }
+
+        http.Response.Headers.CacheControl = "no-store";
+        if (await relay.HolderAsync(db, id, ct) is { } holder && await relay.StatusAsync(holder, id, ct) is LiveFetch.Ok ok)
+        {
+            using (ok.Response)
+            {
+                var status = await ok.Response.Content.ReadFromJsonAsync<LiveStatusDto>(RecorderJson, ct);
+                if (status is not null)
+                {
+                    return TypedResults.Ok(status with { CameraId = id });
+                }
+            }
+        }
+
+        // No Recorder holds it, or its Recorder does not answer: nothing is live (players wait and ask again).
+        return TypedResults.Ok(new LiveStatusDto(id, []));
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> MediaAsync(int id, string file, HttpContext http, NvrDbContext db,

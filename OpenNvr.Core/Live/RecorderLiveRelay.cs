@@ -53,10 +53,16 @@ public sealed class RecorderLiveRelay(HttpClient http, IConfiguration configurat
     public Task<LeaseHolder?> HolderAsync(NvrDbContext db, int cameraId, CancellationToken ct) => HolderAsync(db, cameraId, clock.GetUtcNow(), ct);
 
     /// <summary>GETs <c>{base}/live/{camera}/{stream}/{file}{query}</c>; the caller disposes the response.</summary>
-    public async Task<LiveFetch> GetAsync(LeaseHolder holder, int cameraId, string stream, string file, string query, CancellationToken ct)
+    public Task<LiveFetch> GetAsync(LeaseHolder holder, int cameraId, string stream, string file, string query, CancellationToken ct) =>
+        SendAsync(holder, cameraId, string.Create(CultureInfo.InvariantCulture, $"live/{cameraId}/{stream}/{file}{query}"), ct);
+
+    /// <summary>GETs <c>{base}/live/{camera}/status</c> (which streams are live, codec, size, viewers).</summary>
+    public Task<LiveFetch> StatusAsync(LeaseHolder holder, int cameraId, CancellationToken ct) =>
+        SendAsync(holder, cameraId, string.Create(CultureInfo.InvariantCulture, $"live/{cameraId}/status"), ct);
+
+    private async Task<LiveFetch> SendAsync(LeaseHolder holder, int cameraId, string path, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(holder.BaseUrl,
-            string.Create(CultureInfo.InvariantCulture, $"live/{cameraId}/{stream}/{file}{query}")));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(holder.BaseUrl, path));
         AddKey(request.Headers.TryAddWithoutValidation);
         HttpResponseMessage response;
         try

@@ -70,6 +70,22 @@ export class LivePlayer extends EventTarget {
       return;
     }
     if (this.#signal.aborted) return;
+    // Ask first: a WebSocket to a camera that is not streaming fails loudly in the browser's console.
+    try {
+      const response = await fetch(`/api/v1/cameras/${this.cameraId}/live/status?token=${encodeURIComponent(token)}`, { signal: this.#signal, cache: 'no-store' });
+      const status = response.ok ? await response.json() : { streams: [] };
+      const live = new Set(status.streams.filter((s) => s.live).map((s) => s.stream));
+      if (!live.has(this.stream) && !(this.stream === 'sub' && live.has('main'))) {
+        this.#setState('waiting');
+        this.#retry();
+        return;
+      }
+    } catch {
+      if (this.#signal.aborted) return;
+      this.#setState('waiting');
+      this.#retry();
+      return;
+    }
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const url = `${scheme}//${location.host}/api/v1/cameras/${this.cameraId}/live/ws?stream=${this.stream}&token=${encodeURIComponent(token)}`;
     const socket = new WebSocket(url);
