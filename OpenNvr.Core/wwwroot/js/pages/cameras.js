@@ -71,8 +71,10 @@ function cameraCard(camera, signal) {
     if (c.recorder_id && !liveStarted) {
       liveStarted = new AbortController();
       signal.addEventListener('abort', () => liveStarted.abort());
-      showStills();
-      if (LivePlayer.supported) {
+      // The still image only when there is no video (not streaming, or no Media Source Extensions here).
+      if (!LivePlayer.supported) {
+        showStills();
+      } else {
         const player = new LivePlayer(video, c.id, { stream: 'sub' });
         player.addEventListener('state', ({ detail }) => {
           element.dataset.video = detail;
