@@ -12,7 +12,7 @@ builder.AddApplicationServices();
 builder.AddWebConsole();
 builder.AddExports();
 builder.AddLiveRelay();
-builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+builder.Services.AddCoreOpenApi();
 
 var app = builder.Build();
 

@@ -55,12 +55,12 @@ public static class ExportsApi
     {
         var api = app.MapGroup("/api/v1/exports").WithTags("Exports").RequireAuthorization()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
-        api.MapPost("/", CreateAsync)
+        api.MapPost("/", CreateAsync).WithName("createExport")
             .WithSummary("Queues an export of [start_unix, end_unix) of a camera: one MP4, stream copy, from the keyframe at or before the start");
-        api.MapGet("/", ListAsync).WithSummary("Exports of the cameras the caller can see, newest first");
-        api.MapGet("/{id:long}", GetAsync).WithSummary("An export: status (queued, running, done, failed), progress 0..1, size, url");
-        api.MapDelete("/{id:long}", DeleteAsync).WithSummary("Deletes an export and its file (stops it if it is running)");
-        api.MapGet("/{id:long}/file", FileAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+        api.MapGet("/", ListAsync).WithName("listExports").WithSummary("Exports of the cameras the caller can see, newest first");
+        api.MapGet("/{id:long}", GetAsync).WithName("getExport").WithSummary("An export: status (queued, running, done, failed), progress 0..1, size, url");
+        api.MapDelete("/{id:long}", DeleteAsync).WithName("deleteExport").WithSummary("Deletes an export and its file (stops it if it is running)");
+        api.MapGet("/{id:long}/file", FileAsync).WithName("getExportFile").RequireAuthorization(AuthPolicies.Media)
             .WithSummary("The exported MP4 (HTTP range requests supported); Bearer header or ?token=<media token of the camera>");
         return app;
     }

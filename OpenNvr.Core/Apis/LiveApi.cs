@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using OpenNvr.Contracts.Live;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Live;
@@ -30,15 +31,15 @@ public static partial class LiveApi
     public static IEndpointRouteBuilder MapLiveApi(this IEndpointRouteBuilder app)
     {
         var live = app.MapGroup("/api/v1/cameras/{id:int}").WithTags("Live")
-            .RequireAuthorization(Extensions.Extensions.MediaPolicy)
+            .RequireAuthorization(AuthPolicies.Media)
             .ProducesProblem(StatusCodes.Status401Unauthorized);
-        live.MapGet("/live.m3u8", PlaylistAsync)
+        live.MapGet("/live.m3u8", PlaylistAsync).WithName("getLivePlaylist")
             .WithSummary("Live HLS playlist (LL-HLS; blocking reload with _HLS_msn/_HLS_part); Bearer header or ?token=<media token>");
-        live.MapGet("/live/status", StatusAsync)
+        live.MapGet("/live/status", StatusAsync).WithName("getLiveStatus")
             .WithSummary("Which of the camera's streams are live now (players ask before connecting); never an error for a camera one can see");
-        live.MapGet("/live/{file}", MediaAsync)
+        live.MapGet("/live/{file}", MediaAsync).WithName("getLiveMedia")
             .WithSummary("A live init segment (init-N.mp4), segment (seg-N.m4s) or part (part-N.M.m4s)");
-        live.MapGet("/live/ws", ViewAsync)
+        live.MapGet("/live/ws", ViewAsync).WithName("openLiveWebSocket")
             .WithSummary("WebSocket: the camera's live fMP4 fragments with capture times (stream=main, or sub for the grid)");
         return app;
     }
@@ -56,17 +57,7 @@ public static partial class LiveApi
             return NotStreaming(id);
         }
 
-        var query = new StringBuilder();
-        if (msn is { } m)
-        {
-            query.Append("?_HLS_msn=").Append(m);
-            if (part is { } p)
-            {
-                query.Append("&_HLS_part=").Append(p);
-            }
-        }
-
-        switch (await relay.GetAsync(holder, id, "main", "index.m3u8", query.ToString(), ct))
+        switch (await relay.GetAsync(holder, id, "main", "index.m3u8", msn, msn is null ? null : part, ct))
         {
             case LiveFetch.Ok ok:
                 using (ok.Response)
@@ -95,10 +86,10 @@ public static partial class LiveApi
         {
             using (ok.Response)
             {
-                var status = await ok.Response.Content.ReadFromJsonAsync<LiveStatusDto>(RecorderJson, ct);
+                var status = await ok.Response.Content.ReadFromJsonAsync<LiveStatusResponse>(RecorderJson, ct);
                 if (status is not null)
                 {
-                    return TypedResults.Ok(status with { CameraId = id });
+                    return TypedResults.Ok(new LiveStatusDto(id, [.. status.Streams.Select(s => new LiveStreamDto(s.Stream, s.Live, s.Codec, s.Width, s.Height, s.Viewers))]));
                 }
             }
         }
@@ -125,7 +116,7 @@ public static partial class LiveApi
             return NotStreaming(id);
         }
 
-        switch (await relay.GetAsync(holder, id, "main", file, "", ct))
+        switch (await relay.GetAsync(holder, id, "main", file, null, null, ct))
         {
             case LiveFetch.Ok ok:
                 http.Response.RegisterForDispose(ok.Response);

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.EntityFrameworkCore;
+using OpenNvr.Contracts.Live;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Telemetry;
 
@@ -27,7 +28,7 @@ public abstract record LiveFetch
 /// the relay only reads from the Recorder as fast as it can write to the viewer, a slow viewer backs up into its own
 /// bounded queue on the Recorder and is dropped there.
 /// </summary>
-public sealed class RecorderLiveRelay(HttpClient http, IConfiguration configuration, TimeProvider clock)
+public sealed class RecorderLiveRelay(IHttpClientFactory clients, IConfiguration configuration, TimeProvider clock)
 {
     public const string HttpClientName = "recorder-live";
 
@@ -52,22 +53,20 @@ public sealed class RecorderLiveRelay(HttpClient http, IConfiguration configurat
 
     public Task<LeaseHolder?> HolderAsync(NvrDbContext db, int cameraId, CancellationToken ct) => HolderAsync(db, cameraId, clock.GetUtcNow(), ct);
 
-    /// <summary>GETs <c>{base}/live/{camera}/{stream}/{file}{query}</c>; the caller disposes the response.</summary>
-    public Task<LiveFetch> GetAsync(LeaseHolder holder, int cameraId, string stream, string file, string query, CancellationToken ct) =>
-        SendAsync(holder, cameraId, string.Create(CultureInfo.InvariantCulture, $"live/{cameraId}/{stream}/{file}{query}"), ct);
+    /// <summary>GETs <c>{base}/live/{camera}/{stream}/{file}</c> (with the LL-HLS reload hints); the caller disposes the response.</summary>
+    public Task<LiveFetch> GetAsync(LeaseHolder holder, int cameraId, string stream, string file, long? msn, int? part, CancellationToken ct) =>
+        SendAsync(holder, cameraId, recorder => recorder.GetMediaAsync(cameraId, stream, file, msn, part, ct), ct);
 
     /// <summary>GETs <c>{base}/live/{camera}/status</c> (which streams are live, codec, size, viewers).</summary>
     public Task<LiveFetch> StatusAsync(LeaseHolder holder, int cameraId, CancellationToken ct) =>
-        SendAsync(holder, cameraId, string.Create(CultureInfo.InvariantCulture, $"live/{cameraId}/status"), ct);
+        SendAsync(holder, cameraId, recorder => recorder.GetStatusAsync(cameraId, ct), ct);
 
-    private async Task<LiveFetch> SendAsync(LeaseHolder holder, int cameraId, string path, CancellationToken ct)
+    private async Task<LiveFetch> SendAsync(LeaseHolder holder, int cameraId, Func<IRecorderLiveApi, Task<HttpResponseMessage>> call, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(holder.BaseUrl, path));
-        AddKey(request.Headers.TryAddWithoutValidation);
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            response = await call(clients.ClientAt<IRecorderLiveApi>(HttpClientName, holder.BaseUrl));
         }
         catch (HttpRequestException ex)
         {

@@ -1,14 +1,10 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using OpenNvr.Contracts.Live;
 using OpenNvr.Recorder.Live;
 
 namespace OpenNvr.Recorder.Apis;
-
-/// <summary>A camera stream's live state on this replica.</summary>
-public sealed record LiveStreamStatus(string Stream, bool Live, string? Codec, int? Width, int? Height, int Viewers, long Fragments);
-
-public sealed record LiveStatusResponse(int CameraId, IReadOnlyList<LiveStreamStatus> Streams);
 
 /// <summary>
 /// Live view of the cameras this replica records, for Core to relay (service key <c>X-Internal-Key</c>, as the frames

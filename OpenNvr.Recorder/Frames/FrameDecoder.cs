@@ -124,7 +124,7 @@ public sealed class FrameDecoder : IAsyncDisposable
         };
         // Only a sub-stream gets a live output here: the main stream's comes from the recording run.
         await using var liveSocket = _live is { Enabled: true } && _camera.SubStreamUrl is not null ? _live.SocketFeed(_camera.Id, LiveStream.Sub) : null;
-        foreach (var arg in BuildArguments(SourceUrl, Math.Clamp(_options.FrameRate, 0.1, 30), _recordingsRoot, liveSocket?.FfmpegUrl))
+        foreach (var arg in BuildArguments(SourceUrl, _options.FrameRate, _recordingsRoot, liveSocket?.FfmpegUrl))
         {
             start.ArgumentList.Add(arg);
         }

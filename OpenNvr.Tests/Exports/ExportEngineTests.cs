@@ -24,7 +24,7 @@ public sealed class ExportEngineTests : IClassFixture<ExportEngineTests.Chunks>
 
     public sealed class Chunks : IAsyncLifetime
     {
-        public string Root { get; } = RecorderInstance.NewTempFolder("opennvr-export");
+        public string Root { get; } = TestTemp.NewFolder("export");
 
         public List<ExportChunk> Indexed { get; } = [];
 
@@ -45,7 +45,7 @@ public sealed class ExportEngineTests : IClassFixture<ExportEngineTests.Chunks>
         new RecordingsFolderChunkSource(Options.Create(new RecordingsOptions { RecordingsRoot = _chunks.Root })),
         NullLogger<ExportEngine>.Instance);
 
-    private string Output() => Path.Combine(RecorderInstance.NewTempFolder("opennvr-export-out"), "clip.mp4");
+    private string Output() => Path.Combine(TestTemp.NewFolder("export-out"), "clip.mp4");
 
     [Fact]
     public async Task Exports_across_chunk_boundaries_from_the_keyframe_at_or_before_the_start_with_faststart_and_capture_time()

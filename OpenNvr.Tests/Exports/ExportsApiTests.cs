@@ -12,7 +12,7 @@ namespace OpenNvr.Tests.Exports;
 /// <summary>Core with an exports folder of its own and a one-hour maximum range.</summary>
 public sealed class ExportsCoreFixture : CoreFixture
 {
-    public string ExportsRoot { get; } = RecorderInstance.NewTempFolder("opennvr-exports");
+    public string ExportsRoot { get; } = TestTemp.NewFolder("exports");
 
     /// <summary>vtest.mp4 as six 10 s fragmented chunks, cut once for the class.</summary>
     public string[] ChunkFiles { get; private set; } = [];
@@ -27,7 +27,7 @@ public sealed class ExportsCoreFixture : CoreFixture
     {
         if (ChunkFiles.Length == 0)
         {
-            ChunkFiles = await WebConsoleFixture.CutChunksAsync(RecorderInstance.NewTempFolder("opennvr-export-chunks"));
+            ChunkFiles = await WebConsoleFixture.CutChunksAsync(TestTemp.NewFolder("export-chunks"));
         }
 
         return ChunkFiles;
@@ -105,7 +105,7 @@ public sealed class ExportsApiTests(ExportsCoreFixture core) : IClassFixture<Exp
         Assert.StartsWith($"camera-{camera}-20261127-", download.Content.Headers.ContentDisposition?.FileNameStar, StringComparison.Ordinal);
         var bytes = await download.Content.ReadAsByteArrayAsync();
         Assert.Equal((long)export["size_bytes"]!, bytes.LongLength);
-        var saved = Path.Combine(RecorderInstance.NewTempFolder("opennvr-export-dl"), "clip.mp4");
+        var saved = Path.Combine(TestTemp.NewFolder("export-dl"), "clip.mp4");
         await File.WriteAllBytesAsync(saved, bytes);
         var probe = await Ffprobe.ReadAllFramesAsync(saved);
         Assert.InRange(probe.Frames, 254, 256);

@@ -106,7 +106,7 @@ public sealed class LiveRecorderTests
         await HttpAssert.ProblemAsync(tooFar, HttpStatusCode.BadRequest);
 
         // ffmpeg with default options (segment URIs end in .m4s, the map in .mp4) reads 5 s of the live playlist.
-        var output = Path.Combine(RecorderInstance.NewTempFolder("opennvr-live"), "live.mp4");
+        var output = Path.Combine(TestTemp.NewFolder("live"), "live.mp4");
         var ffmpeg = await RunAsync("ffmpeg", "-hide_banner", "-loglevel", "error", "-headers", $"X-Internal-Key: {CoreFixture.InternalKey}\r\n",
             "-i", recorder.Url($"/live/{cameraId}/main/index.m3u8"), "-t", "5", "-c", "copy", "-y", output);
         Assert.True(ffmpeg.ExitCode == 0, ffmpeg.Errors);
@@ -196,13 +196,13 @@ public sealed class KestrelRecorder : IAsyncDisposable
 
     public static Task<KestrelRecorder> StartAsync(CoreServer core, IDictionary<string, string>? settings = null)
     {
-        var port = RtspTestServer.FreeTcpPort();
+        var port = FreePort.Tcp();
         var all = new Dictionary<string, string>
         {
             ["services:core:http:0"] = core.BaseUrl,
             ["Internal:ApiKey"] = CoreFixture.InternalKey,
-            ["Recorder:RecordingsRoot"] = RecorderInstance.NewTempFolder("opennvr-rec"),
-            ["Frames:Root"] = RecorderInstance.NewTempFolder("opennvr-frames"),
+            ["Recorder:RecordingsRoot"] = TestTemp.NewFolder("rec"),
+            ["Frames:Root"] = TestTemp.NewFolder("frames"),
             ["Recorder:BaseUrl"] = $"http://127.0.0.1:{port}",
             ["Recorder:HeartbeatSeconds"] = "1",
             ["Recorder:ChunkSeconds"] = "4",

@@ -22,7 +22,7 @@ public sealed class LiveThroughCoreTests
     {
         await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
         // Core serves the chunks the Recorder writes: one recordings folder for both (as on a single host).
-        var recordings = RecorderInstance.NewTempFolder("opennvr-rec");
+        var recordings = TestTemp.NewFolder("rec");
         await using var core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string> { ["Recorder:RecordingsRoot"] = recordings });
         var cameraId = await core.CreateCameraAsync("gate", camera.Url("/cam"));
         var hidden = await core.CreateCameraAsync("hidden", camera.Url("/cam"), new { recording_enabled = false });
@@ -43,7 +43,7 @@ public sealed class LiveThroughCoreTests
         Assert.All(uris, uri => Assert.Matches(@"^live/(init-\d+\.mp4|seg-\d+\.m4s|part-\d+\.\d+\.m4s)\?token=", uri));
         Assert.Contains("#EXT-X-PROGRAM-DATE-TIME:", playlist, StringComparison.Ordinal);
 
-        var folder = RecorderInstance.NewTempFolder("opennvr-live-core");
+        var folder = TestTemp.NewFolder("live-core");
         var live = Path.Combine(folder, "live.mp4");
         var ffmpeg = await RunAsync("ffmpeg", "-hide_banner", "-loglevel", "error", "-i", $"{core.BaseUrl}/api/v1/cameras/{cameraId}/live.m3u8{query}",
             "-t", "5", "-c", "copy", "-y", live);

@@ -25,11 +25,11 @@ public sealed class LiveConsoleFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
-        var recordings = RecorderInstance.NewTempFolder("opennvr-rec");
+        var recordings = TestTemp.NewFolder("rec");
         Core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string>
         {
             ["Recorder:RecordingsRoot"] = recordings,
-            ["Exports:Root"] = RecorderInstance.NewTempFolder("opennvr-exports"),
+            ["Exports:Root"] = TestTemp.NewFolder("exports"),
         });
         CameraId = await Core.CreateCameraAsync("gate", Camera.Url("/cam"));
         Recorder = await KestrelRecorder.StartAsync(Core, new Dictionary<string, string> { ["Recorder:RecordingsRoot"] = recordings });
@@ -164,7 +164,7 @@ public sealed class LiveConsoleBrowserTests(LiveConsoleFixture live, BrowserFixt
         await Assertions.Expect(link).ToBeVisibleAsync(new() { Timeout = 60_000 });
         Assert.Equal(1.0, await page.EvaluateAsync<double>("document.querySelector('#export-progress').value"));
         var download = await page.RunAndWaitForDownloadAsync(() => link.ClickAsync());
-        var saved = Path.Combine(RecorderInstance.NewTempFolder("opennvr-ui-export"), "clip.mp4");
+        var saved = Path.Combine(TestTemp.NewFolder("ui-export"), "clip.mp4");
         await download.SaveAsAsync(saved);
         await session.ScreenshotAsync("camera-export");
 

@@ -13,7 +13,7 @@ using OpenNvr.Core.Infrastructure;
 namespace OpenNvr.Core.Infrastructure.Migrations
 {
     [DbContext(typeof(NvrDbContext))]
-    [Migration("20261130005238_AddExports")]
+    [Migration("20261130031314_AddExports")]
     partial class AddExports
     {
         /// <inheritdoc />
