@@ -372,6 +372,13 @@ export function describePersonEvent(e) {
   }
 }
 
+/** A person event's box(es) (`bbox` is a list of [left, top, width, height]) as boxes.js draws detections. */
+export function personDetections(e) {
+  const boxes = Array.isArray(e.bbox) && Array.isArray(e.bbox[0]) ? e.bbox : Array.isArray(e.bbox) && e.bbox.length === 4 ? [e.bbox] : [];
+  const label = e.track_id !== null && e.track_id !== undefined ? `person ${e.track_id}` : 'person';
+  return boxes.map((bbox) => ({ bbox, label, confidence: e.confidence }));
+}
+
 /**
  * The event's snapshot with its box(es) drawn over it: `e.bbox` is [left, top, width, height] in the snapshot's
  * pixels (or a list of such boxes). The overlay's viewBox is the image's natural size, so boxes stay in place at

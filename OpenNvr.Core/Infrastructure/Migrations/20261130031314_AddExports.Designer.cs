@@ -13,8 +13,8 @@ using OpenNvr.Core.Infrastructure;
 namespace OpenNvr.Core.Infrastructure.Migrations
 {
     [DbContext(typeof(NvrDbContext))]
-    [Migration("20261130025411_AddPeopleTracking")]
-    partial class AddPeopleTracking
+    [Migration("20261130031314_AddExports")]
+    partial class AddExports
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -49,6 +49,92 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("OpenNvr.Core.Exports.ClipExport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("CameraId")
+                        .HasColumnType("integer")
+                        .HasColumnName("camera_id");
+
+                    b.Property<DateTimeOffset?>("ClipStartAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("clip_start_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int?>("CreatedByUserId")
+                        .HasColumnType("integer")
+                        .HasColumnName("created_by_user_id");
+
+                    b.Property<double?>("DurationS")
+                        .HasColumnType("double precision")
+                        .HasColumnName("duration_s");
+
+                    b.Property<DateTimeOffset>("EndAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("end_at");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("error");
+
+                    b.Property<string>("FileName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("file_name");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<JsonDocument>("Gaps")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("gaps");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<double>("Progress")
+                        .HasColumnType("double precision")
+                        .HasColumnName("progress");
+
+                    b.Property<long?>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<DateTimeOffset>("StartAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("start_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_exports");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_exports_created_at");
+
+                    b.HasIndex("CameraId", "StartAt")
+                        .HasDatabaseName("ix_exports_camera_id_start_at");
+
+                    b.ToTable("exports", (string)null);
+                });
+
             modelBuilder.Entity("OpenNvr.Core.Model.AiEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -77,11 +163,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.Property<int?>("Count")
                         .HasColumnType("integer")
                         .HasColumnName("count");
-
-                    b.Property<string>("EventType")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("event_type");
 
                     b.Property<DateTimeOffset>("ExecutedAt")
                         .HasColumnType("timestamp with time zone")
@@ -124,10 +205,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("trace_id");
 
-                    b.Property<long?>("TrackId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("track_id");
-
                     b.HasKey("Id")
                         .HasName("pk_events");
 
@@ -138,13 +215,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasIndex("CameraId", "ExecutedAt", "Id")
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_events_camera_id_executed_at_id");
-
-                    b.HasIndex("CameraId", "TrackId", "ExecutedAt")
-                        .HasDatabaseName("ix_events_camera_id_track_id_executed_at");
-
-                    b.HasIndex("EventType", "ExecutedAt", "Id")
-                        .IsDescending(false, true, true)
-                        .HasDatabaseName("ix_events_event_type_executed_at_id");
 
                     b.HasIndex("Label", "ExecutedAt", "Id")
                         .IsDescending(false, true, true)
@@ -361,92 +431,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasDatabaseName("ix_camera_grants_camera_id");
 
                     b.ToTable("camera_grants", (string)null);
-                });
-
-            modelBuilder.Entity("OpenNvr.Core.Model.CountingLine", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
-                        .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
-
-                    b.Property<int>("CameraId")
-                        .HasColumnType("integer")
-                        .HasColumnName("camera_id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.PrimitiveCollection<string[]>("EventTypes")
-                        .IsRequired()
-                        .HasColumnType("text[]")
-                        .HasColumnName("event_types");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("name");
-
-                    b.Property<string>("Points")
-                        .IsRequired()
-                        .HasColumnType("jsonb")
-                        .HasColumnName("points");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("updated_at");
-
-                    b.HasKey("Id")
-                        .HasName("pk_counting_lines");
-
-                    b.HasIndex("CameraId")
-                        .HasDatabaseName("ix_counting_lines_camera_id");
-
-                    b.ToTable("counting_lines", (string)null);
-                });
-
-            modelBuilder.Entity("OpenNvr.Core.Model.OccupancyBucket", b =>
-                {
-                    b.Property<int>("CameraId")
-                        .HasColumnType("integer")
-                        .HasColumnName("camera_id");
-
-                    b.Property<long>("StartUnix")
-                        .HasColumnType("bigint")
-                        .HasColumnName("start_unix");
-
-                    b.Property<float>("Avg")
-                        .HasColumnType("real")
-                        .HasColumnName("avg");
-
-                    b.Property<string>("Lines")
-                        .HasColumnType("jsonb")
-                        .HasColumnName("lines");
-
-                    b.Property<short>("Max")
-                        .HasColumnType("smallint")
-                        .HasColumnName("max");
-
-                    b.Property<int>("Samples")
-                        .HasColumnType("integer")
-                        .HasColumnName("samples");
-
-                    b.Property<short>("Seconds")
-                        .HasColumnType("smallint")
-                        .HasColumnName("seconds");
-
-                    b.Property<string>("Zones")
-                        .HasColumnType("jsonb")
-                        .HasColumnName("zones");
-
-                    b.HasKey("CameraId", "StartUnix")
-                        .HasName("pk_occupancy");
-
-                    b.ToTable("occupancy", (string)null);
                 });
 
             modelBuilder.Entity("OpenNvr.Core.Model.RecorderLease", b =>
@@ -681,54 +665,14 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.ToTable("users", (string)null);
                 });
 
-            modelBuilder.Entity("OpenNvr.Core.Model.Zone", b =>
+            modelBuilder.Entity("OpenNvr.Core.Exports.ClipExport", b =>
                 {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
-                        .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
-
-                    b.Property<int>("CameraId")
-                        .HasColumnType("integer")
-                        .HasColumnName("camera_id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.PrimitiveCollection<string[]>("EventTypes")
+                    b.HasOne("OpenNvr.Core.Model.Camera", null)
+                        .WithMany()
+                        .HasForeignKey("CameraId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasColumnType("text[]")
-                        .HasColumnName("event_types");
-
-                    b.Property<double?>("LoiteringS")
-                        .HasColumnType("double precision")
-                        .HasColumnName("loitering_s");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("name");
-
-                    b.Property<string>("Points")
-                        .IsRequired()
-                        .HasColumnType("jsonb")
-                        .HasColumnName("points");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("updated_at");
-
-                    b.HasKey("Id")
-                        .HasName("pk_zones");
-
-                    b.HasIndex("CameraId")
-                        .HasDatabaseName("ix_zones_camera_id");
-
-                    b.ToTable("zones", (string)null);
+                        .HasConstraintName("fk_exports_cameras_camera_id");
                 });
 
             modelBuilder.Entity("OpenNvr.Core.Model.AiEvent", b =>
@@ -768,26 +712,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasConstraintName("fk_camera_grants_users_user_id");
                 });
 
-            modelBuilder.Entity("OpenNvr.Core.Model.CountingLine", b =>
-                {
-                    b.HasOne("OpenNvr.Core.Model.Camera", null)
-                        .WithMany()
-                        .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_counting_lines_cameras_camera_id");
-                });
-
-            modelBuilder.Entity("OpenNvr.Core.Model.OccupancyBucket", b =>
-                {
-                    b.HasOne("OpenNvr.Core.Model.Camera", null)
-                        .WithMany()
-                        .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_occupancy_cameras_camera_id");
-                });
-
             modelBuilder.Entity("OpenNvr.Core.Model.RecorderLease", b =>
                 {
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
@@ -816,16 +740,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_refresh_tokens_users_user_id");
-                });
-
-            modelBuilder.Entity("OpenNvr.Core.Model.Zone", b =>
-                {
-                    b.HasOne("OpenNvr.Core.Model.Camera", null)
-                        .WithMany()
-                        .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_zones_cameras_camera_id");
                 });
 
             modelBuilder.Entity("OpenNvr.Core.Model.Camera", b =>
