@@ -1,5 +1,6 @@
 using OpenNvr.Core.Apis;
 using OpenNvr.Core.Extensions;
+using OpenNvr.Core.Integrations;
 using OpenNvr.Core.WebConsole;
 using Scalar.AspNetCore;
 
@@ -7,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddIntegrations();
 builder.AddWebConsole();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
 
@@ -29,6 +31,8 @@ app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();
 app.MapInternalApi();
+app.MapWebhooksApi();
+app.MapMqttApi();
 app.MapWebConsole();
 
 app.Run();

@@ -50,7 +50,9 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(TelemetryPrefix + "*"))
+                .AddMeter(TelemetryPrefix + "*")
+                // GET /metrics (MetricsEndpointExtensions): the same meters for Prometheus, beside OTLP.
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
@@ -77,6 +79,7 @@ public static class Extensions
     /// <summary>
     /// <c>/health</c>: every check (readiness), JSON <c>{"status":"ok",...}</c> as OpenNVR clients expect, 503 when
     /// unhealthy. <c>/alive</c>: liveness only. Both are always mapped: orchestrators probe them in production too.
+    /// <c>/metrics</c>: Prometheus, behind the scrape key (<see cref="MetricsEndpointExtensions"/>).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -86,6 +89,7 @@ public static class Extensions
             Predicate = check => check.Tags.Contains("live"),
             ResponseWriter = WriteHealthJson,
         });
+        app.MapMetricsEndpoint();
         return app;
     }
 
@@ -98,7 +102,8 @@ public static class Extensions
     }
 
     private static bool IsProbe(PathString path) =>
-        path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath);
+        path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath) ||
+        path.StartsWithSegments(MetricsEndpointExtensions.MetricsEndpointPath);
 
     private static Task WriteHealthJson(HttpContext context, HealthReport report)
     {
