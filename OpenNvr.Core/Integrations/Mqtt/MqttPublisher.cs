@@ -21,6 +21,7 @@ public sealed record MqttStatus(
     long Dropped,
     int QueueDepth,
     int QueueCapacity,
+    int PendingState,
     string TopicPrefix,
     string? DiscoveryPrefix);
 
@@ -105,6 +106,7 @@ public sealed partial class MqttPublisher : BackgroundService
         Interlocked.Read(ref _dropped),
         _queue.Reader.Count,
         _options.QueueCapacity,
+        _pendingRetained.Count,
         _topics.Prefix,
         _topics.DiscoveryEnabled ? _topics.DiscoveryPrefix : null);
 

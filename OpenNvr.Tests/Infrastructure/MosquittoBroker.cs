@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using OpenNvr.Recorder.Recording;
+
+namespace OpenNvr.Tests.Infrastructure;
+
+/// <summary>
+/// A real Mosquitto (Debian's <c>mosquitto</c>, installed by eng/setup.sh) on a free loopback port, with its own
+/// config and password file in a temp folder, no persistence (a restart forgets retained messages, as a broker without
+/// a persistence file does). It dies with the test host: started like the Recorder's ffmpeg (setpriv --pdeathsig KILL
+/// from one long-lived thread); as root it keeps root (<c>user root</c>), because dropping privileges would clear the
+/// parent-death signal. <see cref="StopAsync"/> / <see cref="StartAsync()"/> take it away and bring it back on the same port.
+/// </summary>
+public sealed class MosquittoBroker : IAsyncDisposable
+{
+    public const string Executable = "/usr/sbin/mosquitto";
+
+    private readonly string _folder;
+    private readonly List<string> _log = [];
+    private Process? _process;
+
+    private MosquittoBroker(string folder, int port, string username, string password)
+    {
+        _folder = folder;
+        Port = port;
+        Username = username;
+        Password = password;
+    }
+
+    public int Port { get; }
+
+    public string Username { get; }
+
+    public string Password { get; }
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary><c>mqtt://user:password@127.0.0.1:port</c>, as <c>Mqtt:Url</c> takes it.</summary>
+    public string UrlWithCredentials => $"mqtt://{Uri.EscapeDataString(Username)}:{Uri.EscapeDataString(Password)}@127.0.0.1:{Port}";
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return string.Join('\n', _log);
+            }
+        }
+    }
+
+    /// <summary>Writes the config and password file and starts the broker on a free port.</summary>
+    public static async Task<MosquittoBroker> StartAsync(string username = "opennvr", string? password = null)
+    {
+        if (!File.Exists(Executable))
+        {
+            throw new InvalidOperationException($"{Executable} is missing: run eng/setup.sh (Debian package mosquitto).");
+        }
+
+        var folder = Path.Combine(Path.GetTempPath(), "opennvr-mosquitto-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        var broker = new MosquittoBroker(folder, FreePort(), username, password ?? "mqtt-" + Guid.NewGuid().ToString("N")[..16]);
+        await broker.WriteConfigAsync();
+        await broker.StartAsync();
+        return broker;
+    }
+
+    /// <summary>Starts (again) on the same port and waits until it accepts connections.</summary>
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(Path.Combine(_folder, "mosquitto.conf"));
+        var process = new Process { StartInfo = start };
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        await ChildProcesses.StartDyingWithUsAsync(process);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        _process = process;
+
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(20) && !process.HasExited)
+            {
+                await Task.Delay(50);
+            }
+            catch (SocketException)
+            {
+                throw new InvalidOperationException($"Mosquitto did not listen on {Port}: {Log}");
+            }
+        }
+    }
+
+    /// <summary>The broker goes away (killed, as a crash or a pulled cable would): every client connection drops.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _process, null) is not { } process)
+        {
+            return;
+        }
+
+        if (!process.HasExited)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task WriteConfigAsync()
+    {
+        var passwordFile = Path.Combine(_folder, "passwords");
+        var passwd = Process.Start(new ProcessStartInfo("mosquitto_passwd", ["-b", "-c", passwordFile, Username, Password])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+        })!;
+        await passwd.WaitForExitAsync();
+        if (passwd.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"mosquitto_passwd failed: {await passwd.StandardError.ReadToEndAsync()}");
+        }
+
+        var config = string.Join('\n',
+            Environment.UserName == "root" ? "user root" : "# not root: mosquitto keeps the current user",
+            string.Create(CultureInfo.InvariantCulture, $"listener {Port} 127.0.0.1"),
+            "allow_anonymous false",
+            $"password_file {passwordFile}",
+            "persistence false",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "");
+        await File.WriteAllTextAsync(Path.Combine(_folder, "mosquitto.conf"), config);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.Add(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OpenNvr.Core.Apis;
+using OpenNvr.Tests.Core;
+using OpenNvr.Tests.Infrastructure;
+using OpenNvr.Tests.Recorder;
+
+namespace OpenNvr.Tests.Integrations;
+
+/// <summary>
+/// What a subscriber of <c>opennvr/#</c> and <c>homeassistant/#</c> sees, against both brokers Core supports: its own
+/// embedded MQTTnet broker and a real Mosquitto.
+/// </summary>
+public abstract class MqttContractTests<TFixture>(TFixture core) where TFixture : MqttCoreFixture
+{
+    [Fact]
+    public async Task A_subscriber_gets_availability_discovery_state_events_and_counts_and_a_deleted_camera_goes()
+    {
+        var cameraId = await core.CreateCameraAsync("Front door " + typeof(TFixture).Name);
+        core.Integrations.CameraSaved(cameraId, "Front door", "recording");
+        // MQTTnet's broker (5.2) reads its retained messages before it registers a new subscription, so a retained
+        // message it receives in between reaches neither: subscribe once Core's state is acknowledged.
+        await Wait.UntilAsync(() => core.Publisher.Status.PendingState == 0, TimeSpan.FromSeconds(30), "Core's MQTT state to be acknowledged");
+        await using var watcher = await core.WatchAsync();
+        var topics = core.Topics;
+
+        var available = await watcher.WaitForAsync(m => m.Topic == "opennvr/available", "availability");
+        Assert.Equal("online", available.Payload);
+        Assert.True(available.Retain, "opennvr/available must be retained");
+
+        // Home Assistant discovery: a device per camera with a people sensor, a "person present" binary sensor and
+        // the recording state, all retained, all unavailable when opennvr/available says offline.
+        var sensor = await ConfigAsync(watcher, $"homeassistant/sensor/opennvr/camera_{cameraId}_person_count/config");
+        Assert.Equal($"opennvr/camera_{cameraId}/person/count", (string)sensor["state_topic"]!);
+        Assert.Equal("measurement", (string)sensor["state_class"]!);
+        Assert.Equal("opennvr/available", (string)sensor["availability_topic"]!);
+        Assert.Equal($"opennvr_camera_{cameraId}", (string)sensor["device"]!["identifiers"]![0]!);
+        Assert.Equal("Front door", (string)sensor["device"]!["name"]!);
+        var present = await ConfigAsync(watcher, $"homeassistant/binary_sensor/opennvr/camera_{cameraId}_person_present/config");
+        Assert.Equal("occupancy", (string)present["device_class"]!);
+        Assert.Equal(sensor["state_topic"]!.GetValue<string>(), (string)present["state_topic"]!);
+        Assert.Equal($"opennvr_camera_{cameraId}", (string)present["device"]!["identifiers"]![0]!);
+        var recording = await ConfigAsync(watcher, $"homeassistant/sensor/opennvr/camera_{cameraId}_recording_state/config");
+        Assert.Equal(topics.RecordingState(cameraId), (string)recording["state_topic"]!);
+        var state = await watcher.WaitForAsync(m => m.Topic == topics.RecordingState(cameraId), "recording state");
+        Assert.Equal(("recording", true), (state.Payload, state.Retain));
+
+        // Events: every stored event on opennvr/events in the REST API's shape; its count becomes the retained count.
+        var stored = new EventDto(9001, cameraId, "person_counting", "person", 3, 0.82, null, null, 1_795_784_710_000, 41.5, 120.0, null, null);
+        core.Integrations.EventsStored([stored]);
+        var published = await watcher.WaitForAsync(m => m.Topic == "opennvr/events" && m.Payload.Contains("9001", StringComparison.Ordinal), "the event");
+        Assert.False(published.Retain);
+        var json = JsonNode.Parse(published.Payload)!;
+        Assert.Equal(9001, (long)json["id"]!);
+        Assert.Equal(cameraId, (int)json["camera_id"]!);
+        Assert.Equal("person", (string)json["label"]!);
+        Assert.Equal(3, (int)json["count"]!);
+        Assert.Equal(1_795_784_710_000, (long)json["executed_at"]!);
+        var count = await watcher.WaitForAsync(m => m.Topic == $"opennvr/camera_{cameraId}/person/count", "the retained count");
+        Assert.Equal(("3", true), (count.Payload, count.Retain));
+
+        // A late subscriber (Home Assistant restarting) gets the retained state from the broker at once.
+        await using (var late = await core.WatchAsync())
+        {
+            Assert.Equal("3", (await late.WaitForAsync(m => m.Topic == $"opennvr/camera_{cameraId}/person/count", "count for a late subscriber")).Payload);
+            Assert.Equal("online", (await late.WaitForAsync(m => m.Topic == "opennvr/available", "availability for a late subscriber")).Payload);
+        }
+
+        // A deleted camera: its entities are removed (empty retained config) and its retained state cleared.
+        core.Integrations.CameraDeleted(cameraId);
+        foreach (var topic in new[]
+                 {
+                     $"homeassistant/sensor/opennvr/camera_{cameraId}_person_count/config",
+                     $"homeassistant/binary_sensor/opennvr/camera_{cameraId}_person_present/config",
+                     $"homeassistant/sensor/opennvr/camera_{cameraId}_recording_state/config",
+                     $"opennvr/camera_{cameraId}/person/count",
+                     topics.RecordingState(cameraId),
+                 })
+        {
+            await watcher.WaitForAsync(m => m.Topic == topic && m.Payload.Length == 0, $"{topic} cleared");
+        }
+
+        await using var afterDelete = await core.WatchAsync();
+        await afterDelete.WaitForAsync(m => m.Topic == "opennvr/available", "availability after the delete");
+        Assert.DoesNotContain(afterDelete.Seen, m => m.Topic.Contains($"camera_{cameraId}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_console_test_publish_reaches_subscribers_and_the_status_shows_the_broker_without_credentials()
+    {
+        await using var watcher = await core.WatchAsync();
+        using var admin = await core.AdminAsync();
+        using var response = await admin.PostAsync("/api/v1/integrations/mqtt/test", null);
+        var body = await HttpAssert.OkJsonAsync(response);
+        Assert.Equal("opennvr/test", (string)body["topic"]!);
+        Assert.True((bool)body["delivered"]!);
+        await watcher.WaitForAsync(m => m.Topic == "opennvr/test" && m.Payload.Contains("Test publish", StringComparison.Ordinal), "the test message");
+
+        using var status = await admin.GetAsync("/api/v1/integrations/mqtt");
+        var text = await status.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+        var json = JsonNode.Parse(text)!;
+        Assert.True((bool)json["connected"]!);
+        Assert.Equal($"mqtt://127.0.0.1:{core.BrokerPort}", (string)json["broker"]!);
+        Assert.True((long)json["published"]! >= 1);
+        Assert.DoesNotContain(core.BrokerPassword, text, StringComparison.Ordinal);
+
+        var (operatorId, operatorClient) = await core.CreateUserAsync("operator");
+        using (operatorClient)
+        {
+            await HttpAssert.ProblemAsync(await operatorClient.GetAsync("/api/v1/integrations/mqtt"), HttpStatusCode.Forbidden);
+        }
+
+        Assert.True(operatorId > 0);
+        Assert.DoesNotContain(core.Logs.GetSnapshot(), record => record.Message.Contains(core.BrokerPassword, StringComparison.Ordinal));
+    }
+
+    private static async Task<JsonNode> ConfigAsync(MqttWatcher watcher, string topic)
+    {
+        var config = await watcher.WaitForAsync(m => m.Topic == topic && m.Payload.Length > 0, topic);
+        Assert.True(config.Retain, $"{topic} must be retained");
+        return JsonNode.Parse(config.Payload)!;
+    }
+}
+
+public sealed class EmbeddedBrokerMqttTests(EmbeddedBrokerCoreFixture core)
+    : MqttContractTests<EmbeddedBrokerCoreFixture>(core), IClassFixture<EmbeddedBrokerCoreFixture>
+{
+    private readonly EmbeddedBrokerCoreFixture _core = core;
+
+    [Fact]
+    public async Task The_embedded_broker_refuses_wrong_credentials()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => MqttWatcher.ConnectAsync(_core.BrokerPort, "opennvr", "wrong-password"));
+        Assert.Contains("BadUserNameOrPassword", error.Message, StringComparison.Ordinal);
+        var stranger = await Assert.ThrowsAsync<InvalidOperationException>(() => MqttWatcher.ConnectAsync(_core.BrokerPort, "someone", EmbeddedBrokerCoreFixture.MqttPassword));
+        Assert.Contains("BadUserNameOrPassword", stranger.Message, StringComparison.Ordinal);
+        await using var rightful = await _core.WatchAsync();
+        Assert.True(rightful.IsConnected);
+    }
+}
+
+public sealed class MosquittoMqttTests(MosquittoCoreFixture core)
+    : MqttContractTests<MosquittoCoreFixture>(core), IClassFixture<MosquittoCoreFixture>;
