@@ -21,12 +21,15 @@ public sealed class MosquittoBroker : IAsyncDisposable
     private readonly List<string> _log = [];
     private Process? _process;
 
-    private MosquittoBroker(string folder, int port, string username, string password)
+    private readonly bool _persistence;
+
+    private MosquittoBroker(string folder, int port, string username, string password, bool persistence)
     {
         _folder = folder;
         Port = port;
         Username = username;
         Password = password;
+        _persistence = persistence;
     }
 
     public int Port { get; }
@@ -51,8 +54,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the config and password file and starts the broker on a free port.</summary>
-    public static async Task<MosquittoBroker> StartAsync(string username = "opennvr", string? password = null)
+    /// <summary>
+    /// Writes the config and password file and starts the broker on a free port. With <paramref name="persistence"/>,
+    /// a graceful stop saves sessions and retained messages in the folder, and a restart brings them back.
+    /// </summary>
+    public static async Task<MosquittoBroker> StartAsync(string username = "opennvr", string? password = null, bool persistence = false)
     {
         if (!File.Exists(Executable))
         {
@@ -61,7 +67,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
         var folder = Path.Combine(Path.GetTempPath(), "opennvr-mosquitto-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
-        var broker = new MosquittoBroker(folder, FreePort(), username, password ?? "mqtt-" + Guid.NewGuid().ToString("N")[..16]);
+        var broker = new MosquittoBroker(folder, FreePort(), username, password ?? "mqtt-" + Guid.NewGuid().ToString("N")[..16], persistence);
         await broker.WriteConfigAsync();
         await broker.StartAsync();
         return broker;
@@ -101,8 +107,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
     }
 
-    /// <summary>The broker goes away (killed, as a crash or a pulled cable would): every client connection drops.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// The broker goes away: killed (as a crash would), or with <paramref name="graceful"/> stopped by SIGTERM, which
+    /// lets it save its persistence file first. Every client connection drops either way.
+    /// </summary>
+    public async Task StopAsync(bool graceful = false)
     {
         if (Interlocked.Exchange(ref _process, null) is not { } process)
         {
@@ -111,8 +120,16 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
         if (!process.HasExited)
         {
-            process.Kill();
-            await process.WaitForExitAsync();
+            if (graceful && Signal(process.Id, 15) == 0)
+            {
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await process.WaitForExitAsync(wait.Token);
+            }
+            else
+            {
+                process.Kill();
+                await process.WaitForExitAsync();
+            }
         }
 
         process.Dispose();
@@ -148,7 +165,8 @@ public sealed class MosquittoBroker : IAsyncDisposable
             string.Create(CultureInfo.InvariantCulture, $"listener {Port} 127.0.0.1"),
             "allow_anonymous false",
             $"password_file {passwordFile}",
-            "persistence false",
+            _persistence ? "persistence true" : "persistence false",
+            $"persistence_location {_folder}/",
             "log_dest stderr",
             "log_type error",
             "log_type warning",
@@ -169,6 +187,9 @@ public sealed class MosquittoBroker : IAsyncDisposable
             _log.Add(line);
         }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Signal(int pid, int signal);
 
     private static int FreePort()
     {

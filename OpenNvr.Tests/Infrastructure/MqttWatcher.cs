@@ -19,6 +19,7 @@ public sealed class MqttWatcher : IAsyncDisposable
     private readonly IMqttClient _client;
     private readonly ConcurrentQueue<MqttSeen> _seen = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private MqttClientOptions _options = null!;
 
     private MqttWatcher(IMqttClient client) => _client = client;
 
@@ -26,7 +27,15 @@ public sealed class MqttWatcher : IAsyncDisposable
 
     public bool IsConnected => _client.IsConnected;
 
-    public static async Task<MqttWatcher> ConnectAsync(int port, string username, string password, params string[] filters)
+    /// <summary>
+    /// Connects and subscribes (QoS 1). With <paramref name="persistentSession"/> the broker keeps the subscription and
+    /// queues messages while the watcher is away (a broker with persistence even across its restart);
+    /// <see cref="ReconnectAsync"/> picks them up.
+    /// </summary>
+    public static Task<MqttWatcher> ConnectAsync(int port, string username, string password, params string[] filters) =>
+        ConnectAsync(port, username, password, persistentSession: false, filters);
+
+    public static async Task<MqttWatcher> ConnectAsync(int port, string username, string password, bool persistentSession, params string[] filters)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var watcher = new MqttWatcher(client);
@@ -36,13 +45,15 @@ public sealed class MqttWatcher : IAsyncDisposable
                 e.ApplicationMessage.Retain, watcher._clock.Elapsed));
             return Task.CompletedTask;
         };
-        var connected = await client.ConnectAsync(new MqttClientOptionsBuilder()
+        watcher._options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithCredentials(username, password)
             .WithClientId("test-watcher-" + Guid.NewGuid().ToString("N")[..8])
-            .WithCleanStart()
-            .Build());
+            .WithCleanStart(!persistentSession)
+            .WithSessionExpiryInterval(persistentSession ? 3600u : 0u)
+            .Build();
+        var connected = await client.ConnectAsync(watcher._options);
         if (connected.ResultCode != MqttClientConnectResultCode.Success)
         {
             client.Dispose();
@@ -57,6 +68,16 @@ public sealed class MqttWatcher : IAsyncDisposable
 
         await client.SubscribeAsync(subscribe.Build());
         return watcher;
+    }
+
+    /// <summary>Connects again with the same client id (and session), e.g. after the broker restarted.</summary>
+    public async Task ReconnectAsync()
+    {
+        var result = await _client.ConnectAsync(_options);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new InvalidOperationException($"The broker refused the reconnection: {result.ResultCode}");
+        }
     }
 
     public IReadOnlyList<MqttSeen> On(string topic) => _seen.Where(m => m.Topic == topic).ToList();

@@ -95,7 +95,11 @@ public class MosquittoCoreFixture : MqttCoreFixture
 
     public override string BrokerPassword => Broker.Password;
 
-    protected override async Task StartBrokerAsync() => Broker = await MosquittoBroker.StartAsync(password: MqttPassword + "-mosquitto");
+    /// <summary>Whether the broker saves sessions and retained messages across a graceful restart.</summary>
+    protected virtual bool BrokerPersistence => false;
+
+    protected override async Task StartBrokerAsync() =>
+        Broker = await MosquittoBroker.StartAsync(password: MqttPassword + "-mosquitto", persistence: BrokerPersistence);
 
     protected override async Task StopBrokerAsync() => await Broker.DisposeAsync();
 
@@ -106,10 +110,16 @@ public class MosquittoCoreFixture : MqttCoreFixture
     }
 }
 
-/// <summary>Mosquitto, and a publisher queue of only <see cref="QueueCapacity"/> events, so that an outage overflows it.</summary>
+/// <summary>
+/// Mosquitto with persistence (a subscriber's session survives the broker's restart, so it gets what was published
+/// while it was reconnecting), and a publisher queue of only <see cref="QueueCapacity"/> events, so that an outage
+/// overflows it.
+/// </summary>
 public sealed class SmallQueueMosquittoCoreFixture : MosquittoCoreFixture
 {
     public const int QueueCapacity = 5;
+
+    protected override bool BrokerPersistence => true;
 
     protected override void Configure(IWebHostBuilder host)
     {

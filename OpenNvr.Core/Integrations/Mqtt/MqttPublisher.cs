@@ -44,6 +44,7 @@ public sealed partial class MqttPublisher : BackgroundService
     private readonly MqttTopics _topics;
     private readonly IntegrationsTelemetry _telemetry;
     private readonly TimeProvider _clock;
+    private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<MqttPublisher> _logger;
     private readonly Channel<Outgoing> _queue;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -58,8 +59,9 @@ public sealed partial class MqttPublisher : BackgroundService
     private string? _lastError;
 
     public MqttPublisher(IOptions<MqttOptions> options, MqttTopics topics, IntegrationsTelemetry telemetry, TimeProvider clock,
-        ILogger<MqttPublisher> logger)
+        IHostApplicationLifetime lifetime, ILogger<MqttPublisher> logger)
     {
+        _lifetime = lifetime;
         _options = options.Value;
         _topics = topics;
         _telemetry = telemetry;
@@ -186,6 +188,20 @@ public sealed partial class MqttPublisher : BackgroundService
             return;
         }
 
+        // "online" means Core serves: connect once the host has started (migrations done, Kestrel listening).
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (_lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            try
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -204,6 +220,10 @@ public sealed partial class MqttPublisher : BackgroundService
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
                 break;
             }
