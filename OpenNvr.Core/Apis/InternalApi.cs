@@ -6,6 +6,7 @@ using NpgsqlTypes;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Cameras;
 using OpenNvr.Core.Infrastructure;
+using OpenNvr.Core.Integrations;
 using OpenNvr.Core.Model;
 using OpenNvr.Core.Recordings;
 using OpenNvr.Core.Telemetry;
@@ -313,7 +314,7 @@ public static class InternalApi
     }
 
     private static async Task<IResult> SetCameraStateAsync(int id, CameraStateRequest request, NvrDbContext db,
-        TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
+        TimeProvider clock, IntegrationEvents integrations, ILoggerFactory loggers, CancellationToken ct)
     {
         if (request.RecordingState is null || !RecordingStates.Reported.Contains(request.RecordingState))
         {
@@ -343,11 +344,12 @@ public static class InternalApi
         }
 
         CoreLog.CameraState(loggers.CreateLogger(typeof(InternalApi)), id, request.RecordingState);
+        integrations.RecordingStateChanged(id, request.RecordingState);
         return TypedResults.NoContent();
     }
 
     private static async Task<IResult> IngestEventsAsync(IngestEventsRequest request, NvrDbContext db, TimeProvider clock,
-        ILoggerFactory loggers, CancellationToken ct)
+        IntegrationEvents integrations, ILoggerFactory loggers, CancellationToken ct)
     {
         if (request.Events is null || request.Events.Count == 0 || request.Events.Count > MaxEventsPerBatch)
         {
@@ -374,6 +376,8 @@ public static class InternalApi
         var started = Stopwatch.GetTimestamp();
         var insertedAt = clock.GetUtcNow();
         var insertedMs = insertedAt.ToUnixTimeMilliseconds();
+        // MQTT and webhooks need the events' ids, which COPY does not return: reserve them first, only when wanted.
+        var ids = integrations.WantsEvents ? await IngestedEvents.ReserveIdsAsync(db, request.Events.Count, ct) : null;
 
         // Binary COPY: an ingest batch is one round trip and one transaction (all of it or none of it).
         await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
@@ -383,11 +387,17 @@ public static class InternalApi
             {
                 var connection = (NpgsqlConnection)db.Database.GetDbConnection();
                 await using var importer = await connection.BeginBinaryImportAsync(
-                    "COPY events (camera_id, task, label, count, confidence, bbox, snapshot_path, executed_at, captured_at, latency_ms, " +
+                    "COPY events (" + (ids is null ? "" : "id, ") + "camera_id, task, label, count, confidence, bbox, snapshot_path, executed_at, captured_at, latency_ms, " +
                     "pipeline_latency_ms, trace_id, payload, inserted_at) FROM STDIN (FORMAT BINARY)", ct);
-                foreach (var e in request.Events)
+                for (var i = 0; i < request.Events.Count; i++)
                 {
+                    var e = request.Events[i];
                     await importer.StartRowAsync(ct);
+                    if (ids is not null)
+                    {
+                        await importer.WriteAsync(ids[i], NpgsqlDbType.Bigint, ct);
+                    }
+
                     await importer.WriteAsync(e.CameraId, NpgsqlDbType.Integer, ct);
                     await importer.WriteAsync(e.Task, NpgsqlDbType.Varchar, ct);
                     await WriteNullableAsync(importer, e.Label, NpgsqlDbType.Varchar, ct);
@@ -426,6 +436,12 @@ public static class InternalApi
         CoreTelemetry.EventsIngested.Add(request.Events.Count);
         CoreTelemetry.EventsInsertDuration.Record(elapsedMs);
         CoreLog.EventsStored(loggers.CreateLogger(typeof(InternalApi)), request.Events.Count, elapsedMs);
+        if (ids is not null)
+        {
+            // After the commit, never waiting: MQTT and webhooks queue in memory.
+            integrations.EventsStored(request.Events.Select((e, i) => IngestedEvents.ToDto(e, ids[i], PipelineLatency(e, insertedMs))).ToList());
+        }
+
         return TypedResults.Ok(new IngestEventsResponse(request.Events.Count));
     }
 

@@ -11,6 +11,9 @@ namespace OpenNvr.Core.Integrations;
 /// </summary>
 public sealed class IntegrationEvents(MqttIntegration mqtt, WebhookQueue webhooks)
 {
+    /// <summary>Whether stored events go anywhere (MQTT on, or webhooks registered): ingest skips the extra work otherwise.</summary>
+    public bool WantsEvents => mqtt.Enabled || webhooks.AnyHooks;
+
     /// <summary>Events that were stored (their transaction committed), as the REST API shows them.</summary>
     public void EventsStored(IReadOnlyList<EventDto> events)
     {

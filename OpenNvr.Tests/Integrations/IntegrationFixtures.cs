@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +12,37 @@ using OpenNvr.Tests.Infrastructure;
 using OpenNvr.Tests.Recorder;
 
 namespace OpenNvr.Tests.Integrations;
+
+/// <summary>What the Recorder sends Core: events through the internal ingest route, recording states.</summary>
+public static class RecorderCalls
+{
+    /// <summary>Ingests person_counting events (label person) with the given counts and executed_at values; asserts 200.</summary>
+    public static async Task IngestAsync(this CoreFixture core, int cameraId, params (int Count, long ExecutedAtMs)[] events)
+    {
+        using var recorder = core.Internal();
+        using var response = await recorder.PostAsJsonAsync("/api/v1/internal/events", new
+        {
+            events = events.Select(e => new
+            {
+                camera_id = cameraId,
+                task = "person_counting",
+                label = "person",
+                count = e.Count,
+                confidence = 0.9,
+                executed_at_unix_ms = e.ExecutedAtMs,
+                captured_at_unix_ms = e.ExecutedAtMs - 100,
+            }).ToArray(),
+        });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public static async Task ReportStateAsync(this CoreFixture core, int cameraId, string state)
+    {
+        using var recorder = core.Internal();
+        using var response = await recorder.PostAsJsonAsync($"/api/v1/internal/cameras/{cameraId}/state", new { recording_state = state });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+}
 
 /// <summary>Core publishing over MQTT to a broker; what a subscriber needs to connect to that broker.</summary>
 public abstract class MqttCoreFixture : CoreFixture, IAsyncLifetime

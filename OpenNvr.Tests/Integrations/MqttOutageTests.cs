@@ -1,4 +1,3 @@
-using OpenNvr.Core.Apis;
 using OpenNvr.Tests.Core;
 using OpenNvr.Tests.Infrastructure;
 using OpenNvr.Tests.Recorder;
@@ -14,7 +13,7 @@ public sealed class MqttOutageTests(SmallQueueMosquittoCoreFixture core) : IClas
     {
         const int events = 12;
         var cameraId = await core.CreateCameraAsync("outage");
-        core.Integrations.CameraSaved(cameraId, "Outage", "recording");
+        await core.ReportStateAsync(cameraId, "recording");
         await Wait.UntilAsync(() => core.Publisher.Status.PendingState == 0, TimeSpan.FromSeconds(30), "Core's MQTT state to be acknowledged");
         await using var watcher = await MqttWatcher.ConnectAsync(core.BrokerPort, core.BrokerUsername, core.BrokerPassword, persistentSession: true, "opennvr/#");
         await watcher.WaitForAsync(m => m.Topic == "opennvr/available" && m.Payload == "online", "availability");
@@ -22,13 +21,13 @@ public sealed class MqttOutageTests(SmallQueueMosquittoCoreFixture core) : IClas
 
         await core.Broker.StopAsync(graceful: true);
         await Wait.UntilAsync(() => !core.Publisher.IsConnected, TimeSpan.FromSeconds(30), "Core to notice the broker is gone");
-        var handOver = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 1; i <= events; i++)
         {
-            core.Integrations.EventsStored([new EventDto(2000 + i, cameraId, "person_counting", "person", i, 0.9, null, null, 1_795_784_710_000 + i, null, null, null, null)]);
+            await core.IngestAsync(cameraId, (i, ExecutedAt(i)));
         }
 
-        Assert.True(handOver.Elapsed < TimeSpan.FromSeconds(1), $"handing {events} events over took {handOver.ElapsedMilliseconds} ms without a broker");
+        // Every event is stored although no broker is there.
+        Assert.Equal(events, await core.ScalarAsync<long>("SELECT count(*) FROM events WHERE camera_id = $1", cameraId));
 
         // The outage is the scenario: 30 s without a broker, while Core keeps trying to reconnect.
         await Task.Delay(TimeSpan.FromSeconds(30));
@@ -44,13 +43,17 @@ public sealed class MqttOutageTests(SmallQueueMosquittoCoreFixture core) : IClas
         await Wait.UntilAsync(() => core.Publisher.IsConnected && core.Publisher.Status.QueueDepth == 0, TimeSpan.FromSeconds(30), "Core to reconnect and empty its queue");
 
         // The newest events (those the bounded queue kept) arrive; the oldest were the ones dropped.
-        for (var id = 2000 + events - SmallQueueMosquittoCoreFixture.QueueCapacity + 1; id <= 2000 + events; id++)
+        for (var i = events - SmallQueueMosquittoCoreFixture.QueueCapacity + 1; i <= events; i++)
         {
-            var eventId = id;
-            await watcher.WaitForAsync(m => m.Topic == "opennvr/events" && m.Payload.Contains($"\"id\":{eventId},", StringComparison.Ordinal), $"event {eventId}");
+            var executedAt = ExecutedAt(i);
+            await watcher.WaitForAsync(m => m.Topic == "opennvr/events" && m.Payload.Contains($"\"executed_at\":{executedAt},", StringComparison.Ordinal), $"event {i}");
         }
 
-        Assert.DoesNotContain(watcher.Seen, m => m.Topic == "opennvr/events" && m.Payload.Contains("\"id\":2001,", StringComparison.Ordinal));
+        for (var i = 1; i <= events - SmallQueueMosquittoCoreFixture.QueueCapacity; i++)
+        {
+            var executedAt = ExecutedAt(i);
+            Assert.DoesNotContain(watcher.Seen, m => m.Topic == "opennvr/events" && m.Payload.Contains($"\"executed_at\":{executedAt},", StringComparison.Ordinal));
+        }
         // Core told the broker its state again after reconnecting: the count is the newest, sent after the restart.
         await watcher.WaitForAsync(m => watcher.Seen.ToList().IndexOf(m) >= restarted && m.Topic == $"opennvr/camera_{cameraId}/person/count" && m.Payload == "12",
             "the newest count, sent again after the restart");
@@ -58,6 +61,8 @@ public sealed class MqttOutageTests(SmallQueueMosquittoCoreFixture core) : IClas
         var after = core.Publisher.Status;
         Assert.Equal(events - SmallQueueMosquittoCoreFixture.QueueCapacity, after.Dropped - before.Dropped);
     }
+
+    private static long ExecutedAt(int i) => 1_795_784_720_000 + i;
 }
 
 /// <summary>Core's last will: a subscriber learns that Core is gone, whether it was killed or stopped.</summary>

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using OpenNvr.Core.Apis;
 using OpenNvr.Tests.Core;
 using OpenNvr.Tests.Infrastructure;
 using OpenNvr.Tests.Recorder;
@@ -17,8 +16,8 @@ public abstract class MqttContractTests<TFixture>(TFixture core) where TFixture 
     [Fact]
     public async Task A_subscriber_gets_availability_discovery_state_events_and_counts_and_a_deleted_camera_goes()
     {
-        var cameraId = await core.CreateCameraAsync("Front door " + typeof(TFixture).Name);
-        core.Integrations.CameraSaved(cameraId, "Front door", "recording");
+        var cameraId = await core.CreateCameraAsync("Front door");
+        await core.ReportStateAsync(cameraId, "recording");
         // MQTTnet's broker (5.2) reads its retained messages before it registers a new subscription, so a retained
         // message it receives in between reaches neither: subscribe once Core's state is acknowledged.
         await Wait.UntilAsync(() => core.Publisher.Status.PendingState == 0, TimeSpan.FromSeconds(30), "Core's MQTT state to be acknowledged");
@@ -43,20 +42,24 @@ public abstract class MqttContractTests<TFixture>(TFixture core) where TFixture 
         Assert.Equal($"opennvr_camera_{cameraId}", (string)present["device"]!["identifiers"]![0]!);
         var recording = await ConfigAsync(watcher, $"homeassistant/sensor/opennvr/camera_{cameraId}_recording_state/config");
         Assert.Equal(topics.RecordingState(cameraId), (string)recording["state_topic"]!);
-        var state = await watcher.WaitForAsync(m => m.Topic == topics.RecordingState(cameraId), "recording state");
+        var state = await watcher.WaitForAsync(m => m.Topic == topics.RecordingState(cameraId) && m.Payload == "recording", "recording state");
         Assert.Equal(("recording", true), (state.Payload, state.Retain));
 
         // Events: every stored event on opennvr/events in the REST API's shape; its count becomes the retained count.
-        var stored = new EventDto(9001, cameraId, "person_counting", "person", 3, 0.82, null, null, 1_795_784_710_000, 41.5, 120.0, null, null);
-        core.Integrations.EventsStored([stored]);
-        var published = await watcher.WaitForAsync(m => m.Topic == "opennvr/events" && m.Payload.Contains("9001", StringComparison.Ordinal), "the event");
+        const long executedAt = 1_795_784_710_321;
+        await core.IngestAsync(cameraId, (3, executedAt));
+        var published = await watcher.WaitForAsync(m => m.Topic == "opennvr/events" && m.Payload.Contains(executedAt.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), "the event");
         Assert.False(published.Retain);
         var json = JsonNode.Parse(published.Payload)!;
-        Assert.Equal(9001, (long)json["id"]!);
+        using (var admin = await core.AdminAsync())
+        {
+            var rest = await HttpAssert.OkJsonAsync(await admin.GetAsync($"/api/v1/events/{(long)json["id"]!}"));
+            Assert.True(JsonNode.DeepEquals(rest, json), $"MQTT {json.ToJsonString()} differs from REST {rest.ToJsonString()}");
+        }
+
         Assert.Equal(cameraId, (int)json["camera_id"]!);
         Assert.Equal("person", (string)json["label"]!);
         Assert.Equal(3, (int)json["count"]!);
-        Assert.Equal(1_795_784_710_000, (long)json["executed_at"]!);
         var count = await watcher.WaitForAsync(m => m.Topic == $"opennvr/camera_{cameraId}/person/count", "the retained count");
         Assert.Equal(("3", true), (count.Payload, count.Retain));
 
@@ -68,7 +71,11 @@ public abstract class MqttContractTests<TFixture>(TFixture core) where TFixture 
         }
 
         // A deleted camera: its entities are removed (empty retained config) and its retained state cleared.
-        core.Integrations.CameraDeleted(cameraId);
+        using (var admin = await core.AdminAsync())
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/cameras/{cameraId}")).StatusCode);
+        }
+
         foreach (var topic in new[]
                  {
                      $"homeassistant/sensor/opennvr/camera_{cameraId}_person_count/config",

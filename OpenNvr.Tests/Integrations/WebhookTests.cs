@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using OpenNvr.Core.Apis;
 using OpenNvr.Core.Integrations.Webhooks;
 using OpenNvr.Tests.Core;
 using OpenNvr.Tests.Recorder;
@@ -104,17 +103,30 @@ public sealed class WebhookTests(WebhookCoreFixture core) : IClassFixture<Webhoo
         var allId = await CreateHookAsync(admin, everything.Url, cameraIds: [cameraA, cameraB]);
         var filteredId = await CreateHookAsync(admin, filtered.Url, eventTypes: ["person_counting"], cameraIds: [cameraA]);
 
-        EventDto Event(long id, int camera, string task) => new(id, camera, task, "person", 2, 0.9, null, null, 1_795_784_710_000 + id, 40, 90, null, null);
-        core.Integrations.EventsStored([Event(71, cameraA, "person_counting"), Event(72, cameraB, "person_counting"), Event(73, cameraA, "face_detection")]);
-
-        foreach (var eventId in new[] { 71, 72, 73 })
+        using (var recorder = core.Internal())
         {
-            var got = await everything.WaitForAsync(r => (long?)r.Body["event"]?["id"] == eventId, $"event {eventId} at the catch-all hook");
-            Assert.True(got.SignatureValid);
-            Assert.Equal("event", (string)got.Body["type"]!);
+            using var ingest = await recorder.PostAsJsonAsync("/api/v1/internal/events", new
+            {
+                events = new object[]
+                {
+                    new { camera_id = cameraA, task = "person_counting", label = "person", count = 2, executed_at_unix_ms = 1_795_784_710_071L },
+                    new { camera_id = cameraB, task = "person_counting", label = "person", count = 2, executed_at_unix_ms = 1_795_784_710_072L },
+                    new { camera_id = cameraA, task = "face_detection", label = "face", count = 2, executed_at_unix_ms = 1_795_784_710_073L },
+                },
+            });
+            Assert.Equal(HttpStatusCode.OK, ingest.StatusCode);
         }
 
-        var only = await filtered.WaitForAsync(r => (long?)r.Body["event"]?["id"] == 71, "event 71 at the filtered hook");
+        foreach (var executedAt in new[] { 1_795_784_710_071L, 1_795_784_710_072L, 1_795_784_710_073L })
+        {
+            var got = await everything.WaitForAsync(r => (long?)r.Body["event"]?["executed_at"] == executedAt, $"event {executedAt} at the catch-all hook");
+            Assert.True(got.SignatureValid);
+            Assert.Equal("event", (string)got.Body["type"]!);
+            var rest = await HttpAssert.OkJsonAsync(await admin.GetAsync($"/api/v1/events/{(long)got.Body["event"]!["id"]!}"));
+            Assert.True(JsonNode.DeepEquals(rest, got.Body["event"]), $"webhook {got.Body["event"]!.ToJsonString()} differs from REST {rest.ToJsonString()}");
+        }
+
+        var only = await filtered.WaitForAsync(r => (long?)r.Body["event"]?["executed_at"] == 1_795_784_710_071L, "the person_counting event of camera A at the filtered hook");
         Assert.True(only.SignatureValid);
         Assert.Equal(cameraA, (int)only.Body["event"]!["camera_id"]!);
         Assert.Equal("person_counting", (string)only.Body["event_type"]!);
@@ -135,7 +147,7 @@ public sealed class WebhookTests(WebhookCoreFixture core) : IClassFixture<Webhoo
         var camera = await core.CreateCameraAsync("flaky-receiver");
         var id = await CreateHookAsync(admin, receiver.Url, cameraIds: [camera]);
 
-        core.Integrations.EventsStored([new EventDto(501, camera, "person_counting", "person", 1, 0.8, null, null, 1_795_784_710_000, null, null, null, null)]);
+        await core.IngestAsync(camera, (1, 1_795_784_710_501));
 
         var delivery = await WaitForDeliveryAsync(admin, id, deliveryId: null, "delivered");
         Assert.Equal(2, (int)delivery["attempts"]!);
@@ -144,7 +156,7 @@ public sealed class WebhookTests(WebhookCoreFixture core) : IClassFixture<Webhoo
         Assert.Equal([500, 200], receiver.Received.Select(r => r.AnsweredStatus));
         Assert.All(receiver.Received, r => Assert.True(r.SignatureValid));
         Assert.Equal(receiver.Received[0].DeliveryId, receiver.Received[1].DeliveryId);
-        Assert.Equal(1, receiver.Received.Count(r => r.AnsweredStatus == 200 && (long?)r.Body["event"]?["id"] == 501));
+        Assert.Equal(1, receiver.Received.Count(r => r.AnsweredStatus == 200 && (long?)r.Body["event"]?["executed_at"] == 1_795_784_710_501));
         Assert.Equal(0, (int)(await HttpAssert.OkJsonAsync(await admin.GetAsync($"/api/v1/webhooks/{id}")))["consecutive_failures"]!);
     }
 
@@ -172,7 +184,7 @@ public sealed class WebhookTests(WebhookCoreFixture core) : IClassFixture<Webhoo
         var camera = await core.CreateCameraAsync("dead-receiver");
         var id = await CreateHookAsync(admin, deadUrl, cameraIds: [camera]);
 
-        core.Integrations.EventsStored([new EventDto(601, camera, "person_counting", "person", 1, 0.8, null, null, 1_795_784_710_000, null, null, null, null)]);
+        await core.IngestAsync(camera, (1, 1_795_784_710_601));
 
         JsonNode hook = null!;
         await Wait.UntilAsync(async () =>
@@ -196,7 +208,7 @@ public sealed class WebhookTests(WebhookCoreFixture core) : IClassFixture<Webhoo
         });
 
         // A disabled hook gets nothing new, refuses test deliveries, and comes back when enabled.
-        core.Integrations.EventsStored([new EventDto(602, camera, "person_counting", "person", 1, 0.8, null, null, 1_795_784_711_000, null, null, null, null)]);
+        await core.IngestAsync(camera, (1, 1_795_784_711_602));
         await HttpAssert.ProblemAsync(await admin.PostAsync($"/api/v1/webhooks/{id}/test", null), HttpStatusCode.Conflict);
         var enabled = await HttpAssert.OkJsonAsync(await admin.PostAsync($"/api/v1/webhooks/{id}/enable", null));
         Assert.True((bool)enabled["enabled"]!);

@@ -33,6 +33,9 @@ public sealed partial class WebhookDispatcher(
 
     public void Wake() => _wake.Writer.TryWrite(true);
 
+    /// <summary>Raised when this dispatcher disabled a hook (the queue stops matching events against it at once).</summary>
+    public event Action? HookDisabled;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _lastCleanup = clock.GetTimestamp();
@@ -219,6 +222,7 @@ public sealed partial class WebhookDispatcher(
                 .SetProperty(d => d.LockedUntil, (DateTimeOffset?)null)
                 .SetProperty(d => d.LastError, "the webhook was disabled"), ct);
         telemetry.WebhookDisabled();
+        HookDisabled?.Invoke();
         WebhookDisabled(logger, hookId, reason, abandoned);
     }
 

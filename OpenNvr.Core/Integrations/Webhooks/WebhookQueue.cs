@@ -28,6 +28,7 @@ public sealed partial class WebhookQueue : BackgroundService
     private IReadOnlyList<HookFilter>? _hooks;
     private long _hooksLoadedAt;
     private long _dropped;
+    private volatile bool _anyHooks = true;
 
     public WebhookQueue(IServiceScopeFactory scopes, WebhookDispatcher dispatcher, IntegrationsTelemetry telemetry, TimeProvider clock,
         IOptions<WebhookOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ILogger<WebhookQueue> logger)
@@ -39,9 +40,16 @@ public sealed partial class WebhookQueue : BackgroundService
         _logger = logger;
         _json = json.Value.SerializerOptions;
         _events = Channel.CreateBounded<StoredEvent>(new BoundedChannelOptions(options.Value.EnqueueCapacity) { SingleReader = true });
+        dispatcher.HookDisabled += HooksChanged;
     }
 
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>
+    /// Whether any enabled hook may exist (checked every few seconds; true at once when hooks change here), so that
+    /// ingest can skip handing events over when nobody listens.
+    /// </summary>
+    public bool AnyHooks => _anyHooks;
 
     /// <summary>Hands stored events over for delivery; never waits (a full hand-over queue drops, counts and logs).</summary>
     public void EventsStored(IEnumerable<StoredEvent> events)
@@ -58,7 +66,11 @@ public sealed partial class WebhookQueue : BackgroundService
     }
 
     /// <summary>Hooks were added, changed or removed on this replica: match against the new set at once.</summary>
-    public void HooksChanged() => _hooks = null;
+    public void HooksChanged()
+    {
+        _hooks = null;
+        _anyHooks = true;
+    }
 
     /// <summary>Queues a test delivery for one hook (the console's "test delivery") and returns its id.</summary>
     public async Task<long> EnqueueTestAsync(NvrDbContext db, int webhookId, CancellationToken ct)
@@ -82,6 +94,7 @@ public sealed partial class WebhookQueue : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _ = WatchHookPresenceAsync(stoppingToken);
         var batch = new List<StoredEvent>(256);
         try
         {
@@ -168,6 +181,41 @@ public sealed partial class WebhookQueue : BackgroundService
         }
 
         return deliveries;
+    }
+
+    private async Task WatchHookPresenceAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(HookCacheLifetime, _clock);
+        do
+        {
+            try
+            {
+                using var scope = _scopes.CreateScope();
+                var db = scope.ServiceProvider.GetRequiredService<NvrDbContext>();
+                _anyHooks = (await HooksAsync(db, stoppingToken)).Count > 0;
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                _anyHooks = true; // unknown: keep handing events over
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+        while (await WaitTickAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> WaitTickAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private async Task<IReadOnlyList<HookFilter>> HooksAsync(NvrDbContext db, CancellationToken ct)
