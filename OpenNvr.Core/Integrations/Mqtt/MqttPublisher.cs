@@ -9,22 +9,6 @@ using MQTTnet.Protocol;
 
 namespace OpenNvr.Core.Integrations.Mqtt;
 
-/// <summary>What the console's MQTT settings page shows.</summary>
-public sealed record MqttStatus(
-    bool Enabled,
-    string Mode,
-    string? Broker,
-    bool Connected,
-    DateTimeOffset? ConnectedSince,
-    string? LastError,
-    long Published,
-    long Dropped,
-    int QueueDepth,
-    int QueueCapacity,
-    int PendingState,
-    string TopicPrefix,
-    string? DiscoveryPrefix);
-
 /// <summary>
 /// Core's one MQTT connection. Callers never wait for the broker: events go into a bounded queue (when it is full
 /// the oldest event is dropped and counted), and retained state (counts, recording states, discovery configs) is
