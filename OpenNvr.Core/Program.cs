@@ -10,7 +10,7 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 builder.AddIntegrations();
 builder.AddWebConsole();
-builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+builder.Services.AddCoreOpenApi();
 
 var app = builder.Build();
 

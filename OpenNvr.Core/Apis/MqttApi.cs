@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using OpenNvr.Core.Auth;
 using OpenNvr.Core.Integrations.Mqtt;
 
 namespace OpenNvr.Core.Apis;
@@ -12,26 +13,25 @@ public static class MqttApi
     public static IEndpointRouteBuilder MapMqttApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/integrations/mqtt").WithTags("Integrations")
-            .RequireAuthorization(Extensions.Extensions.AdminPolicy)
+            .RequireAuthorization(AuthPolicies.Admin)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        api.MapGet("/", Status).WithName("GetMqttStatus")
+        api.MapGet("/", Status).WithName("getMqttStatus")
             .WithSummary("MQTT: mode (off, embedded, external), broker (never its credentials), connection, published and dropped counts");
-        api.MapPost("/test", TestAsync).WithName("TestMqttPublish")
+        api.MapPost("/test", TestAsync).WithName("testMqttPublish")
             .WithSummary("Publishes a message to <prefix>/test and waits (at most 5 s) for the broker's acknowledgement");
         return app;
     }
 
     private static Ok<MqttStatus> Status(MqttPublisher publisher) => TypedResults.Ok(publisher.Status);
 
-    private static async Task<Results<Ok<MqttTestResponse>, ProblemHttpResult>> TestAsync(MqttPublisher publisher, TimeProvider clock,
+    private static async Task<Results<Ok<MqttTestResponse>, ConflictProblem, ServiceUnavailableProblem>> TestAsync(MqttPublisher publisher, TimeProvider clock,
         CancellationToken ct)
     {
         if (!publisher.Enabled)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "MQTT is off",
-                detail: "MQTT is off: set Mqtt:Url (an external broker) or Mqtt:Embedded=true.");
+            return new ConflictProblem("MQTT is off: set Mqtt:Url (an external broker) or Mqtt:Embedded=true.");
         }
 
         var payload = JsonSerializer.Serialize(new { message = "Test publish from OpenNVR", at = clock.GetUtcNow().ToUnixTimeMilliseconds() });
@@ -41,8 +41,7 @@ public static class MqttApi
         }
 
         var status = publisher.Status;
-        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Broker unavailable",
-            detail: status.Connected
+        return new ServiceUnavailableProblem(title: "Broker unavailable", detail: status.Connected
                 ? "The broker did not acknowledge the test message within 5 s."
                 : $"Not connected to the broker {status.Broker}{(status.LastError is null ? "" : $" ({status.LastError})")}; the message stays queued.");
     }

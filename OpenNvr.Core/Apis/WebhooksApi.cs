@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenNvr.Core.Audit;
+using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Integrations.Webhooks;
 using OpenNvr.Core.Model;
@@ -21,20 +22,20 @@ public static class WebhooksApi
     public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/webhooks").WithTags("Webhooks")
-            .RequireAuthorization(Extensions.Extensions.AdminPolicy)
+            .RequireAuthorization(AuthPolicies.Admin)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        api.MapGet("/", ListAsync).WithName("ListWebhooks").WithSummary("Every webhook (secrets are never shown)");
-        api.MapPost("/", CreateAsync).WithName("CreateWebhook")
+        api.MapGet("/", ListAsync).WithName("listWebhooks").WithSummary("Every webhook (secrets are never shown)");
+        api.MapPost("/", CreateAsync).WithName("createWebhook")
             .WithSummary("Registers a webhook: matching events are POSTed to url, signed with secret");
-        api.MapGet("/{id:int}", GetAsync).WithName("GetWebhook").WithSummary("One webhook");
-        api.MapDelete("/{id:int}", DeleteAsync).WithName("DeleteWebhook").WithSummary("Removes a webhook with its queue and delivery log");
-        api.MapPost("/{id:int}/enable", EnableAsync).WithName("EnableWebhook")
+        api.MapGet("/{id:int}", GetAsync).WithName("getWebhook").WithSummary("One webhook");
+        api.MapDelete("/{id:int}", DeleteAsync).WithName("deleteWebhook").WithSummary("Removes a webhook with its queue and delivery log");
+        api.MapPost("/{id:int}/enable", EnableAsync).WithName("enableWebhook")
             .WithSummary("Enables a webhook again (after it was disabled for failing) and resets its failure count");
-        api.MapPost("/{id:int}/test", TestAsync).WithName("TestWebhook")
+        api.MapPost("/{id:int}/test", TestAsync).WithName("testWebhook")
             .WithSummary("Queues a signed test delivery; its result appears in the delivery log");
-        api.MapGet("/{id:int}/deliveries", DeliveriesAsync).WithName("ListWebhookDeliveries")
+        api.MapGet("/{id:int}/deliveries", DeliveriesAsync).WithName("listWebhookDeliveries")
             .WithSummary("The webhook's delivery log, newest first, with every attempt; page with before_id = next_before_id");
         return app;
     }
@@ -45,12 +46,12 @@ public static class WebhooksApi
         return TypedResults.Ok(new WebhookListResponse(hooks.Select(WebhookDto.From).ToList(), hooks.Count));
     }
 
-    private static async Task<Results<Ok<WebhookDto>, ProblemHttpResult>> GetAsync(int id, NvrDbContext db, CancellationToken ct) =>
+    private static async Task<Results<Ok<WebhookDto>, NotFoundProblem>> GetAsync(int id, NvrDbContext db, CancellationToken ct) =>
         await db.Webhooks.AsNoTracking().SingleOrDefaultAsync(h => h.Id == id, ct) is { } hook
             ? TypedResults.Ok(WebhookDto.From(hook))
             : NotFound(id);
 
-    private static async Task<Results<Created<WebhookDto>, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<Created<WebhookDto>, BadRequestProblem, ConflictProblem>> CreateAsync(
         WebhookCreateRequest request, HttpContext http, NvrDbContext db, WebhookUrlPolicy urls, WebhookSecretProtector secrets,
         WebhookQueue queue, IOptions<WebhookOptions> options, TimeProvider clock, CancellationToken ct)
     {
@@ -71,8 +72,7 @@ public static class WebhooksApi
 
         if (await db.Webhooks.CountAsync(ct) >= options.Value.MaxWebhooks)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict",
-                detail: $"At most {options.Value.MaxWebhooks} webhooks (Webhooks:MaxWebhooks); delete one first.");
+            return new ConflictProblem($"At most {options.Value.MaxWebhooks} webhooks (Webhooks:MaxWebhooks); delete one first.");
         }
 
         var now = clock.GetUtcNow();
@@ -93,7 +93,7 @@ public static class WebhooksApi
         return TypedResults.Created($"/api/v1/webhooks/{hook.Id}", WebhookDto.From(hook));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(int id, HttpContext http, NvrDbContext db, WebhookQueue queue,
+    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(int id, HttpContext http, NvrDbContext db, WebhookQueue queue,
         CancellationToken ct)
     {
         var hook = await db.Webhooks.SingleOrDefaultAsync(h => h.Id == id, ct);
@@ -109,7 +109,7 @@ public static class WebhooksApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<WebhookDto>, ProblemHttpResult>> EnableAsync(int id, HttpContext http, NvrDbContext db,
+    private static async Task<Results<Ok<WebhookDto>, NotFoundProblem>> EnableAsync(int id, HttpContext http, NvrDbContext db,
         WebhookQueue queue, TimeProvider clock, CancellationToken ct)
     {
         var hook = await db.Webhooks.SingleOrDefaultAsync(h => h.Id == id, ct);
@@ -129,7 +129,7 @@ public static class WebhooksApi
         return TypedResults.Ok(WebhookDto.From(hook));
     }
 
-    private static async Task<Results<Accepted<WebhookTestResponse>, ProblemHttpResult>> TestAsync(int id, NvrDbContext db, WebhookQueue queue,
+    private static async Task<Results<Accepted<WebhookTestResponse>, NotFoundProblem, ConflictProblem>> TestAsync(int id, NvrDbContext db, WebhookQueue queue,
         CancellationToken ct)
     {
         var hook = await db.Webhooks.AsNoTracking().SingleOrDefaultAsync(h => h.Id == id, ct);
@@ -140,15 +140,14 @@ public static class WebhooksApi
 
         if (!hook.Enabled)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict",
-                detail: $"Webhook {id} is disabled ({hook.DisabledReason}); enable it first (POST /api/v1/webhooks/{id}/enable).");
+            return new ConflictProblem($"Webhook {id} is disabled ({hook.DisabledReason}); enable it first (POST /api/v1/webhooks/{id}/enable).");
         }
 
         var deliveryId = await queue.EnqueueTestAsync(db, id, ct);
         return TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries", new WebhookTestResponse(id, deliveryId, WebhookDeliveryStates.Pending));
     }
 
-    private static async Task<Results<Ok<WebhookDeliveriesResponse>, ProblemHttpResult>> DeliveriesAsync(
+    private static async Task<Results<Ok<WebhookDeliveriesResponse>, BadRequestProblem, NotFoundProblem>> DeliveriesAsync(
         int id, NvrDbContext db, CancellationToken ct,
         [FromQuery(Name = "limit")] int? limit = null,
         [FromQuery(Name = "before_id")] long? beforeId = null)
@@ -180,9 +179,7 @@ public static class WebhooksApi
         return TypedResults.Ok(new WebhookDeliveriesResponse(id, page.Select(WebhookDeliveryDto.From).ToList(), page.Count, next));
     }
 
-    private static ProblemHttpResult NotFound(int id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"Webhook {id} does not exist.");
+    private static NotFoundProblem NotFound(int id) => new($"Webhook {id} does not exist.");
 
-    private static ProblemHttpResult BadRequest(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request", detail: detail);
+    private static BadRequestProblem BadRequest(string detail) => new(detail);
 }

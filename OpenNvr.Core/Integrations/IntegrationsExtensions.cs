@@ -54,6 +54,5 @@ public static class IntegrationsExtensions
 #pragma warning restore EXTEXP0001
 
         services.AddSingleton<IntegrationEvents>();
-        services.AddValidation();
     }
 }

@@ -2,15 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using OpenNvr.Recorder.Recording;
 
 namespace OpenNvr.Tests.Infrastructure;
 
 /// <summary>
 /// A real Mosquitto (Debian's <c>mosquitto</c>, installed by eng/setup.sh) on a free loopback port, with its own
 /// config and password file in a temp folder, no persistence (a restart forgets retained messages, as a broker without
-/// a persistence file does). It dies with the test host: started like the Recorder's ffmpeg (setpriv --pdeathsig KILL
-/// from one long-lived thread); as root it keeps root (<c>user root</c>), because dropping privileges would clear the
+/// a persistence file does). It dies with the test host (<see cref="TestProcesses"/>); its folder is a
+/// <see cref="TestTemp"/> folder. As root it keeps root (<c>user root</c>), because dropping privileges would clear the
 /// parent-death signal. <see cref="StopAsync"/> / <see cref="StartAsync()"/> take it away and bring it back on the same port.
 /// </summary>
 public sealed class MosquittoBroker : IAsyncDisposable
@@ -65,9 +64,8 @@ public sealed class MosquittoBroker : IAsyncDisposable
             throw new InvalidOperationException($"{Executable} is missing: run eng/setup.sh (Debian package mosquitto).");
         }
 
-        var folder = Path.Combine(Path.GetTempPath(), "opennvr-mosquitto-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(folder);
-        var broker = new MosquittoBroker(folder, FreePort(), username, password ?? "mqtt-" + Guid.NewGuid().ToString("N")[..16], persistence);
+        var folder = TestTemp.NewFolder("mosquitto");
+        var broker = new MosquittoBroker(folder, FreePort.Tcp(), username, password ?? "mqtt-" + Guid.NewGuid().ToString("N")[..16], persistence);
         await broker.WriteConfigAsync();
         await broker.StartAsync();
         return broker;
@@ -76,35 +74,30 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>Starts (again) on the same port and waits until it accepts connections.</summary>
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(Path.Combine(_folder, "mosquitto.conf"));
-        var process = new Process { StartInfo = start };
+        var process = await TestProcesses.StartAsync(start);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.OutputDataReceived += (_, e) => Append(e.Data);
-        await ChildProcesses.StartDyingWithUsAsync(process);
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         _process = process;
 
-        var deadline = Stopwatch.StartNew();
-        while (true)
+        await Wait.UntilAsync(async () =>
         {
+            Assert.False(process.HasExited, $"Mosquitto exited with {(process.HasExited ? process.ExitCode : 0)}: {Log}");
             try
             {
                 using var probe = new TcpClient();
                 await probe.ConnectAsync(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(20) && !process.HasExited)
-            {
-                await Task.Delay(50);
+                return true;
             }
             catch (SocketException)
             {
-                throw new InvalidOperationException($"Mosquitto did not listen on {Port}: {Log}");
+                return false;
             }
-        }
+        }, TimeSpan.FromSeconds(30), () => $"Mosquitto to listen on {Port}: {Log}", pollMs: 50);
     }
 
     /// <summary>
@@ -138,26 +131,16 @@ public sealed class MosquittoBroker : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TestTemp.TryDelete(_folder);
     }
 
     private async Task WriteConfigAsync()
     {
         var passwordFile = Path.Combine(_folder, "passwords");
-        var passwd = Process.Start(new ProcessStartInfo("mosquitto_passwd", ["-b", "-c", passwordFile, Username, Password])
+        var (exitCode, _, errors) = await TestProcesses.RunAsync("mosquitto_passwd", "-b", "-c", passwordFile, Username, Password);
+        if (exitCode != 0)
         {
-            RedirectStandardError = true, RedirectStandardOutput = true,
-        })!;
-        await passwd.WaitForExitAsync();
-        if (passwd.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"mosquitto_passwd failed: {await passwd.StandardError.ReadToEndAsync()}");
+            throw new InvalidOperationException($"mosquitto_passwd failed: {errors}");
         }
 
         var config = string.Join('\n',
@@ -190,11 +173,4 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Signal(int pid, int signal);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -86,26 +86,9 @@ public sealed class MqttWatcher : IAsyncDisposable
     public string? Last(string topic) => _seen.LastOrDefault(m => m.Topic == topic)?.Payload;
 
     /// <summary>Waits until a message matching the predicate has arrived; returns the first such message.</summary>
-    public async Task<MqttSeen> WaitForAsync(Func<MqttSeen, bool> match, string what, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? TimeSpan.FromSeconds(30);
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            if (_seen.FirstOrDefault(match) is { } found)
-            {
-                return found;
-            }
-
-            if (watch.Elapsed > limit)
-            {
-                var topics = string.Join(", ", _seen.Select(m => $"{m.Topic}={Shorten(m.Payload)}").TakeLast(40));
-                Assert.Fail($"Timed out after {limit.TotalSeconds:F0} s waiting for MQTT {what}. Seen: {topics}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public Task<MqttSeen> WaitForAsync(Func<MqttSeen, bool> match, string what, TimeSpan? timeout = null) =>
+        Wait.ForAsync(() => Task.FromResult(_seen.FirstOrDefault(match)), timeout ?? TimeSpan.FromSeconds(30),
+            () => $"MQTT {what}. Seen: {string.Join(", ", _seen.Select(m => $"{m.Topic}={Shorten(m.Payload)}").TakeLast(40))}", pollMs: 20);
 
     /// <summary>Waits until the newest message on the topic has the payload (e.g. availability turning offline).</summary>
     public Task<MqttSeen> WaitForLastAsync(string topic, string payload, TimeSpan? timeout = null) =>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using OpenNvr.Recorder.Recording;
 using OpenNvr.Tests.Infrastructure;
 
 namespace OpenNvr.Tests.Integrations;
@@ -38,7 +37,7 @@ public sealed class CoreProcess : IAsyncDisposable
         var dll = Path.Combine(RepositoryPaths.Root, "OpenNvr.Core", "bin", testOutput.Parent!.Name, testOutput.Name, "OpenNvr.Core.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build OpenNvr.Core (building the tests does).");
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
         start.WorkingDirectory = Path.GetDirectoryName(dll)!; // content root: wwwroot, appsettings.json
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
@@ -50,27 +49,21 @@ public sealed class CoreProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var process = new Process { StartInfo = start };
+        var process = await TestProcesses.StartAsync(start);
         var core = new CoreProcess(process);
         process.OutputDataReceived += (_, e) => core.Append(e.Data);
         process.ErrorDataReceived += (_, e) => core.Append(e.Data);
-        await ChildProcesses.StartDyingWithUsAsync(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return core;
     }
 
     /// <summary>Waits for the host's "Application started" (stopping a host that is still starting is another story).</summary>
-    public async Task WaitStartedAsync(TimeSpan timeout)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!Output.Contains("Application started", StringComparison.Ordinal))
+    public Task WaitStartedAsync(TimeSpan timeout) => Wait.UntilAsync(() =>
         {
             Assert.False(_process.HasExited, $"Core exited with {(_process.HasExited ? _process.ExitCode : 0)}: {Output}");
-            Assert.True(watch.Elapsed < timeout, $"Core did not start within {timeout.TotalSeconds:F0} s: {Output}");
-            await Task.Delay(100);
-        }
-    }
+            return Task.FromResult(Output.Contains("Application started", StringComparison.Ordinal));
+        }, timeout, () => $"Core to start: {Output}", pollMs: 100);
 
     /// <summary>SIGKILL: no shutdown code runs, the kernel closes its sockets.</summary>
     public async Task KillAsync()

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -90,19 +88,12 @@ public abstract class MqttCoreFixture : CoreFixture, IAsyncLifetime
         await DisposeAsync();
         await StopBrokerAsync();
     }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>Core hosting its own MQTTnet broker (<c>Mqtt:Embedded=true</c>) on a free loopback port.</summary>
 public class EmbeddedBrokerCoreFixture : MqttCoreFixture
 {
-    private readonly int _port = FreePort();
+    private readonly int _port = FreePort.Tcp();
 
     public override int BrokerPort => _port;
 

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenNvr.Tests.Infrastructure;
 
 namespace OpenNvr.Tests.Integrations;
 
@@ -89,25 +90,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return CryptographicOperations.FixedTimeEquals(expected, presented);
     }
 
-    public async Task<ReceivedWebhook> WaitForAsync(Func<ReceivedWebhook, bool> match, string what, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? TimeSpan.FromSeconds(30);
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            if (_received.FirstOrDefault(match) is { } found)
-            {
-                return found;
-            }
-
-            if (watch.Elapsed > limit)
-            {
-                Assert.Fail($"Timed out after {limit.TotalSeconds:F0} s waiting for a webhook delivery: {what}. Received {_received.Count}.");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public Task<ReceivedWebhook> WaitForAsync(Func<ReceivedWebhook, bool> match, string what, TimeSpan? timeout = null) =>
+        Wait.ForAsync(() => Task.FromResult(_received.FirstOrDefault(match)), timeout ?? TimeSpan.FromSeconds(30),
+            () => $"a webhook delivery: {what}. Received {_received.Count}", pollMs: 20);
 
     public async ValueTask DisposeAsync()
     {

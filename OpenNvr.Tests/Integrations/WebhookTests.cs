@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using OpenNvr.Core.Integrations.Webhooks;
 using OpenNvr.Tests.Core;
+using OpenNvr.Tests.Infrastructure;
 using OpenNvr.Tests.Recorder;
 
 namespace OpenNvr.Tests.Integrations;
@@ -179,7 +179,7 @@ public sealed class WebhookTests(WebhookCoreFixture core) : IClassFixture<Webhoo
     [Fact]
     public async Task A_receiver_down_for_good_gets_its_hook_disabled_with_a_delivery_log()
     {
-        var deadUrl = $"http://127.0.0.1:{UnusedPort()}/hook";
+        var deadUrl = $"http://127.0.0.1:{FreePort.Tcp()}/hook";
         using var admin = await core.AdminAsync();
         var camera = await core.CreateCameraAsync("dead-receiver");
         var id = await CreateHookAsync(admin, deadUrl, cameraIds: [camera]);
@@ -256,13 +256,6 @@ public sealed class WebhookTests(WebhookCoreFixture core) : IClassFixture<Webhoo
             var log = await HttpAssert.OkJsonAsync(await admin.GetAsync($"/api/v1/webhooks/{hookId}/deliveries"));
             return log["deliveries"]!.AsArray().Count(d => (string)d!["status"]! == "delivered") == delivered;
         }, TimeSpan.FromSeconds(30), $"{delivered} deliveries of hook {hookId}", pollMs: 50);
-    }
-
-    private static int UnusedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

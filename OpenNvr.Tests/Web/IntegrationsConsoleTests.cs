@@ -14,14 +14,14 @@ public sealed class IntegrationsConsoleFixture : IAsyncLifetime
 {
     public string BaseUrl { get; private set; } = "";
 
-    public int BrokerPort { get; } = MqttCoreFixture.FreePort();
+    public int BrokerPort { get; } = FreePort.Tcp();
 
     public WebApplicationFactory<NvrDbContext> Factory { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("web_integrations");
-        var port = MqttCoreFixture.FreePort();
+        var port = FreePort.Tcp();
         Factory = new WebApplicationFactory<NvrDbContext>().WithWebHostBuilder(host =>
         {
             host.UseSetting("ConnectionStrings:nvrdb", connectionString);
