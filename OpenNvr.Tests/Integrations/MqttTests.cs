@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpenNvr.Tests.Core;
@@ -91,6 +92,48 @@ public abstract class MqttContractTests<TFixture>(TFixture core) where TFixture 
         await using var afterDelete = await core.WatchAsync();
         await afterDelete.WaitForAsync(m => m.Topic == "opennvr/available", "availability after the delete");
         Assert.DoesNotContain(afterDelete.Seen, m => m.Topic.Contains($"camera_{cameraId}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Line_crossings_become_retained_in_and_out_totals_with_their_home_assistant_sensors()
+    {
+        var cameraId = await core.CreateCameraAsync("Shop entrance");
+        await using var watcher = await core.WatchAsync();
+        // Crossings as the Recorder reports them (API.md: event_type line.crossed, track_id, the line and the direction);
+        // the ingest contract of this branch carries them in the payload, issue 13's on the event: both are read.
+        using (var recorder = core.Internal())
+        {
+            string[] directions = ["in", "in", "out"];
+            using var response = await recorder.PostAsJsonAsync("/api/v1/internal/events", new
+            {
+                events = directions.Select((direction, i) => new
+                {
+                    camera_id = cameraId,
+                    task = "person_tracking",
+                    label = "person",
+                    executed_at_unix_ms = 1_795_784_710_000L + i,
+                    payload = new { event_type = "line.crossed", track_id = i + 1, line_id = 4, line_name = "Door", direction },
+                }).ToArray(),
+            });
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        var crossedIn = await watcher.WaitForAsync(m => m.Topic == $"opennvr/camera_{cameraId}/lines/door/in" && m.Payload == "2", "2 people in");
+        Assert.True(crossedIn.Retain);
+        var crossedOut = await watcher.WaitForAsync(m => m.Topic == $"opennvr/camera_{cameraId}/lines/door/out" && m.Payload == "1", "1 person out");
+        Assert.True(crossedOut.Retain);
+        foreach (var direction in new[] { "in", "out" })
+        {
+            var config = JsonNode.Parse((await watcher.WaitForAsync(
+                m => m.Topic == $"homeassistant/sensor/opennvr/camera_{cameraId}_line_door_{direction}/config" && m.Payload.Length > 0,
+                $"the line's {direction} sensor")).Payload)!;
+            Assert.Equal($"opennvr/camera_{cameraId}/lines/door/{direction}", (string)config["state_topic"]!);
+            Assert.Equal("total_increasing", (string)config["state_class"]!);
+            Assert.Equal("Shop entrance", (string)config["device"]!["name"]!);
+        }
+
+        // A person_tracking event is not a count: no count topic appears for it.
+        Assert.DoesNotContain(watcher.Seen, m => m.Topic == $"opennvr/camera_{cameraId}/person/count");
     }
 
     [Fact]

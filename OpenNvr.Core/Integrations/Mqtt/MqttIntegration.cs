@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using OpenNvr.Core.Apis;
 using OpenNvr.Core.Infrastructure;
 
@@ -17,11 +16,11 @@ namespace OpenNvr.Core.Integrations.Mqtt;
 public sealed class MqttIntegration(
     MqttPublisher publisher,
     HomeAssistantDiscovery discovery,
-    IServiceScopeFactory scopes,
-    IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IHostedService
+    IServiceScopeFactory scopes) : IHostedService
 {
     private readonly ConcurrentDictionary<int, IReadOnlyCollection<string>> _cameraLines = new();
-    private readonly JsonSerializerOptions _json = json.Value.SerializerOptions;
+    private readonly ConcurrentDictionary<int, string> _cameraNames = new();
+    private readonly ConcurrentDictionary<(int CameraId, string Line), LineTotals> _lineTotals = new();
 
     public bool Enabled => publisher.Enabled;
 
@@ -45,18 +44,56 @@ public sealed class MqttIntegration(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>A stored event: published on <c>opennvr/events</c>; its count, when it has one, becomes the label's retained count.</summary>
-    public void EventStored(EventDto stored)
+    /// <summary>
+    /// A stored event (<paramref name="json"/>: as the REST API shows it): published on <c>opennvr/events</c>; its count,
+    /// when it has one (<c>occupancy.changed</c>, <c>person_counting</c>), becomes the label's retained count; a
+    /// <c>line.crossed</c> adds one to the line's retained <c>in</c> or <c>out</c> total.
+    /// </summary>
+    public void EventStored(EventDto stored, JsonElement json)
     {
         if (!publisher.Enabled)
         {
             return;
         }
 
-        publisher.Enqueue(Topics.Events, JsonSerializer.Serialize(stored, _json));
+        publisher.Enqueue(Topics.Events, json.GetRawText());
         if (stored.Count is { } count && !string.IsNullOrEmpty(stored.Label))
         {
             SetCount(stored.CameraId, stored.Label, count);
+        }
+
+        if (StoredEventFields.LineCrossingOf(json) is { } crossing)
+        {
+            LineCrossed(crossing);
+        }
+    }
+
+    /// <summary>
+    /// Totals since Core started (Home Assistant's <c>total_increasing</c> sensors take a restart's reset as a new
+    /// cycle). A line Core has not announced yet gets its Home Assistant entities with its first crossing.
+    /// </summary>
+    private void LineCrossed(LineCrossing crossing)
+    {
+        var lines = _cameraLines.GetValueOrDefault(crossing.CameraId) ?? [];
+        if (!lines.Contains(crossing.Line) && _cameraNames.TryGetValue(crossing.CameraId, out var name))
+        {
+            CameraSaved(crossing.CameraId, name, recordingState: null, [.. lines, crossing.Line]);
+        }
+
+        var totals = _lineTotals.GetOrAdd((crossing.CameraId, crossing.Line), _ => new LineTotals());
+        // Under the line's lock, so that concurrent ingests never leave an older total as the retained one.
+        lock (totals)
+        {
+            if (crossing.In)
+            {
+                totals.In++;
+            }
+            else
+            {
+                totals.Out++;
+            }
+
+            SetLineCounts(crossing.CameraId, crossing.Line, totals.In, totals.Out);
         }
     }
 
@@ -65,13 +102,14 @@ public sealed class MqttIntegration(
         publisher.SetRetained(Topics.Count(cameraId, label), count.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>A camera was created or changed: its Home Assistant device, entities and recording state.</summary>
-    public void CameraSaved(int cameraId, string name, string recordingState, IReadOnlyCollection<string>? lineNames = null)
+    public void CameraSaved(int cameraId, string name, string? recordingState, IReadOnlyCollection<string>? lineNames = null)
     {
         if (!publisher.Enabled)
         {
             return;
         }
 
+        _cameraNames[cameraId] = name;
         var lines = lineNames ?? _cameraLines.GetValueOrDefault(cameraId) ?? [];
         if (_cameraLines.TryGetValue(cameraId, out var previous))
         {
@@ -89,7 +127,10 @@ public sealed class MqttIntegration(
             publisher.SetRetained(config.Topic, config.Payload);
         }
 
-        RecordingStateChanged(cameraId, recordingState);
+        if (recordingState is not null)
+        {
+            RecordingStateChanged(cameraId, recordingState);
+        }
     }
 
     public void RecordingStateChanged(int cameraId, string recordingState) =>
@@ -111,6 +152,12 @@ public sealed class MqttIntegration(
         }
 
         _cameraLines.TryRemove(cameraId, out var lines);
+        _cameraNames.TryRemove(cameraId, out _);
+        foreach (var key in _lineTotals.Keys.Where(k => k.CameraId == cameraId))
+        {
+            _lineTotals.TryRemove(key, out _);
+        }
+
         foreach (var topic in discovery.ConfigTopics(cameraId, lines))
         {
             publisher.SetRetained(topic, "");
@@ -121,4 +168,12 @@ public sealed class MqttIntegration(
             publisher.SetRetained(topic, "");
         }
     }
+}
+
+/// <summary>People that crossed one line each way (guarded by locking the instance).</summary>
+internal sealed class LineTotals
+{
+    public long In { get; set; }
+
+    public long Out { get; set; }
 }
