@@ -128,7 +128,9 @@ public abstract class DemoCameraIntegrationTests<THosts>(THosts hosts) where THo
             "an event of the demo camera", EventsTimeout);
         var json = JsonNode.Parse(published.Payload)!;
         Assert.Equal("person_counting", (string)json["task"]!);
-        Assert.InRange((int)json["count"]!, 1, 8);
+        // People the real model counted on a real frame: one box per person.
+        Assert.True((int)json["count"]! >= 1, json.ToJsonString());
+        Assert.Equal((int)json["count"]!, json["bbox"]!.AsArray().Count);
         var rest = await HttpAssert.OkJsonAsync(await admin.GetAsync($"/api/v1/events/{(long)json["id"]!}"));
         Assert.True(JsonNode.DeepEquals(rest, json), $"MQTT {json.ToJsonString()} differs from REST {rest.ToJsonString()}");
 
@@ -138,10 +140,12 @@ public abstract class DemoCameraIntegrationTests<THosts>(THosts hosts) where THo
         await Wait.UntilAsync(async () => (await StoredAsync()).Count >= 2, EventsTimeout, "two stored events of the demo camera", pollMs: 1000);
         await Wait.UntilAsync(async () =>
             {
-                var newest = (int)(await StoredAsync())[0]!["count"]!;
+                // The camera keeps counting: the retained count is the newest one stored before or after subscribing.
+                var before = (int)(await StoredAsync())[0]!["count"]!;
                 await using var late = await hosts.WatchAsync();
                 var retained = await late.WaitForAsync(m => m.Topic == $"opennvr/camera_{cameraId}/person/count", "the retained count");
-                return retained.Retain && retained.Payload == newest.ToString(CultureInfo.InvariantCulture);
+                var after = (int)(await StoredAsync())[0]!["count"]!;
+                return retained.Retain && new[] { before, after }.Select(c => c.ToString(CultureInfo.InvariantCulture)).Contains(retained.Payload);
             },
             TimeSpan.FromSeconds(60), "the retained count to equal the newest stored count", pollMs: 500);
 
