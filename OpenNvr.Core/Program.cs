@@ -1,6 +1,8 @@
 using OpenNvr.Core.Apis;
+using OpenNvr.Core.Exports;
 using OpenNvr.Core.Extensions;
 using OpenNvr.Core.Integrations;
+using OpenNvr.Core.Live;
 using OpenNvr.Core.WebConsole;
 using Scalar.AspNetCore;
 
@@ -10,6 +12,8 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 builder.AddIntegrations();
 builder.AddWebConsole();
+builder.AddExports();
+builder.AddLiveRelay();
 builder.Services.AddCoreOpenApi();
 
 var app = builder.Build();
@@ -19,6 +23,7 @@ app.UseWebConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseWebSockets();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
@@ -30,6 +35,8 @@ app.MapCamerasApi();
 app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();
+app.MapExportsApi();
+app.MapLiveApi();
 app.MapInternalApi();
 app.MapWebhooksApi();
 app.MapMqttApi();
