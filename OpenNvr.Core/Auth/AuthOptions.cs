@@ -16,6 +16,9 @@ public sealed class AuthOptions
 
     public int RefreshTokenDays { get; set; } = 14;
 
+    /// <summary>Absolute lifetime of a login: refreshing never extends a session past this many days after the password was given.</summary>
+    public int RefreshFamilyDays { get; set; } = 30;
+
     /// <summary>Lifetime of the signed query tokens that HLS players and &lt;img&gt; tags send instead of a header.</summary>
     public int MediaTokenMinutes { get; set; } = 60;
 

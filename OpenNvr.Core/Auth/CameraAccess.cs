@@ -6,14 +6,19 @@ namespace OpenNvr.Core.Auth;
 
 /// <summary>
 /// Per-camera visibility: admins see every camera; operators and viewers only the cameras granted to them; a media
-/// token only its one camera. Callers answer 404 (never 403) for a camera the user cannot see, so that its existence
-/// does not leak.
+/// token only its one camera; an API token limited to some cameras only those (within what its creator sees).
+/// Callers answer 404 (never 403) for a camera the user cannot see, so that its existence does not leak.
 /// </summary>
 public static class CameraAccess
 {
     public static async Task<bool> CanSeeCameraAsync(this NvrDbContext db, ClaimsPrincipal user, int cameraId, CancellationToken ct)
     {
         if (user.MediaCamera() is { } mediaCamera && mediaCamera != cameraId)
+        {
+            return false;
+        }
+
+        if (user.TokenCameraScope() is { } scope && !scope.Contains(cameraId))
         {
             return false;
         }
@@ -30,12 +35,14 @@ public static class CameraAccess
     /// <summary>The ids a non-admin may see (as a sub-query), or null for an admin (no filter).</summary>
     public static IQueryable<int>? VisibleCameraIds(this NvrDbContext db, ClaimsPrincipal user)
     {
+        var scope = user.TokenCameraScope()?.ToArray();
         if (user.IsAdmin())
         {
-            return null;
+            return scope is null ? null : db.Cameras.Where(c => scope.Contains(c.Id)).Select(c => c.Id);
         }
 
         var userId = user.UserId();
-        return db.CameraGrants.Where(g => g.UserId == userId).Select(g => g.CameraId);
+        var granted = db.CameraGrants.Where(g => g.UserId == userId).Select(g => g.CameraId);
+        return scope is null ? granted : granted.Where(id => scope.Contains(id));
     }
 }

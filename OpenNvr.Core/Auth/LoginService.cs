@@ -73,7 +73,7 @@ public sealed class LoginService(
         user.LockedUntil = null;
         user.LastLoginAt = now;
         db.Audit(http, "auth.login", "user", user.Id, actorName: user.Username, actorId: user.Id);
-        var issued = await tokens.IssueAsync(db, user, familyId: null, ct);
+        var issued = await tokens.IssueAsync(db, user, family: null, ct);
         CoreTelemetry.Logins.Add(1, new KeyValuePair<string, object?>("result", "success"));
         CoreLog.LoginSucceeded(logger, user.Username);
         return new LoginResult.Success(issued);
@@ -104,7 +104,7 @@ public sealed class LoginService(
         var hash = TokenService.Hash(refreshToken);
         var stored = await db.RefreshTokens.AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, ct);
         var now = clock.GetUtcNow();
-        if (stored is null || stored.ExpiresAt <= now)
+        if (stored is null || stored.ExpiresAt <= now || stored.FamilyExpiresAt <= now)
         {
             return null;
         }
@@ -128,6 +128,6 @@ public sealed class LoginService(
             return null;
         }
 
-        return await tokens.IssueAsync(db, user, stored.FamilyId, ct);
+        return await tokens.IssueAsync(db, user, (stored.FamilyId, stored.FamilyExpiresAt), ct);
     }
 }

@@ -75,6 +75,7 @@ internal static class Extensions
         builder.Services.AddScoped<RecorderLeaseService>();
 
         builder.AddAuthentication();
+        builder.AddAccountSecurity();
     }
 
     public static void ConfigureJson(JsonSerializerOptions json)

@@ -19,6 +19,9 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
     public DbSet<RecorderLease> RecorderLeases => Set<RecorderLease>();
     public DbSet<Recording> Recordings => Set<Recording>();
     public DbSet<AiEvent> Events => Set<AiEvent>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<MfaRecoveryCode> MfaRecoveryCodes => Set<MfaRecoveryCode>();
+    public DbSet<LoginThrottleEntry> LoginThrottle => Set<LoginThrottleEntry>();
 
     /// <summary>The Data Protection key ring, shared by every Core replica so that each can decrypt camera credentials.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -32,6 +35,9 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             user.HasIndex(u => u.Username).IsUnique();
             user.Property(u => u.Role).HasMaxLength(16);
             user.Property(u => u.PasswordHash).HasMaxLength(256);
+            user.Property(u => u.SecurityStamp).HasMaxLength(64);
+            user.Property(u => u.MfaSecretProtected).HasMaxLength(1024);
+            user.Ignore(u => u.MfaEnabled);
             user.HasMany(u => u.CameraGrants).WithOne().HasForeignKey(g => g.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -48,6 +54,33 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             token.HasIndex(t => t.TokenHash).IsUnique();
             token.HasIndex(t => t.FamilyId);
             token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ApiToken>(token =>
+        {
+            token.ToTable("api_tokens");
+            token.Property(t => t.Name).HasMaxLength(100);
+            token.Property(t => t.Role).HasMaxLength(16);
+            token.Property(t => t.Prefix).HasMaxLength(16);
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasIndex(t => t.UserId);
+            token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<MfaRecoveryCode>(code =>
+        {
+            code.ToTable("mfa_recovery_codes");
+            code.HasIndex(c => new { c.UserId, c.CodeHash }).IsUnique();
+            code.HasOne<User>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<LoginThrottleEntry>(entry =>
+        {
+            entry.ToTable("login_throttle");
+            entry.HasKey(e => new { e.Subject, e.Client });
+            entry.Property(e => e.Subject).HasMaxLength(64);
+            entry.Property(e => e.Client).HasMaxLength(64);
+            entry.HasIndex(e => e.LastFailureAt);
         });
 
         modelBuilder.Entity<AuditEntry>(audit =>
