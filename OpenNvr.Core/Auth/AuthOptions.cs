@@ -20,7 +20,7 @@ public sealed class AuthOptions
     public int RefreshFamilyDays { get; set; } = 30;
 
     /// <summary>Lifetime of the signed query tokens that HLS players and &lt;img&gt; tags send instead of a header.</summary>
-    public int MediaTokenMinutes { get; set; } = 60;
+    public int MediaTokenMinutes { get; set; } = 10;
 
     public int LockoutThreshold { get; set; } = 5;
     public int LockoutMinutes { get; set; } = 5;

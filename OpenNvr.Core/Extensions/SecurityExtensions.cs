@@ -6,6 +6,7 @@ using OpenNvr.Core.Auth.ApiTokens;
 using OpenNvr.Core.Auth.Lockout;
 using OpenNvr.Core.Auth.Mfa;
 using OpenNvr.Core.Auth.UserCheck;
+using OpenNvr.Core.Infrastructure;
 
 namespace OpenNvr.Core.Extensions;
 
@@ -34,6 +35,8 @@ internal static class SecurityExtensions
         services.AddSingleton<UserCheck>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, UserCheckJwtEvents>();
+        services.AddSingleton<UserStandingInterceptor>();
+        services.ConfigureDbContext<NvrDbContext>((provider, options) => options.AddInterceptors(provider.GetRequiredService<UserStandingInterceptor>()));
         services.AddTransient<IStartupFilter, ForwardedHeadersStartupFilter>();
 
         services.AddAuthentication(options =>

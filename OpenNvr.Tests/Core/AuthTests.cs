@@ -82,7 +82,8 @@ public sealed class AuthTests(CoreFixture core) : IClassFixture<CoreFixture>
         var detail = await HttpAssert.ProblemAsync(await core.WithToken(expired).GetAsync("/api/v1/cameras"), HttpStatusCode.Unauthorized);
         Assert.Contains("expired", detail);
 
-        var valid = Sign(CoreFixture.SigningKey, now, now.AddMinutes(10));
+        // A well-signed token passes only with the user's current security stamp (the per-request user check).
+        var valid = Sign(CoreFixture.SigningKey, now, now.AddMinutes(10), stamp: await core.ScalarAsync<string>("SELECT security_stamp FROM users WHERE id = 1"));
         (await core.WithToken(valid).GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
 
         // Tampered payload (role changed), signature kept.
@@ -201,7 +202,7 @@ public sealed class AuthTests(CoreFixture core) : IClassFixture<CoreFixture>
         await HttpAssert.ProblemAsync(await anonymous.GetAsync($"/api/v1/recordings/{hidden}/{hiddenChunk}/file?token={media["token"]}"), HttpStatusCode.NotFound);
     }
 
-    private static string Sign(string key, DateTime notBefore, DateTime expires, string audience = CoreFixture.Audience) =>
+    private static string Sign(string key, DateTime notBefore, DateTime expires, string audience = CoreFixture.Audience, string stamp = "") =>
         new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = CoreFixture.Issuer,
@@ -209,7 +210,7 @@ public sealed class AuthTests(CoreFixture core) : IClassFixture<CoreFixture>
             IssuedAt = notBefore,
             NotBefore = notBefore,
             Expires = expires,
-            Claims = new Dictionary<string, object> { ["sub"] = "1", ["name"] = "admin", ["role"] = "admin" },
+            Claims = new Dictionary<string, object> { ["sub"] = "1", ["name"] = "admin", ["role"] = "admin", ["sst"] = stamp },
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)), SecurityAlgorithms.HmacSha256),
         });
 }

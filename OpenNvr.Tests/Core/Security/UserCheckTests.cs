@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using Microsoft.IdentityModel.JsonWebTokens;
+using OpenNvr.Core.Auth;
+
+namespace OpenNvr.Tests.Core.Security;
+
+/// <summary>Tokens end with the user's access: disabled, demoted, deleted or re-passworded users lose them within 5 s.</summary>
+public sealed class UserCheckTests(FakeClockCoreFixture core) : IClassFixture<FakeClockCoreFixture>
+{
+    [Fact]
+    public async Task A_user_disabled_at_T_gets_401_with_access_and_media_tokens_by_T_plus_5_s()
+    {
+        var camera = await core.CreateCameraAsync("user-check-disable");
+        var (id, viewer) = await core.CreateUserAsync("viewer", camera);
+        var media = (string)(await HttpAssert.OkJsonAsync(await viewer.PostAsync($"/api/v1/recordings/{camera}/media-token", null)))["token"]!;
+        using var anonymous = core.Anonymous();
+        var playlist = $"/api/v1/recordings/{camera}/playlist.m3u8?start_unix=0&end_unix=3600&token={media}";
+        (await viewer.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
+        // No chunks: the media token is accepted and the answer is the playlist's own 404.
+        await HttpAssert.ProblemAsync(await anonymous.GetAsync(playlist), HttpStatusCode.NotFound);
+
+        // Disabled behind this replica's back (as another replica would): the cached standing still holds at T...
+        await core.ExecuteAsync("UPDATE users SET is_active = false WHERE id = $1", id);
+        (await viewer.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
+
+        // ...and no longer at T + 5 s, for both kinds of token.
+        core.Clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Contains("disabled", await HttpAssert.ProblemAsync(await viewer.GetAsync("/api/v1/cameras"), HttpStatusCode.Unauthorized));
+        await HttpAssert.ProblemAsync(await anonymous.GetAsync(playlist), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Changes_through_the_api_take_effect_at_once_on_this_replica()
+    {
+        using var admin = await core.AdminAsync();
+
+        var (demoted, demotedClient) = await core.CreateUserAsync("operator");
+        (await demotedClient.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync($"/api/v1/users/{demoted}", new { role = "viewer" })).EnsureSuccessStatusCode();
+        Assert.Contains("log in again", await HttpAssert.ProblemAsync(await demotedClient.GetAsync("/api/v1/cameras"), HttpStatusCode.Unauthorized));
+
+        var (disabled, disabledClient) = await core.CreateUserAsync("viewer");
+        (await disabledClient.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync($"/api/v1/users/{disabled}", new { is_active = false })).EnsureSuccessStatusCode();
+        Assert.Contains("disabled", await HttpAssert.ProblemAsync(await disabledClient.GetAsync("/api/v1/cameras"), HttpStatusCode.Unauthorized));
+
+        var (repassworded, repasswordedClient) = await core.CreateUserAsync("viewer");
+        (await repasswordedClient.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync($"/api/v1/users/{repassworded}", new { password = "a-brand-new-password" })).EnsureSuccessStatusCode();
+        Assert.Contains("password", await HttpAssert.ProblemAsync(await repasswordedClient.GetAsync("/api/v1/auth/me"), HttpStatusCode.Unauthorized));
+
+        var (deleted, deletedClient) = await core.CreateUserAsync("viewer");
+        (await deletedClient.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
+        (await admin.DeleteAsync($"/api/v1/users/{deleted}")).EnsureSuccessStatusCode();
+        Assert.Contains("no longer exists", await HttpAssert.ProblemAsync(await deletedClient.GetAsync("/api/v1/cameras"), HttpStatusCode.Unauthorized));
+
+        // A grant change is not a stamp change: the user keeps the session and the grant is applied at once.
+        var camera = await core.CreateCameraAsync("user-check-grant");
+        var (granted, grantedClient) = await core.CreateUserAsync("viewer", camera);
+        (await grantedClient.GetAsync($"/api/v1/cameras/{camera}")).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync($"/api/v1/users/{granted}/grants", new { camera_ids = Array.Empty<int>() })).EnsureSuccessStatusCode();
+        await HttpAssert.ProblemAsync(await grantedClient.GetAsync($"/api/v1/cameras/{camera}"), HttpStatusCode.NotFound);
+        (await grantedClient.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task A_token_without_the_current_security_stamp_is_refused()
+    {
+        var (id, viewer) = await core.CreateUserAsync("viewer");
+        (await viewer.GetAsync("/api/v1/auth/me")).EnsureSuccessStatusCode();
+        await core.ExecuteAsync("UPDATE users SET security_stamp = 'rotated-elsewhere' WHERE id = $1", id);
+        core.Clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Contains("security settings changed", await HttpAssert.ProblemAsync(await viewer.GetAsync("/api/v1/auth/me"), HttpStatusCode.Unauthorized));
+    }
+
+    [Fact]
+    public async Task A_media_token_minted_by_a_media_token_caller_never_outlives_it()
+    {
+        var tokens = core.Service<TokenService>();
+        var now = core.Clock.GetUtcNow();
+
+        // A login's caller gets the configured lifetime.
+        var fromLogin = tokens.CreateMediaToken(await core.PrincipalAsync(1), 7);
+        var fromLoginExpiry = new JsonWebToken(fromLogin.Token).ValidTo;
+        Assert.InRange(fromLoginExpiry, now.UtcDateTime.AddMinutes(10).AddSeconds(-1), now.UtcDateTime.AddMinutes(10).AddSeconds(1));
+        Assert.Equal("7", new JsonWebToken(fromLogin.Token).GetClaim(TokenClaims.Camera).Value);
+
+        // A media token's caller with 90 s left gets at most those 90 s, whatever the configured lifetime.
+        var callerExpiry = now.AddSeconds(90).ToUnixTimeSeconds();
+        var mediaCaller = await core.PrincipalAsync(1,
+            new Claim(TokenClaims.Camera, "7"), new Claim("exp", callerExpiry.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var derived = tokens.CreateMediaToken(mediaCaller, 7);
+        Assert.True(new JsonWebToken(derived.Token).ValidTo <= DateTimeOffset.FromUnixTimeSeconds(callerExpiry).UtcDateTime);
+        Assert.InRange(derived.ExpiresIn, 0, 90);
+
+        // One already at its end yields one at the same end, never later.
+        var ending = await core.PrincipalAsync(1, new Claim(TokenClaims.Camera, "7"), new Claim("exp", now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(new JsonWebToken(tokens.CreateMediaToken(ending, 7).Token).ValidTo <= now.UtcDateTime);
+    }
+
+    [Fact]
+    public async Task Access_tokens_carry_the_users_security_stamp()
+    {
+        var (id, _) = await core.CreateUserAsync("viewer");
+        var name = await core.ScalarAsync<string>("SELECT username FROM users WHERE id = $1", id);
+        var tokens = await core.LoginAsync(name, "a-long-enough-password");
+        var stamp = new JsonWebToken((string)tokens["access_token"]!).GetClaim(TokenClaims.SecurityStamp).Value;
+        Assert.Equal(await core.ScalarAsync<string>("SELECT security_stamp FROM users WHERE id = $1", id), stamp);
+        Assert.Equal(32, stamp.Length);
+    }
+}
