@@ -84,7 +84,7 @@ public sealed class LoginService(
         db.Audit(http, "auth.login_failed", "user", userId?.ToString() ?? name, new { reason }, actorName: name, actorId: userId);
         await db.SaveChangesAsync(ct);
         CoreTelemetry.Logins.Add(1, new KeyValuePair<string, object?>("result", "failure"));
-        CoreLog.LoginFailed(logger, name, reason);
+        CoreLog.LoginFailed(logger, LogValues.Sanitize(name), reason);
         return new LoginResult.InvalidCredentials();
     }
 

@@ -89,7 +89,7 @@ public sealed class RecorderLeaseService(NvrDbContext db, IOptions<LeaseOptions>
             {
                 target.Cameras++;
                 CoreTelemetry.LeasesAssigned.Add(1);
-                CoreLog.LeaseAssigned(logger, cameraId, target.Id);
+                CoreLog.LeaseAssigned(logger, cameraId, LogValues.Sanitize(target.Id));
             }
         }
     }
