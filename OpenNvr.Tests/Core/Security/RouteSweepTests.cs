@@ -1,0 +1,78 @@
+using System.Net;
+using OpenNvr.Tests.Infrastructure;
+
+namespace OpenNvr.Tests.Core.Security;
+
+/// <summary>
+/// No route of Core is open by accident: every route of the running app (from its endpoint data source) answers
+/// 401 to an anonymous caller unless it is on the explicit allowlist below; a viewer is refused every route that
+/// changes state, except those on its own account.
+/// </summary>
+public sealed class CoreRouteSweepTests(CoreFixture core) : IClassFixture<CoreFixture>
+{
+    /// <summary>Routes that answer without a user, and why. A route listed here that no longer exists fails the test.</summary>
+    private static readonly Dictionary<string, string> AnonymousAllowlist = new()
+    {
+        ["POST /api/v1/auth/login"] = "exchanges a password for tokens",
+        ["POST /api/v1/auth/refresh"] = "exchanges a refresh token for tokens",
+        ["GET /health"] = "orchestrator probe",
+        ["GET /alive"] = "orchestrator probe",
+        ["GET /openapi/{documentName}.json"] = "API reference (tests run in Development)",
+        ["GET /scalar/{documentName?}"] = "API reference (tests run in Development)",
+        ["GET /login"] = "console page (static HTML; its data needs a token)",
+        ["GET /cameras"] = "console page",
+        ["GET /cameras/{id:int}"] = "console page",
+        ["GET /events"] = "console page",
+        ["GET /faces"] = "console page",
+        ["GET /settings"] = "console page",
+        ["GET /settings/{section}"] = "console page",
+    };
+
+    /// <summary>State-changing routes a viewer may call on its own account.</summary>
+    private static readonly HashSet<string> ViewerOwnAccount =
+    [
+        "POST /api/v1/auth/login", "POST /api/v1/auth/refresh", "POST /api/v1/auth/logout",
+        "POST /api/v1/recordings/{cameraId:int}/media-token",
+    ];
+
+    [Fact]
+    public async Task Every_route_but_the_allowlist_answers_401_to_an_anonymous_caller()
+    {
+        var routes = RouteSweep.Routes(core.Factory.Services);
+        Assert.True(routes.Count > 40, $"only {routes.Count} routes found");
+        var stale = AnonymousAllowlist.Keys.Except(routes.Select(r => r.Key)).ToList();
+        Assert.True(stale.Count == 0, "allowlisted routes that do not exist: " + string.Join(", ", stale));
+
+        using var anonymous = core.Anonymous();
+        var open = new List<string>();
+        foreach (var route in routes.Where(r => !AnonymousAllowlist.ContainsKey(r.Key)))
+        {
+            using var response = await anonymous.SendAsync(route.Request());
+            if (response.StatusCode != HttpStatusCode.Unauthorized)
+            {
+                open.Add($"{route.Key} ({route.Url}): {(int)response.StatusCode}");
+            }
+        }
+
+        Assert.True(open.Count == 0, "routes that did not answer 401 to an anonymous caller:\n" + string.Join("\n", open));
+    }
+
+    [Fact]
+    public async Task A_viewer_is_refused_every_state_changing_route()
+    {
+        var camera = await core.CreateCameraAsync("sweep-camera");
+        var (_, viewer) = await core.CreateUserAsync("viewer", camera);
+        var allowed = new List<string>();
+        foreach (var route in RouteSweep.Routes(core.Factory.Services).Where(r => r.ChangesState && !ViewerOwnAccount.Contains(r.Key)))
+        {
+            using var response = await viewer.SendAsync(route.Request());
+            // 403 (role), 404 (a camera it may not see, answered as missing), 401 (a service key it does not have).
+            if (response.StatusCode is not (HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.Unauthorized))
+            {
+                allowed.Add($"{route.Key} ({route.Url}): {(int)response.StatusCode}");
+            }
+        }
+
+        Assert.True(allowed.Count == 0, "state-changing routes a viewer was not refused:\n" + string.Join("\n", allowed));
+    }
+}
