@@ -46,7 +46,7 @@ try
             ["Logging__LogLevel__Default"] = "Warning",
         }, $"core:{name}"));
         var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await BenchHost.WaitForAsync(async () => (await client.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(90));
+        await BenchHost.WaitForAsync(async () => (await client.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(300));
         clients.Add(client);
     }
 
