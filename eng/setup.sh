@@ -3,6 +3,7 @@
 # Idempotent: when everything is present it only checks and exits (no apt-get update).
 # Usage: eng/setup.sh            (as root, or as a user with sudo)
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 # Package list (one purpose each):
 #   postgresql                  PostgreSQL 15 server binaries (/usr/lib/postgresql/15/bin); the app host and the
@@ -108,3 +109,21 @@ then
   exit 1
 fi
 echo "setup: ok: GStreamer RTSP server and elements for eng/rtsp-test-server.py"
+
+# npm tools of the tests (eng/tools/package.json, exact versions in its package-lock.json; node_modules is
+# git-ignored): @redocly/cli lints the OpenAPI documents. Node.js 20+ and npm come with the machine image.
+# Reinstalled only when the lock file changed since the last install.
+tools=$root/eng/tools
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: ERROR: node and npm are needed for eng/tools (Node.js 20 or later)" >&2
+  exit 1
+fi
+lock_hash=$(sha256sum "$tools/package-lock.json" | cut -d' ' -f1)
+stamp=$tools/node_modules/.installed-lock-sha256
+if [[ -f $stamp && $(cat "$stamp") == "$lock_hash" ]]; then
+  echo "setup: ok: npm tools in eng/tools already installed"
+else
+  echo "setup: npm ci --prefix eng/tools"
+  npm ci --prefix "$tools" --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$stamp"
+fi

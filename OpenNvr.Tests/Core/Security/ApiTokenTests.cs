@@ -10,9 +10,9 @@ using OpenNvr.Core.Infrastructure;
 namespace OpenNvr.Tests.Core.Security;
 
 /// <summary>API tokens: created, used as 'Bearer onvr_…', listed, revoked; never more rights than their creator.</summary>
-public sealed class ApiTokenTests(FakeClockCoreFixture core) : IClassFixture<FakeClockCoreFixture>
+public sealed class ApiTokenTests(SecurityCoreFixture core) : IClassFixture<SecurityCoreFixture>
 {
-    internal static async Task<ApiTokenCreation> CreateAsync(FakeClockCoreFixture core, ClaimsPrincipal creator, string role, int[]? cameras = null, int days = 30)
+    internal static async Task<ApiTokenCreation> CreateAsync(SecurityCoreFixture core, ClaimsPrincipal creator, string role, int[]? cameras = null, int days = 30)
     {
         await using var scope = core.Factory.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<ApiTokenService>()
@@ -58,10 +58,10 @@ public sealed class ApiTokenTests(FakeClockCoreFixture core) : IClassFixture<Fak
 
         // last_used_at: written on first use, not on every request, again once the resolution (60 s) has passed.
         var firstUse = await core.ScalarAsync<DateTime>("SELECT last_used_at FROM api_tokens WHERE id = $1", info.Id);
-        core.Clock.Advance(TimeSpan.FromSeconds(30));
+        core.FakeClock.Advance(TimeSpan.FromSeconds(30));
         (await client.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
         Assert.Equal(firstUse, await core.ScalarAsync<DateTime>("SELECT last_used_at FROM api_tokens WHERE id = $1", info.Id));
-        core.Clock.Advance(TimeSpan.FromSeconds(31));
+        core.FakeClock.Advance(TimeSpan.FromSeconds(31));
         (await client.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
         Assert.True(await core.ScalarAsync<DateTime>("SELECT last_used_at FROM api_tokens WHERE id = $1", info.Id) > firstUse);
 
@@ -132,7 +132,7 @@ public sealed class ApiTokenTests(FakeClockCoreFixture core) : IClassFixture<Fak
 }
 
 /// <summary>Expiry moves the clock by days, so it has a Core of its own.</summary>
-public sealed class ApiTokenExpiryTests(FakeClockCoreFixture core) : IClassFixture<FakeClockCoreFixture>
+public sealed class ApiTokenExpiryTests(SecurityCoreFixture core) : IClassFixture<SecurityCoreFixture>
 {
     [Fact]
     public async Task A_token_is_refused_once_it_has_expired()
@@ -141,7 +141,7 @@ public sealed class ApiTokenExpiryTests(FakeClockCoreFixture core) : IClassFixtu
         using var client = core.Anonymous();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         (await client.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
-        core.Clock.Advance(TimeSpan.FromDays(1));
+        core.FakeClock.Advance(TimeSpan.FromDays(1));
         Assert.Contains("expired", await HttpAssert.ProblemAsync(await client.GetAsync("/api/v1/cameras"), HttpStatusCode.Unauthorized));
     }
 }

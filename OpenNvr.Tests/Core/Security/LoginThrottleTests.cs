@@ -6,7 +6,7 @@ using OpenNvr.Core.Infrastructure;
 namespace OpenNvr.Tests.Core.Security;
 
 /// <summary>Growing delays per user name and client address, against real nvrdb rows.</summary>
-public sealed class LoginThrottleTests(FakeClockCoreFixture core) : IClassFixture<FakeClockCoreFixture>
+public sealed class LoginThrottleTests(SecurityCoreFixture core) : IClassFixture<SecurityCoreFixture>
 {
     private async Task<T> WithThrottleAsync<T>(Func<LoginThrottle, NvrDbContext, Task<T>> action)
     {
@@ -38,7 +38,7 @@ public sealed class LoginThrottleTests(FakeClockCoreFixture core) : IClassFixtur
         var expected = new[] { 4, 8, 16, 32, 64, 128, 256, 300, 300 };
         foreach (var seconds in expected)
         {
-            core.Clock.Advance((await WithThrottleAsync((t, db) => t.WaitAsync(db, user, attacker, default)))!.Value);
+            core.FakeClock.Advance((await WithThrottleAsync((t, db) => t.WaitAsync(db, user, attacker, default)))!.Value);
             Assert.Null(await WithThrottleAsync((t, db) => t.WaitAsync(db, user, attacker, default)));
             var (_, wait) = await WithThrottleAsync((t, db) => t.RecordFailureAsync(db, user, attacker, default));
             Assert.Equal(TimeSpan.FromSeconds(seconds), wait);
@@ -48,7 +48,7 @@ public sealed class LoginThrottleTests(FakeClockCoreFixture core) : IClassFixtur
         await WithThrottleAsync(async (t, db) => { await t.ResetAsync(db, user, attacker, default); return 0; });
         Assert.Null(await WithThrottleAsync((t, db) => t.WaitAsync(db, user, attacker, default)));
         Assert.Equal((1, TimeSpan.Zero), await WithThrottleAsync((t, db) => t.RecordFailureAsync(db, user, attacker, default)));
-        core.Clock.Advance(TimeSpan.FromMinutes(61));
+        core.FakeClock.Advance(TimeSpan.FromMinutes(61));
         Assert.Equal((1, TimeSpan.Zero), await WithThrottleAsync((t, db) => t.RecordFailureAsync(db, user, attacker, default)));
     }
 

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 namespace OpenNvr.Tests.Core.Security;
 
 /// <summary>A login ends 30 days after the password was given, however often it is refreshed (own Core: days pass).</summary>
-public sealed class RefreshFamilyTests(FakeClockCoreFixture core) : IClassFixture<FakeClockCoreFixture>
+public sealed class RefreshFamilyTests(SecurityCoreFixture core) : IClassFixture<SecurityCoreFixture>
 {
     [Fact]
     public async Task Refreshing_never_extends_a_login_past_its_absolute_lifetime()
@@ -18,12 +18,12 @@ public sealed class RefreshFamilyTests(FakeClockCoreFixture core) : IClassFixtur
         }
 
         // Each refresh token lives 14 days; used every 10 days, the login goes on until day 30 and not beyond.
-        core.Clock.Advance(TimeSpan.FromDays(10));
+        core.FakeClock.Advance(TimeSpan.FromDays(10));
         refresh = await RefreshAsync(refresh) ?? throw new Xunit.Sdk.XunitException("refresh on day 10 failed");
-        core.Clock.Advance(TimeSpan.FromDays(10));
+        core.FakeClock.Advance(TimeSpan.FromDays(10));
         refresh = await RefreshAsync(refresh) ?? throw new Xunit.Sdk.XunitException("refresh on day 20 failed");
         Assert.Equal(0L, await core.ScalarAsync<long>("SELECT count(*) FROM refresh_tokens WHERE expires_at > family_expires_at"));
-        core.Clock.Advance(TimeSpan.FromDays(10));
+        core.FakeClock.Advance(TimeSpan.FromDays(10));
         Assert.Null(await RefreshAsync(refresh));
         Assert.Equal(1L, await core.ScalarAsync<long>("SELECT count(DISTINCT family_id) FROM refresh_tokens"));
     }

@@ -9,7 +9,7 @@ using OtpNet;
 namespace OpenNvr.Tests.Core.Security;
 
 /// <summary>TOTP (RFC 6238) enrolment, codes computed here as an authenticator app would, replay, recovery codes.</summary>
-public sealed class TotpTests(FakeClockCoreFixture core) : IClassFixture<FakeClockCoreFixture>
+public sealed class TotpTests(SecurityCoreFixture core) : IClassFixture<SecurityCoreFixture>
 {
     private string CodeAt(string secret, TimeSpan offset = default) =>
         new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp((core.Clock.GetUtcNow() + offset).UtcDateTime);
@@ -58,7 +58,7 @@ public sealed class TotpTests(FakeClockCoreFixture core) : IClassFixture<FakeClo
         Assert.Equal(10L, await core.ScalarAsync<long>("SELECT count(*) FROM mfa_recovery_codes WHERE user_id = $1 AND length(code_hash) = 32", id));
 
         // Enrolling changed the security stamp: the session from before ends.
-        core.Clock.Advance(TimeSpan.FromSeconds(5));
+        core.FakeClock.Advance(TimeSpan.FromSeconds(5));
         await HttpAssert.ProblemAsync(await client.GetAsync("/api/v1/auth/me"), HttpStatusCode.Unauthorized);
 
         // The code that enabled cannot be used again, nor can any code of the same or an earlier step.
@@ -66,7 +66,7 @@ public sealed class TotpTests(FakeClockCoreFixture core) : IClassFixture<FakeClo
         Assert.Equal(SecondFactorResult.Replayed, await WithUserAsync(id, (totp, db, user) => totp.VerifyAsync(db, user, CodeAt(setup.Secret, TimeSpan.FromSeconds(-30)), default)));
 
         // The next step's code passes once; a clock one step ahead (drift) is accepted, two steps are not.
-        core.Clock.Advance(TimeSpan.FromSeconds(30));
+        core.FakeClock.Advance(TimeSpan.FromSeconds(30));
         var next = CodeAt(setup.Secret);
         Assert.Equal(SecondFactorResult.Accepted, await WithUserAsync(id, (totp, db, user) => totp.VerifyAsync(db, user, next, default)));
         Assert.Equal(SecondFactorResult.Replayed, await WithUserAsync(id, (totp, db, user) => totp.VerifyAsync(db, user, next, default)));
@@ -83,7 +83,7 @@ public sealed class TotpTests(FakeClockCoreFixture core) : IClassFixture<FakeClo
 
         // Disabling needs a valid code and forgets the secret and the recovery codes.
         Assert.Equal(SecondFactorResult.Invalid, await WithUserAsync(id, (totp, db, user) => totp.DisableAsync(db, user, "12345", default)));
-        core.Clock.Advance(TimeSpan.FromSeconds(90));
+        core.FakeClock.Advance(TimeSpan.FromSeconds(90));
         var disableCode = CodeAt(setup.Secret);
         Assert.Equal(SecondFactorResult.Accepted, await WithUserAsync(id, (totp, db, user) => totp.DisableAsync(db, user, disableCode, default)));
         Assert.True(await core.ScalarAsync<bool>("SELECT mfa_secret_protected IS NULL AND mfa_enabled_at IS NULL FROM users WHERE id = $1", id));
@@ -103,7 +103,7 @@ public sealed class TotpTests(FakeClockCoreFixture core) : IClassFixture<FakeClo
         });
         var (enabled, _) = await WithUserAsync(id, (totp, db, user) => totp.EnableAsync(db, user, CodeAt(secret), default));
         Assert.Equal(SecondFactorResult.Accepted, enabled);
-        core.Clock.Advance(TimeSpan.FromSeconds(30));
+        core.FakeClock.Advance(TimeSpan.FromSeconds(30));
 
         var code = CodeAt(secret);
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => WithUserAsync(id, (totp, db, user) => totp.VerifyAsync(db, user, code, default))));

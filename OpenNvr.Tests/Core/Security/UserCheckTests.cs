@@ -8,7 +8,7 @@ using OpenNvr.Core.Auth;
 namespace OpenNvr.Tests.Core.Security;
 
 /// <summary>Tokens end with the user's access: disabled, demoted, deleted or re-passworded users lose them within 5 s.</summary>
-public sealed class UserCheckTests(FakeClockCoreFixture core) : IClassFixture<FakeClockCoreFixture>
+public sealed class UserCheckTests(SecurityCoreFixture core) : IClassFixture<SecurityCoreFixture>
 {
     [Fact]
     public async Task A_user_disabled_at_T_gets_401_with_access_and_media_tokens_by_T_plus_5_s()
@@ -27,7 +27,7 @@ public sealed class UserCheckTests(FakeClockCoreFixture core) : IClassFixture<Fa
         (await viewer.GetAsync("/api/v1/cameras")).EnsureSuccessStatusCode();
 
         // ...and no longer at T + 5 s, for both kinds of token.
-        core.Clock.Advance(TimeSpan.FromSeconds(5));
+        core.FakeClock.Advance(TimeSpan.FromSeconds(5));
         Assert.Contains("disabled", await HttpAssert.ProblemAsync(await viewer.GetAsync("/api/v1/cameras"), HttpStatusCode.Unauthorized));
         await HttpAssert.ProblemAsync(await anonymous.GetAsync(playlist), HttpStatusCode.Unauthorized);
     }
@@ -72,7 +72,7 @@ public sealed class UserCheckTests(FakeClockCoreFixture core) : IClassFixture<Fa
         var (id, viewer) = await core.CreateUserAsync("viewer");
         (await viewer.GetAsync("/api/v1/auth/me")).EnsureSuccessStatusCode();
         await core.ExecuteAsync("UPDATE users SET security_stamp = 'rotated-elsewhere' WHERE id = $1", id);
-        core.Clock.Advance(TimeSpan.FromSeconds(5));
+        core.FakeClock.Advance(TimeSpan.FromSeconds(5));
         Assert.Contains("security settings changed", await HttpAssert.ProblemAsync(await viewer.GetAsync("/api/v1/auth/me"), HttpStatusCode.Unauthorized));
     }
 

@@ -1,24 +1,12 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using OpenNvr.Core.Auth;
 
 namespace OpenNvr.Tests.Core.Security;
 
-/// <summary>
-/// Core over its own database with a clock the test moves. The clock starts at the real time and is only moved
-/// forward, so JWTs it issues stay acceptable to validators that read the real clock.
-/// </summary>
-public class FakeClockCoreFixture : CoreFixture
+/// <summary>Core on a fake clock, with access to its services and the principal a login would carry.</summary>
+public class SecurityCoreFixture : FakeClockCoreFixture
 {
-    // Whole seconds: PostgreSQL keeps microseconds, so the clock must not carry finer ticks for exact comparisons.
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-
-    protected override void Configure(IWebHostBuilder host) =>
-        host.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
-
     public T Service<T>() where T : notnull => Factory.Services.GetRequiredService<T>();
 
     /// <summary>The principal a login of user <paramref name="userId"/> would have, read from nvrdb.</summary>
