@@ -1,7 +1,6 @@
 using OpenNvr.Core.Apis;
 using OpenNvr.Core.Extensions;
 using OpenNvr.Core.WebConsole;
-using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -16,13 +15,15 @@ app.UseProblemResponses();
 app.UseWebConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseMfaEnrolment();
 app.UseRateLimiter();
 
 app.MapDefaultEndpoints();
-app.MapOpenApi();
-app.MapScalarApiReference();
+app.MapCoreOpenApi();
 
 app.MapAuthApi();
+app.MapMfaApi();
+app.MapApiTokensApi();
 app.MapUsersApi();
 app.MapCamerasApi();
 app.MapRecordingsApi();

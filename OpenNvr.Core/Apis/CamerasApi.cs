@@ -99,6 +99,7 @@ public static class CamerasApi
             return Problems.NoSuchCamera(id);
         }
 
+        var hadCredentials = camera.StreamCredentialsProtected is not null;
         if (Apply(request, camera, protector, options.Value) is { } problem)
         {
             return new BadRequestProblem(problem);
@@ -112,6 +113,8 @@ public static class CamerasApi
         camera.UpdatedAt = clock.GetUtcNow();
         db.Audit(http, "camera.update", "camera", id, new
         {
+            rtsp_url = request.RtspUrl is null ? null : StreamUrl.Mask(camera.StreamUrl, camera.StreamCredentialsProtected is not null),
+            credentials_dropped = hadCredentials && camera.StreamCredentialsProtected is null,
             fields = new[]
             {
                 request.Name is null ? null : "name", request.RtspUrl is null ? null : "rtsp_url", request.SubStreamUrl is null ? null : "sub_stream_url",
@@ -177,10 +180,16 @@ public static class CamerasApi
                 return error;
             }
 
+            var previousUrl = camera.StreamUrl;
             camera.StreamUrl = main.UrlWithoutCredentials;
             if (!main.KeepsStoredCredentials)
             {
                 camera.StreamCredentialsProtected = protector.Protect(main.Credentials);
+            }
+            else if (!StreamUrl.SameEndpoint(previousUrl, main.UrlWithoutCredentials))
+            {
+                // A masked URL pointing elsewhere must not carry the stored password to the new host.
+                camera.StreamCredentialsProtected = null;
             }
         }
 
@@ -199,10 +208,15 @@ public static class CamerasApi
                     return error;
                 }
 
+                var previousSubUrl = camera.SubStreamUrl;
                 camera.SubStreamUrl = sub.UrlWithoutCredentials;
                 if (!sub.KeepsStoredCredentials)
                 {
                     camera.SubStreamCredentialsProtected = protector.Protect(sub.Credentials);
+                }
+                else if (!StreamUrl.SameEndpoint(previousSubUrl, sub.UrlWithoutCredentials))
+                {
+                    camera.SubStreamCredentialsProtected = null;
                 }
             }
         }

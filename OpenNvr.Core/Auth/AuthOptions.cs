@@ -42,6 +42,9 @@ public sealed class AuthOptions
     [Range(1, 1_000_000)]
     public int LoginPermitsPerMinute { get; set; } = 20;
 
+    /// <summary>Admins must enrol two-factor login before any other route answers them (<c>Auth:RequireMfaForAdmins</c>).</summary>
+    public bool RequireMfaForAdmins { get; set; }
+
     public string MediaAudience => Audience + ":media";
 }
 

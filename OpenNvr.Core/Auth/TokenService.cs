@@ -29,28 +29,28 @@ public sealed class TokenService(IOptions<AuthOptions> options, JwtSigningKey si
 
     /// <summary>
     /// A media token for <paramref name="cameraId"/> acting as <paramref name="caller"/> (same user, role and
-    /// security stamp, so the per-request user check ends it with the user's access). A token minted while the
-    /// caller holds a media token never outlives that token: holding one link must not buy the next one forever.
+    /// security stamp, so the per-request user check ends it with the user's access), living
+    /// <c>Auth:MediaTokenMinutes</c>. Only a login's access token mints one: a media token never buys the next (holding
+    /// one link must not renew it forever), and an API token sends its header to media routes instead.
     /// </summary>
     public MediaTokenResponse CreateMediaToken(ClaimsPrincipal caller, int cameraId)
     {
-        var expires = clock.GetUtcNow().AddMinutes(_options.MediaTokenMinutes);
-        if (caller.MediaCamera() is not null && long.TryParse(caller.FindFirstValue("exp"), out var callerExpiry)
-            && DateTimeOffset.FromUnixTimeSeconds(callerExpiry) < expires)
+        if (caller.MediaCamera() is not null || caller.ApiTokenId() is not null || caller.SecurityStamp() is null)
         {
-            expires = DateTimeOffset.FromUnixTimeSeconds(callerExpiry);
+            throw new InvalidOperationException("Media tokens are minted from a login's access token only.");
         }
 
+        var expires = clock.GetUtcNow().AddMinutes(_options.MediaTokenMinutes);
         var user = new User
         {
             Id = caller.UserId(),
             Username = caller.UserName(),
             Role = caller.Role() ?? "",
             PasswordHash = "",
-            SecurityStamp = caller.SecurityStamp() ?? "",
+            SecurityStamp = caller.SecurityStamp()!,
         };
         var token = Create(user, _options.MediaAudience, expires, cameraId);
-        return new MediaTokenResponse(token, Math.Max(0, (int)(expires - clock.GetUtcNow()).TotalSeconds));
+        return new MediaTokenResponse(token, _options.MediaTokenMinutes * 60);
     }
 
     /// <summary>The request's caller as <see cref="CreateMediaToken(ClaimsPrincipal, int)"/> needs it.</summary>

@@ -128,7 +128,7 @@ internal static class Extensions
             .AddPolicy(AuthPolicies.Admin, policy => policy.RequireRole(Roles.Admin))
             .AddPolicy(AuthPolicies.Operator, policy => policy.RequireRole(Roles.Admin, Roles.Operator))
             .AddPolicy(AuthPolicies.Media, policy => policy
-                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme, AuthPolicies.MediaTokenScheme)
+                .AddAuthenticationSchemes(SecurityExtensions.BearerOrApiTokenScheme, AuthPolicies.MediaTokenScheme)
                 .RequireAuthenticatedUser());
 
         builder.Services.AddRateLimiter(options =>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using OpenNvr.Core.Auth;
@@ -39,6 +40,11 @@ internal static class SecurityExtensions
         services.ConfigureDbContext<NvrDbContext>((provider, options) => options.AddInterceptors(provider.GetRequiredService<UserStandingInterceptor>()));
         services.AddTransient<IStartupFilter, ForwardedHeadersStartupFilter>();
 
+        // A route nobody marked is not public: the fallback policy asks for an authenticated user. Anonymous routes
+        // say so (AllowAnonymous): login, refresh, the probes, the console's pages and, in Development, the API reference.
+        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        services.AddSingleton<IHealthDetailsGate, AdminHealthDetailsGate>();
+
         services.AddAuthentication(options =>
             {
                 options.DefaultScheme = BearerOrApiTokenScheme;
@@ -54,5 +60,38 @@ internal static class SecurityExtensions
                     ? ApiTokenAuthenticationHandler.SchemeName
                     : JwtBearerDefaults.AuthenticationScheme;
             });
+    }
+
+    /// <summary>Two-factor enrolment gate (<c>Auth:RequireMfaForAdmins</c>); after authentication and authorization.</summary>
+    public static WebApplication UseMfaEnrolment(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            if (await MfaEnrolment.MustEnrolAsync(http))
+            {
+                http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = http,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status403Forbidden,
+                        Title = "Forbidden",
+                        Detail = "Admins must enrol two-factor login first (Auth:RequireMfaForAdmins): POST /api/v1/auth/mfa/setup, then /enable.",
+                        Extensions = { ["mfa_enrollment_required"] = true },
+                    },
+                });
+                return;
+            }
+
+            await next(http);
+        });
+        return app;
+    }
+
+    /// <summary>Core shows <c>/health</c> details to admins as well as to the internal network.</summary>
+    private sealed class AdminHealthDetailsGate : IHealthDetailsGate
+    {
+        public bool Allows(HttpContext context) => context.User.IsAdmin();
     }
 }

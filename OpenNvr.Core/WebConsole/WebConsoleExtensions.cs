@@ -70,7 +70,7 @@ public static class WebConsoleExtensions
         app.MapFacesProxyApi();
         foreach (var route in ConsoleRoutes)
         {
-            app.MapFallbackToFile(route, "index.html", StaticFileOptions());
+            app.MapFallbackToFile(route, "index.html", StaticFileOptions()).AllowAnonymous();
         }
 
         return app;

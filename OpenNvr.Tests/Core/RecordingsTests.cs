@@ -180,6 +180,12 @@ public sealed class RecordingsTests(CoreFixture core) : IClassFixture<CoreFixtur
         var media = await (await player.SendAsync(mediaRequest)).Content.ReadAsByteArrayAsync();
         Assert.Equal("moof", System.Text.Encoding.ASCII.GetString(media, 4, 4));
 
+        // A player holding a media token gets that same token back in the segment URLs, never a fresh one.
+        var mediaToken = (string)(await HttpAssert.OkJsonAsync(await admin.PostAsync($"/api/v1/recordings/{camera}/media-token", null)))["token"]!;
+        var byToken = await (await player.GetAsync($"/api/v1/recordings/{camera}/playlist.m3u8?start_unix={T0}&end_unix={T0 + 60}&token={mediaToken}")).Content.ReadAsStringAsync();
+        var embedded = Regex.Matches(byToken, "token=([^\"\n]+)").Select(m => Uri.UnescapeDataString(m.Groups[1].Value)).Distinct().ToList();
+        Assert.Equal([mediaToken], embedded);
+
         // No chunks in the window: 404 problem rather than an unplayable empty playlist.
         await HttpAssert.ProblemAsync(await admin.GetAsync($"/api/v1/recordings/{camera}/playlist.m3u8?start_unix={T0 + 100}&end_unix={T0 + 200}"), HttpStatusCode.NotFound);
     }

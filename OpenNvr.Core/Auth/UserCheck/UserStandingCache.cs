@@ -6,7 +6,7 @@ using OpenNvr.Core.Infrastructure;
 namespace OpenNvr.Core.Auth.UserCheck;
 
 /// <summary>What a token's validity depends on, as nvrdb has it now.</summary>
-public sealed record UserStanding(bool IsActive, string Role, string SecurityStamp);
+public sealed record UserStanding(bool IsActive, string Role, string SecurityStamp, bool MfaEnabled = false);
 
 /// <summary>
 /// The standing of each user as read from nvrdb, trusted for at most <see cref="UserCheckOptions.CacheSeconds"/>.
@@ -18,7 +18,7 @@ public sealed class UserStandingCache(TimeProvider clock, IOptions<UserCheckOpti
     private static readonly Func<NvrDbContext, int, CancellationToken, Task<UserStanding?>> Load =
         EF.CompileAsyncQuery((NvrDbContext db, int userId, CancellationToken _) => db.Users.AsNoTracking()
             .Where(u => u.Id == userId)
-            .Select(u => new UserStanding(u.IsActive, u.Role, u.SecurityStamp))
+            .Select(u => new UserStanding(u.IsActive, u.Role, u.SecurityStamp, u.MfaEnabledAt != null))
             .SingleOrDefault());
 
     private readonly ConcurrentDictionary<int, Entry> _entries = new();

@@ -47,6 +47,8 @@ public sealed class CoreRouteSweepTests(CoreFixture core) : IClassFixture<CoreFi
     [
         "POST /api/v1/auth/login", "POST /api/v1/auth/refresh", "POST /api/v1/auth/logout",
         "POST /api/v1/recordings/{cameraId:int}/media-token",
+        "POST /api/v1/auth/mfa/setup", "POST /api/v1/auth/mfa/enable", "POST /api/v1/auth/mfa/disable",
+        "POST /api/v1/auth/api-tokens/", "DELETE /api/v1/auth/api-tokens/{id:long}",
     ];
 
     [Fact]

@@ -77,28 +77,31 @@ public sealed class UserCheckTests(SecurityCoreFixture core) : IClassFixture<Sec
     }
 
     [Fact]
-    public async Task A_media_token_minted_by_a_media_token_caller_never_outlives_it()
+    public async Task Media_tokens_are_minted_from_a_login_only_bound_to_one_camera_and_the_user()
     {
         var tokens = core.Service<TokenService>();
         var now = core.Clock.GetUtcNow();
 
-        // A login's caller gets the configured lifetime.
-        var fromLogin = tokens.CreateMediaToken(await core.PrincipalAsync(1), 7);
-        var fromLoginExpiry = new JsonWebToken(fromLogin.Token).ValidTo;
-        Assert.InRange(fromLoginExpiry, now.UtcDateTime.AddMinutes(10).AddSeconds(-1), now.UtcDateTime.AddMinutes(10).AddSeconds(1));
-        Assert.Equal("7", new JsonWebToken(fromLogin.Token).GetClaim(TokenClaims.Camera).Value);
+        // A login's caller gets the configured lifetime (10 minutes), for one camera, as the same user and stamp.
+        var login = await core.PrincipalAsync(1);
+        var fromLogin = new JsonWebToken(tokens.CreateMediaToken(login, 7).Token);
+        Assert.InRange(fromLogin.ValidTo, now.UtcDateTime.AddMinutes(10).AddSeconds(-1), now.UtcDateTime.AddMinutes(10).AddSeconds(1));
+        Assert.Equal("7", fromLogin.GetClaim(TokenClaims.Camera).Value);
+        Assert.Equal("1", fromLogin.GetClaim(TokenClaims.Subject).Value);
+        Assert.Equal(login.SecurityStamp(), fromLogin.GetClaim(TokenClaims.SecurityStamp).Value);
 
-        // A media token's caller with 90 s left gets at most those 90 s, whatever the configured lifetime.
-        var callerExpiry = now.AddSeconds(90).ToUnixTimeSeconds();
-        var mediaCaller = await core.PrincipalAsync(1,
-            new Claim(TokenClaims.Camera, "7"), new Claim("exp", callerExpiry.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var derived = tokens.CreateMediaToken(mediaCaller, 7);
-        Assert.True(new JsonWebToken(derived.Token).ValidTo <= DateTimeOffset.FromUnixTimeSeconds(callerExpiry).UtcDateTime);
-        Assert.InRange(derived.ExpiresIn, 0, 90);
+        // A media token's holder, or an API token's, cannot mint one: holding one link must not buy the next.
+        var mediaCaller = await core.PrincipalAsync(1, new Claim(TokenClaims.Camera, "7"));
+        Assert.Throws<InvalidOperationException>(() => tokens.CreateMediaToken(mediaCaller, 7));
+        var apiCaller = await core.PrincipalAsync(1, new Claim(TokenClaims.ApiToken, "3"));
+        Assert.Throws<InvalidOperationException>(() => tokens.CreateMediaToken(apiCaller, 7));
 
-        // One already at its end yields one at the same end, never later.
-        var ending = await core.PrincipalAsync(1, new Claim(TokenClaims.Camera, "7"), new Claim("exp", now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.True(new JsonWebToken(tokens.CreateMediaToken(ending, 7).Token).ValidTo <= now.UtcDateTime);
+        // Over HTTP: a media token is not an access token, so the media-token route refuses it (header or query).
+        var camera = await core.CreateCameraAsync("media-from-media");
+        using var admin = await core.AdminAsync();
+        var media = (string)(await HttpAssert.OkJsonAsync(await admin.PostAsync($"/api/v1/recordings/{camera}/media-token", null)))["token"]!;
+        await HttpAssert.ProblemAsync(await core.WithToken(media).PostAsync($"/api/v1/recordings/{camera}/media-token", null), HttpStatusCode.Unauthorized);
+        await HttpAssert.ProblemAsync(await core.Anonymous().PostAsync($"/api/v1/recordings/{camera}/media-token?token={media}", null), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
