@@ -26,10 +26,11 @@ public sealed record UserDto(
     IReadOnlyList<int> CameraIds,
     DateTimeOffset CreatedAt,
     DateTimeOffset? LastLoginAt,
-    DateTimeOffset? LockedUntil)
+    DateTimeOffset? LockedUntil,
+    bool MfaEnabled = false)
 {
     public static UserDto From(User u) =>
-        new(u.Id, u.Username, u.Role, u.IsActive, u.CameraGrants.Select(g => g.CameraId).Order().ToList(), u.CreatedAt, u.LastLoginAt, u.LockedUntil);
+        new(u.Id, u.Username, u.Role, u.IsActive, u.CameraGrants.Select(g => g.CameraId).Order().ToList(), u.CreatedAt, u.LastLoginAt, u.LockedUntil, u.MfaEnabled);
 }
 
 public static class AuthApi

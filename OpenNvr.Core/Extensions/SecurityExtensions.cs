@@ -42,7 +42,9 @@ internal static class SecurityExtensions
 
         // A route nobody marked is not public: the fallback policy asks for an authenticated user. Anonymous routes
         // say so (AllowAnonymous): login, refresh, the probes, the console's pages and, in Development, the API reference.
-        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder()
+            .RequireAssertion(context => context.User.Identity?.IsAuthenticated == true || IsRoutingRefusal(context.Resource as HttpContext))
+            .Build());
         services.AddSingleton<IHealthDetailsGate, AdminHealthDetailsGate>();
 
         services.AddAuthentication(options =>
@@ -88,6 +90,14 @@ internal static class SecurityExtensions
         });
         return app;
     }
+
+    /// <summary>
+    /// No endpoint at all (a 404 follows) and the endpoints routing itself creates to answer 405 (no route for this method) and 415 (a route that does not
+    /// accept this content type): they only set that status, so an anonymous caller may see it rather than a 401.
+    /// </summary>
+    private static bool IsRoutingRefusal(HttpContext? http) =>
+        http is not null && (http.GetEndpoint() is null
+            || http.GetEndpoint()!.DisplayName is "405 HTTP Method Not Supported" or "415 HTTP Unsupported Media Type");
 
     /// <summary>Core shows <c>/health</c> details to admins as well as to the internal network.</summary>
     private sealed class AdminHealthDetailsGate : IHealthDetailsGate

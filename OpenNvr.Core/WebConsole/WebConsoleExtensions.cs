@@ -13,7 +13,7 @@ public static class WebConsoleExtensions
 {
     /// <summary>Console pages reached by URL (bookmarks, reloads); everything else that is unknown stays a 404 problem.</summary>
     private static readonly string[] ConsoleRoutes =
-        ["/login", "/cameras", "/cameras/{id:int}", "/events", "/faces", "/settings", "/settings/{section}"];
+        ["/login", "/cameras", "/cameras/{id:int}", "/events", "/faces", "/settings", "/settings/{section}", "/account"];
 
     // Everything is served by Core: the console needs nothing from elsewhere, so the policy can say exactly that.
     private const string ContentSecurityPolicy =

@@ -29,6 +29,7 @@ public sealed class CoreRouteSweepTests(CoreFixture core) : IClassFixture<CoreFi
         ["GET /faces"] = "console page",
         ["GET /settings"] = "console page",
         ["GET /settings/{section}"] = "console page",
+        ["GET /account"] = "console page",
     };
 
     /// <summary>
