@@ -23,11 +23,11 @@ internal static class SecurityExtensions
     public static void AddAccountSecurity(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<MfaOptions>().BindConfiguration(MfaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ApiTokenOptions>().BindConfiguration(ApiTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<UserCheckOptions>().BindConfiguration(UserCheckOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<MfaOptions>(MfaOptions.Section);
+        services.AddValidatedOptions<ApiTokenOptions>(ApiTokenOptions.Section);
+        services.AddValidatedOptions<UserCheckOptions>(UserCheckOptions.Section);
+        services.AddValidatedOptions<LoginThrottleOptions>(LoginThrottleOptions.Section);
+        services.AddValidatedOptions<ProxyOptions>(ProxyOptions.Section);
 
         services.AddSingleton<SecretHasher>();
         services.AddSingleton<TotpService>();

@@ -8,8 +8,9 @@ namespace OpenNvr.Tests.Core.Security;
 public sealed class SecurityOptionsTests
 {
     [Theory]
-    [InlineData("Auth:UserCheck:CacheSeconds", "30", "CacheSeconds")]
-    [InlineData("Auth:Mfa:AllowedDriftSteps", "9", "AllowedDriftSteps")]
+    [InlineData("Auth:UserCheck:CacheSeconds", "30", "Auth:UserCheck:CacheSeconds")]
+    [InlineData("Auth:Mfa:AllowedDriftSteps", "9", "Auth:Mfa:AllowedDriftSteps")]
+    [InlineData("Auth:RefreshFamilyDays", "0", "Auth:RefreshFamilyDays")]
     [InlineData("Auth:Lockout:MaxDelaySeconds", "1", "Auth:Lockout:MaxDelaySeconds")]
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/99", "ForwardedHeaders:KnownNetworks")]
     public async Task A_bad_security_setting_stops_core_at_start_naming_it(string key, string value, string named)
