@@ -33,6 +33,7 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithEnvironment("Auth__JwtSigningKey", jwtSigningKey)
     .WithEnvironment("Internal__ApiKey", internalApiKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
+    .WithEnvironment("Exports__Root", Path.Combine(dataRoot, "exports"))
     .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
     .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
     // The console's faces page goes through Core to Inference; uploaded photos reach Inference as frames.

@@ -1,5 +1,7 @@
 using OpenNvr.Core.Apis;
+using OpenNvr.Core.Exports;
 using OpenNvr.Core.Extensions;
+using OpenNvr.Core.Live;
 using OpenNvr.Core.WebConsole;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,6 +9,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 builder.AddWebConsole();
+builder.AddExports();
+builder.AddLiveRelay();
 builder.Services.AddCoreOpenApi();
 
 var app = builder.Build();
@@ -17,6 +21,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseMfaEnrolment();
 app.UseRateLimiter();
+app.UseWebSockets();
 
 app.MapDefaultEndpoints();
 app.MapCoreOpenApi();
@@ -29,6 +34,8 @@ app.MapCamerasApi();
 app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();
+app.MapExportsApi();
+app.MapLiveApi();
 app.MapInternalApi();
 app.MapWebConsole();
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
+using OpenNvr.Core.Exports;
 using OpenNvr.Core.Model;
 
 namespace OpenNvr.Core.Infrastructure;
@@ -19,6 +20,7 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
     public DbSet<RecorderLease> RecorderLeases => Set<RecorderLease>();
     public DbSet<Recording> Recordings => Set<Recording>();
     public DbSet<AiEvent> Events => Set<AiEvent>();
+    public DbSet<ClipExport> Exports => Set<ClipExport>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<MfaRecoveryCode> MfaRecoveryCodes => Set<MfaRecoveryCode>();
     public DbSet<LoginThrottleEntry> LoginThrottle => Set<LoginThrottleEntry>();
@@ -28,6 +30,7 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.ApplyConfiguration(new ClipExportConfiguration());
         modelBuilder.Entity<User>(user =>
         {
             user.ToTable("users");

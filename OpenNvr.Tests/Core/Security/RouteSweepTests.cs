@@ -50,6 +50,8 @@ public sealed class CoreRouteSweepTests(CoreFixture core) : IClassFixture<CoreFi
         "POST /api/v1/recordings/{cameraId:int}/media-token",
         "POST /api/v1/auth/mfa/setup", "POST /api/v1/auth/mfa/enable", "POST /api/v1/auth/mfa/disable",
         "POST /api/v1/auth/api-tokens/", "DELETE /api/v1/auth/api-tokens/{id:long}",
+        // Issue 15: anyone who may watch a camera's recordings may export a clip of them (its own export job).
+        "POST /api/v1/exports/",
     ];
 
     [Fact]
