@@ -108,3 +108,27 @@ then
   exit 1
 fi
 echo "setup: ok: GStreamer RTSP server and elements for eng/rtsp-test-server.py"
+
+# Node tools (eng/tools/package.json: exact versions, private, nothing installed globally), e.g. azurite, the local
+# Azure Blob Storage emulator the app host and the tests run as a real server. `npm ci` installs exactly what
+# package-lock.json says into eng/tools/node_modules; it is skipped when that was done for the same lock file.
+TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools"
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  echo "setup: node/npm missing: apt-get install nodejs npm"
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+lock_stamp="$TOOLS_DIR/node_modules/.opennvr-lock.sha256"
+lock_sum=$(sha256sum "$TOOLS_DIR/package-lock.json" | cut -d' ' -f1)
+if [[ -f $lock_stamp && $(cat "$lock_stamp") == "$lock_sum" ]]; then
+  echo "setup: node tools already installed for this package-lock.json, nothing to do"
+else
+  echo "setup: npm ci --prefix eng/tools"
+  npm ci --prefix "$TOOLS_DIR" --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > "$lock_stamp"
+fi
+if [[ ! -x $TOOLS_DIR/node_modules/.bin/azurite-blob ]]; then
+  echo "setup: ERROR: azurite-blob missing from eng/tools/node_modules/.bin" >&2
+  exit 1
+fi
+echo "setup: ok: node tools in eng/tools/node_modules ($(node --version); azurite $(node -p "require('$TOOLS_DIR/node_modules/azurite/package.json').version"))"
