@@ -8,6 +8,7 @@ using OpenNvr.Recorder.Leases;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Registration;
 using OpenNvr.Recorder.Retention;
+using OpenNvr.Recorder.Upload;
 
 namespace OpenNvr.Recorder.Extensions;
 
@@ -28,6 +29,7 @@ public static class Extensions
         AddHosted<CameraStateReporter>(builder.Services);
         AddHosted<ChunkReconciler>(builder.Services);
         AddHosted<RegistrationSender>(builder.Services);
+        builder.AddRecordingUploads(); // between the sender and the heartbeat: see its summary
         AddHosted<HeartbeatService>(builder.Services);
         AddHosted<RetentionService>(builder.Services);
 

@@ -3,6 +3,7 @@ using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Registration;
 using OpenNvr.Recorder.Telemetry;
+using OpenNvr.Recorder.Upload;
 
 namespace OpenNvr.Recorder.Recording;
 
@@ -15,7 +16,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
 {
     private readonly RecorderOptions _options;
     private readonly string _root;
-    private readonly ChunkOutbox _outbox;
+    private readonly ISealedChunkSink _sealed;
     private readonly CameraStateReporter _states;
     private readonly ChildProcesses _children;
     private readonly FramePublisher _frames;
@@ -29,12 +30,12 @@ public sealed class RecordingCoordinator : IAsyncDisposable
     private readonly IDisposable _gauge;
     private IReadOnlyList<CameraConfig> _cameras = [];
 
-    public RecordingCoordinator(IOptions<RecorderOptions> options, ChunkOutbox outbox, CameraStateReporter states, ChildProcesses children,
+    public RecordingCoordinator(IOptions<RecorderOptions> options, ISealedChunkSink sealedChunks, CameraStateReporter states, ChildProcesses children,
         FramePublisher frames, ChunkReconciler reconciler, TimeProvider clock, ILoggerFactory loggers)
     {
         _options = options.Value;
         _root = _options.ResolveRecordingsRoot();
-        _outbox = outbox;
+        _sealed = sealedChunks;
         _states = states;
         _children = children;
         _frames = frames;
@@ -116,7 +117,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
 
                 if (start)
                 {
-                    var recorder = new CameraRecorder(camera, _options, _root, _outbox, _states, _children, _clock,
+                    var recorder = new CameraRecorder(camera, _options, _root, _sealed, _states, _children, _clock,
                         _loggers.CreateLogger("OpenNvr.Recorder.Recording.Camera"));
                     lock (_recorders)
                     {

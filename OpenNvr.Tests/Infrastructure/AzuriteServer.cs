@@ -62,14 +62,27 @@ public sealed partial class AzuriteServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the server (SIGKILL: an outage, not a shutdown); its data stays for <see cref="StartAgainAsync"/>.</summary>
+    /// <summary>
+    /// Stops the server: the store goes away (connections refused) and its data stays for <see cref="StartAgainAsync"/>.
+    /// SIGTERM, not SIGKILL: Azurite keeps its metadata in memory and saves it on exit (a killed Azurite forgets
+    /// recent containers and blobs, which no real outage of Azure does).
+    /// </summary>
     public async Task StopAsync()
     {
         if (_process is { } process)
         {
             if (!process.HasExited)
             {
-                process.Kill();
+                ChildProcesses.Signal(process, 15);
+                using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                try
+                {
+                    await process.WaitForExitAsync(patience.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill();
+                }
             }
 
             await process.WaitForExitAsync();
