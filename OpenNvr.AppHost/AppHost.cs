@@ -5,6 +5,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 var dataRoot = builder.ResolveDataRoot();
 var databases = builder.AddNvrDatabases(dataRoot);
+var recordingStorage = builder.AddRecordingStorage(dataRoot);
 
 // Secrets: generated on first run and kept in the app host's user secrets; override with Parameters:<name>.
 var adminPassword = builder.AddGeneratedSecret("admin-password", minLength: 20);
@@ -33,6 +34,7 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithEnvironment("Auth__JwtSigningKey", jwtSigningKey)
     .WithEnvironment("Internal__ApiKey", internalApiKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
+    .WithRecordingStorage(recordingStorage, recordingsRoot)
     .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
     .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
     // The console's faces page goes through Core to Inference; uploaded photos reach Inference as frames.
@@ -47,6 +49,7 @@ var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
     .WithEnvironment("Internal__ApiKey", internalApiKey)
     .WithEnvironment("Inference__ApiKey", inferenceApiKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
+    .WithRecordingStorage(recordingStorage, recordingsRoot)
     .WithEnvironment("Frames__Root", framesRoot)
     .WithHttpHealthCheck("/health");
 
