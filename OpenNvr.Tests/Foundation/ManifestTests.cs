@@ -39,6 +39,35 @@ public sealed class ManifestTests
         }
     }
 
+    [Fact]
+    public async Task With_blob_storage_the_recordings_store_is_a_connection_string_parameter_and_no_folder()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"opennvr-manifest-{Guid.NewGuid():N}.json");
+        try
+        {
+            await RunAppHostAsync("--publisher", "manifest", "--output-path", output, "Storage:Provider=azureblob");
+
+            using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(output));
+            var resources = manifest.RootElement.GetProperty("resources");
+            var recordings = resources.GetProperty("recordings");
+            Assert.Equal("parameter.v0", recordings.GetProperty("type").GetString());
+            Assert.Equal("{recordings.value}", recordings.GetProperty("connectionString").GetString());
+            Assert.True(recordings.GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+            foreach (var service in new[] { "core", "recorder" })
+            {
+                Assert.Equal("azureblob", Env(resources, service, "Storage__Provider"));
+                Assert.Equal("{recordings.connectionString}", Env(resources, service, "ConnectionStrings__recordings"));
+                Assert.False(resources.GetProperty(service).GetProperty("env").TryGetProperty("Storage__Root", out _), $"{service} gets a store folder");
+            }
+
+            Assert.False(resources.TryGetProperty("azurite", out _), "a deployment has no Azurite");
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
     private static string Env(JsonElement resources, string resource, string variable) =>
         resources.GetProperty(resource).GetProperty("env").GetProperty(variable).GetString() ?? "";
 
