@@ -75,8 +75,13 @@ public sealed class LocalPostgresCluster
         return new LocalPostgresCluster(binDir, root, File.ReadAllText(passwordFile).Trim());
     }
 
-    /// <summary>The server's command line; <paramref name="extraSettings"/> are more <c>-c name=value</c> settings.</summary>
-    public (string Command, string[] Args) ServerCommand(int port, params string[] extraSettings)
+    /// <summary>
+    /// The server's command line; <paramref name="extraSettings"/> are more <c>-c name=value</c> settings. With
+    /// <paramref name="dieWithParent"/> the kernel kills the server (SIGKILL) when the process that started it dies,
+    /// through setpriv's parent-death signal, set after setpriv changed user (a change of user clears it). The signal
+    /// follows the starting thread: start such a server from a thread that lives as long as the program.
+    /// </summary>
+    public (string Command, string[] Args) ServerCommand(int port, IEnumerable<string>? extraSettings = null, bool dieWithParent = false)
     {
         string[] serverArgs =
         [
@@ -85,15 +90,18 @@ public sealed class LocalPostgresCluster
             "-c", "listen_addresses=127.0.0.1",
             "-c", "unix_socket_directories=",
             "-c", "max_connections=200",
-            .. extraSettings.SelectMany(setting => new[] { "-c", setting }),
+            .. (extraSettings ?? []).SelectMany(setting => new[] { "-c", setting }),
         ];
-        return AsServiceUser(Path.Combine(BinDir, "postgres"), serverArgs);
+        return AsServiceUser(Path.Combine(BinDir, "postgres"), serverArgs, dieWithParent);
     }
 
-    private static (string Command, string[] Args) AsServiceUser(string program, string[] args) =>
-        IsRoot
-            ? ("setpriv", ["--reuid=" + ServiceUser, "--regid=" + ServiceUser, "--init-groups", "--", program, .. args])
-            : (program, args);
+    private static (string Command, string[] Args) AsServiceUser(string program, string[] args, bool dieWithParent = false)
+    {
+        string[] parentDeath = dieWithParent ? ["--pdeathsig", "KILL"] : [];
+        return IsRoot
+            ? ("setpriv", ["--reuid=" + ServiceUser, "--regid=" + ServiceUser, "--init-groups", .. parentDeath, "--", program, .. args])
+            : dieWithParent ? ("setpriv", [.. parentDeath, "--", program, .. args]) : (program, args);
+    }
 
     private static void OwnByServiceUser(string root)
     {
@@ -143,8 +151,14 @@ public sealed class LocalPostgresServer : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>Starts the server on a free loopback port and waits until it accepts connections.</summary>
-    public static async Task<LocalPostgresServer> StartAsync(LocalPostgresCluster cluster, params string[] settings)
+    /// <summary>
+    /// Starts the server on a free loopback port and waits until it accepts connections. <paramref name="launch"/>,
+    /// when given, starts the process instead of <see cref="Process.Start()"/>, and the server then dies with this
+    /// program (see <see cref="LocalPostgresCluster.ServerCommand"/>): tests pass a launcher that starts it from a
+    /// long-lived thread.
+    /// </summary>
+    public static async Task<LocalPostgresServer> StartAsync(LocalPostgresCluster cluster, IEnumerable<string> settings,
+        Func<ProcessStartInfo, Task<Process>>? launch = null)
     {
         int port;
         using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
@@ -153,19 +167,21 @@ public sealed class LocalPostgresServer : IAsyncDisposable
             port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         }
 
-        var (command, args) = cluster.ServerCommand(port, settings);
+        var (command, args) = cluster.ServerCommand(port, settings, dieWithParent: launch is not null);
         var start = new ProcessStartInfo(command) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command}.");
+        var process = launch is not null
+            ? await launch(start)
+            : Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command}.");
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         var server = new LocalPostgresServer(cluster, process, port);
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var started = Stopwatch.GetTimestamp();
         while (true)
         {
             try
@@ -174,7 +190,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
                 await connection.OpenAsync();
                 return server;
             }
-            catch (Npgsql.NpgsqlException) when (DateTime.UtcNow < deadline && !process.HasExited)
+            catch (Npgsql.NpgsqlException) when (Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(30) && !process.HasExited)
             {
                 await Task.Delay(100);
             }

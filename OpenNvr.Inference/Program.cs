@@ -1,10 +1,11 @@
+using OpenNvr.Inference.Apis;
 using OpenNvr.Inference.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
-builder.Services.AddOpenApi();
+builder.Services.AddInferenceOpenApi();
 
 var app = builder.Build();
 

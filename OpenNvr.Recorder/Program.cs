@@ -5,7 +5,9 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
-builder.Services.AddOpenApi();
+builder.Services.AddServiceOpenApi("OpenNVR Recorder API",
+    "Published frames for Inference replicas on other hosts. Errors are RFC 7807 problem JSON.",
+    new Dictionary<string, string> { ["Frames"] = "Frames the Recorder published for analytics" }, defaultScheme: null);
 
 var app = builder.Build();
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -25,6 +26,8 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // The one clock of the service: code asks for TimeProvider (never DateTime.UtcNow), so tests can replace it.
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();
@@ -80,11 +83,15 @@ public static class Extensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteHealthJson });
+        // Uptime counts from here: the endpoints are mapped once, just before the service starts serving.
+        var clock = app.Services.GetRequiredService<TimeProvider>();
+        var started = clock.GetTimestamp();
+        Task Write(HttpContext context, HealthReport report) => WriteHealthJson(context, report, clock.GetElapsedTime(started));
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = Write });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("live"),
-            ResponseWriter = WriteHealthJson,
+            ResponseWriter = Write,
         });
         return app;
     }
@@ -100,7 +107,7 @@ public static class Extensions
     private static bool IsProbe(PathString path) =>
         path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath);
 
-    private static Task WriteHealthJson(HttpContext context, HealthReport report)
+    private static Task WriteHealthJson(HttpContext context, HealthReport report, TimeSpan uptime)
     {
         context.Response.ContentType = "application/json";
         var status = report.Status switch
@@ -113,7 +120,7 @@ public static class Extensions
         {
             status,
             service = context.RequestServices.GetService(typeof(IHostEnvironment)) is IHostEnvironment env ? env.ApplicationName : null,
-            uptime_s = Math.Round((DateTime.UtcNow - StartedAt).TotalSeconds, 1),
+            uptime_s = Math.Round(uptime.TotalSeconds, 1),
             checks = report.Entries.ToDictionary(
                 e => e.Key,
                 e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description, data = e.Value.Data }),
@@ -121,6 +128,5 @@ public static class Extensions
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonOptions));
     }
 
-    private static readonly DateTime StartedAt = DateTime.UtcNow;
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 }

@@ -28,7 +28,7 @@ public static partial class SharedKeyEndpointExtensions
     /// </summary>
     public static TBuilder RequireSharedKey<TBuilder>(this TBuilder builder, string header, string setting, bool openWhenUnset)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilterFactory((factoryContext, next) =>
+        builder.WithMetadata(new SharedKeyRequirement(header, setting)).AddEndpointFilterFactory((factoryContext, next) =>
         {
             var services = factoryContext.ApplicationServices;
             var configured = services.GetRequiredService<IConfiguration>()[setting];
@@ -70,3 +70,6 @@ public static partial class SharedKeyEndpointExtensions
     [LoggerMessage(1, LogLevel.Warning, "Refused a call to {Path}: missing or wrong {Header}")]
     private static partial void KeyRejected(ILogger logger, string header, string path);
 }
+
+/// <summary>Endpoint metadata: the endpoint wants <paramref name="Header"/> (the value of <paramref name="Setting"/>); the OpenAPI document declares it.</summary>
+public sealed record SharedKeyRequirement(string Header, string Setting);

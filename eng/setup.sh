@@ -3,6 +3,7 @@
 # Idempotent: when everything is present it only checks and exits (no apt-get update).
 # Usage: eng/setup.sh            (as root, or as a user with sudo)
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 # Package list (one purpose each):
 #   postgresql                  PostgreSQL 15 server binaries (/usr/lib/postgresql/15/bin); the app host and the
@@ -109,26 +110,27 @@ then
 fi
 echo "setup: ok: GStreamer RTSP server and elements for eng/rtsp-test-server.py"
 
-# Node tools (eng/tools/package.json: exact versions, private, nothing installed globally), e.g. azurite, the local
-# Azure Blob Storage emulator the app host and the tests run as a real server. `npm ci` installs exactly what
-# package-lock.json says into eng/tools/node_modules; it is skipped when that was done for the same lock file.
-TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools"
-if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-  echo "setup: node/npm missing: apt-get install nodejs npm"
-  "${SUDO[@]}" apt-get update -qq
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+# npm tools of the build, the tests and the app host (eng/tools/package.json, exact versions in its
+# package-lock.json; node_modules is git-ignored, nothing is installed globally): @redocly/cli lints the OpenAPI
+# documents; azurite is the local Azure Blob Storage the app host and the tests run as a real server.
+# Node.js 20+ and npm come with the machine image.
+# Reinstalled only when the lock file changed since the last install.
+tools=$root/eng/tools
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: ERROR: node and npm are needed for eng/tools (Node.js 20 or later)" >&2
+  exit 1
 fi
-lock_stamp="$TOOLS_DIR/node_modules/.opennvr-lock.sha256"
-lock_sum=$(sha256sum "$TOOLS_DIR/package-lock.json" | cut -d' ' -f1)
-if [[ -f $lock_stamp && $(cat "$lock_stamp") == "$lock_sum" ]]; then
-  echo "setup: node tools already installed for this package-lock.json, nothing to do"
+lock_hash=$(sha256sum "$tools/package-lock.json" | cut -d' ' -f1)
+stamp=$tools/node_modules/.installed-lock-sha256
+if [[ -f $stamp && $(cat "$stamp") == "$lock_hash" ]]; then
+  echo "setup: ok: npm tools in eng/tools already installed"
 else
   echo "setup: npm ci --prefix eng/tools"
-  npm ci --prefix "$TOOLS_DIR" --no-audit --no-fund --loglevel=error
-  echo "$lock_sum" > "$lock_stamp"
+  npm ci --prefix "$tools" --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$stamp"
 fi
-if [[ ! -x $TOOLS_DIR/node_modules/.bin/azurite-blob ]]; then
+if [[ ! -x $tools/node_modules/.bin/azurite-blob ]]; then
   echo "setup: ERROR: azurite-blob missing from eng/tools/node_modules/.bin" >&2
   exit 1
 fi
-echo "setup: ok: node tools in eng/tools/node_modules ($(node --version); azurite $(node -p "require('$TOOLS_DIR/node_modules/azurite/package.json').version"))"
+echo "setup: ok: azurite $(node -p "require('$tools/node_modules/azurite/package.json').version") in eng/tools"

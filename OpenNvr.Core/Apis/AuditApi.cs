@@ -1,6 +1,9 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
 
 namespace OpenNvr.Core.Apis;
@@ -15,32 +18,23 @@ public static class AuditApi
 {
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/audit", ListAsync).WithTags("Audit")
-            .RequireAuthorization(Extensions.Extensions.AdminPolicy)
+        app.MapGet("/api/v1/audit", ListAsync).WithName("listAuditEntries").WithTags("Audit")
+            .RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Audit entries newest first; page with before_id = next_before_id")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
     }
 
-    private static async Task<IResult> ListAsync(
+    // Filters are checked by the validation filter (AddValidation): a bad one is a 400 validation problem naming it.
+    private static async Task<Ok<AuditPageResponse>> ListAsync(
         NvrDbContext db, CancellationToken ct,
-        [FromQuery(Name = "limit")] int? limit = null,
+        [FromQuery(Name = "limit"), Range(1, 500, ErrorMessage = "limit must be between {1} and {2}.")] int? limit = null,
         [FromQuery(Name = "before_id")] long? beforeId = null,
-        [FromQuery(Name = "action")] string? action = null,
-        [FromQuery(Name = "actor")] string? actor = null)
+        [FromQuery(Name = "action"), StringLength(64, ErrorMessage = "{0} must be at most {1} characters.")] string? action = null,
+        [FromQuery(Name = "actor"), StringLength(64, ErrorMessage = "{0} must be at most {1} characters.")] string? actor = null)
     {
-        if (limit is < 1 or > 500)
-        {
-            return Problems.BadRequest("limit must be between 1 and 500.");
-        }
-
-        if (action is { Length: > 64 } || actor is { Length: > 64 })
-        {
-            return Problems.BadRequest("action and actor filters must be at most 64 characters.");
-        }
-
         var entries = db.AuditLog.AsNoTracking();
         if (beforeId is { } before)
         {

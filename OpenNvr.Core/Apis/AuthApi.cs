@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -37,30 +38,34 @@ public static class AuthApi
     {
         var api = app.MapGroup("/api/v1/auth").WithTags("Auth");
 
+        // The body is read by hand (form or JSON), so the request type is declared; 415 (routing) and 429 (rate
+        // limiter) are answered before the handler runs.
         api.MapPost("/login", LoginAsync)
+            .WithName("login")
             .AllowAnonymous()
-            .RequireRateLimiting(Extensions.Extensions.LoginRateLimitPolicy)
+            .RequireRateLimiting(AuthPolicies.LoginRateLimit)
             .Accepts<LoginRequest>("application/json", "application/x-www-form-urlencoded")
-            .Produces<TokenResponse>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status423Locked)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Exchanges a username and password (form or JSON) for an access token and a refresh token");
 
         api.MapPost("/refresh", RefreshAsync)
+            .WithName("refreshToken")
             .AllowAnonymous()
-            .RequireRateLimiting(Extensions.Extensions.LoginRateLimitPolicy)
+            .RequireRateLimiting(AuthPolicies.LoginRateLimit)
             .Accepts<RefreshRequest>("application/json", "application/x-www-form-urlencoded")
-            .Produces<TokenResponse>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Rotates a refresh token: new access and refresh tokens; reusing a rotated token revokes its family");
 
         api.MapPost("/logout", LogoutAsync)
+            .WithName("logout")
             .RequireAuthorization()
+            .Accepts<LogoutRequest>(isOptional: true, "application/json", "application/x-www-form-urlencoded")
             .WithSummary("Revokes the given refresh token's family, or every refresh token of the caller when none is given");
 
         api.MapGet("/me", MeAsync)
+            .WithName("getCurrentUser")
             .RequireAuthorization()
             .WithSummary("The current user with role and camera grants");
         return app;
@@ -92,58 +97,55 @@ public static class AuthApi
         }
     }
 
-    private static async Task<IResult> LoginAsync(HttpContext http, LoginService logins, CancellationToken ct)
+    private static async Task<Results<Ok<TokenResponse>, BadRequestProblem, UnauthorizedProblem, LockedProblem>> LoginAsync(HttpContext http, LoginService logins, CancellationToken ct)
     {
         var (request, problem) = await ReadBodyAsync(http.Request,
             form => form.TryGetValue("username", out var u) && form.TryGetValue("password", out var p) ? new LoginRequest(u.ToString(), p.ToString()) : null, ct);
         if (problem is not null)
         {
-            return Problems.BadRequest(problem);
+            return new BadRequestProblem(problem);
         }
 
         if (request is null || string.IsNullOrEmpty(request.Username) || string.IsNullOrEmpty(request.Password))
         {
-            return Problems.BadRequest("username and password are required.");
+            return new BadRequestProblem("username and password are required.");
         }
 
         if (request.Username.Length > MaxCredentialLength || request.Password.Length > MaxCredentialLength)
         {
-            return Problems.BadRequest($"username and password must be at most {MaxCredentialLength} characters.");
+            return new BadRequestProblem($"username and password must be at most {MaxCredentialLength} characters.");
         }
 
         return await logins.LoginAsync(http, request.Username, request.Password, ct) switch
         {
             LoginResult.Success success => TypedResults.Ok(success.Tokens),
-            LoginResult.Locked locked => TypedResults.Problem(
-                statusCode: StatusCodes.Status423Locked,
-                title: "Locked",
-                detail: $"Too many failed logins: the account is locked; retry in {locked.RetryAfterSeconds} s.",
-                extensions: new Dictionary<string, object?> { ["retry_after_seconds"] = locked.RetryAfterSeconds }),
-            _ => Problems.Unauthorized("Invalid username or password."),
+            LoginResult.Locked locked => new LockedProblem(
+                $"Too many failed logins: the account is locked; retry in {locked.RetryAfterSeconds} s.", locked.RetryAfterSeconds),
+            _ => new UnauthorizedProblem("Invalid username or password."),
         };
     }
 
-    private static async Task<IResult> RefreshAsync(HttpContext http, LoginService logins, CancellationToken ct)
+    private static async Task<Results<Ok<TokenResponse>, BadRequestProblem, UnauthorizedProblem>> RefreshAsync(HttpContext http, LoginService logins, CancellationToken ct)
     {
         var (request, problem) = await ReadBodyAsync(http.Request,
             form => form.TryGetValue("refresh_token", out var t) ? new RefreshRequest(t.ToString()) : null, ct);
         if (problem is not null)
         {
-            return Problems.BadRequest(problem);
+            return new BadRequestProblem(problem);
         }
 
         if (request is null || string.IsNullOrEmpty(request.RefreshToken) || request.RefreshToken.Length > MaxCredentialLength)
         {
-            return Problems.BadRequest("refresh_token is required.");
+            return new BadRequestProblem("refresh_token is required.");
         }
 
         var tokens = await logins.RefreshAsync(http, request.RefreshToken, ct);
         return tokens is null
-            ? Problems.Unauthorized("The refresh token is unknown, expired or revoked; log in again.")
+            ? new UnauthorizedProblem("The refresh token is unknown, expired or revoked; log in again.")
             : TypedResults.Ok(tokens);
     }
 
-    private static async Task<IResult> LogoutAsync(HttpContext http, NvrDbContext db, TokenService tokens, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<NoContent, BadRequestProblem>> LogoutAsync(HttpContext http, NvrDbContext db, TokenService tokens, TimeProvider clock, CancellationToken ct)
     {
         LogoutRequest? request = null;
         if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
@@ -152,7 +154,7 @@ public static class AuthApi
                 form => new LogoutRequest(form.TryGetValue("refresh_token", out var t) ? t.ToString() : null), ct);
             if (problem is not null)
             {
-                return Problems.BadRequest(problem);
+                return new BadRequestProblem(problem);
             }
         }
 
@@ -178,10 +180,10 @@ public static class AuthApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> MeAsync(HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<UserDto>, UnauthorizedProblem>> MeAsync(HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         var userId = http.User.UserId();
         var user = await db.Users.AsNoTracking().Include(u => u.CameraGrants).SingleOrDefaultAsync(u => u.Id == userId, ct);
-        return user is null ? Problems.Unauthorized("The user of this token no longer exists.") : TypedResults.Ok(UserDto.From(user));
+        return user is null ? new UnauthorizedProblem("The user of this token no longer exists.") : TypedResults.Ok(UserDto.From(user));
     }
 }

@@ -1,15 +1,24 @@
+using System.ComponentModel.DataAnnotations;
 using OpenNvr.Core.Cameras;
 using OpenNvr.Core.Model;
 using OpenNvr.Core.Recordings;
 
 namespace OpenNvr.Core.Apis;
 
-/// <summary>An AI policy as it travels (camera CRUD, policies route, recorder heartbeat).</summary>
+/// <summary>
+/// An AI policy as it travels (camera CRUD, policies route, recorder heartbeat). Its fields are checked by the
+/// validation filter (data annotations) wherever a request carries it; the list rules by <see cref="AiPolicyListAttribute"/>.
+/// </summary>
 public sealed record AiPolicyDto(
+    [property: Required(ErrorMessage = "task is required.")]
+    [property: RegularExpression(TaskNames.PatternText, ErrorMessage = "task " + TaskNames.Rule)]
     string Task,
+    [property: Range(AiPolicyDto.MinIntervalMs, AiPolicyDto.MaxIntervalMs, ErrorMessage = "interval_ms must be between {1} and {2}.")]
     int IntervalMs = 1000,
     bool Enabled = true,
+    [property: Range(0.0, 1.0, ErrorMessage = "min_confidence must be between 0 and 1.")]
     double MinConfidence = 0.5,
+    [property: NormalisedPolygon]
     double[][]? Roi = null,
     bool MotionGating = true,
     int? Id = null)
@@ -25,70 +34,59 @@ public sealed record AiPolicyDto(
         Task = Task, IntervalMs = IntervalMs, Enabled = Enabled, MinConfidence = MinConfidence, Roi = Roi, MotionGating = MotionGating,
     };
 
-    /// <summary>Null when the list is acceptable, else what is wrong.</summary>
-    public static string? Check(IReadOnlyList<AiPolicyDto>? policies)
+}
+
+/// <summary>A camera's policy list: at most <see cref="AiPolicyDto.MaxPolicies"/>, no null entry, one policy per task.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class AiPolicyListAttribute : ValidationAttribute
+{
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext)
     {
-        if (policies is null)
+        if (value is not IReadOnlyList<AiPolicyDto?> policies)
         {
-            return null;
+            return ValidationResult.Success;
         }
 
-        if (policies.Count > MaxPolicies)
-        {
-            return $"At most {MaxPolicies} AI policies per camera.";
-        }
-
-        for (var i = 0; i < policies.Count; i++)
-        {
-            var p = policies[i];
-            var where = $"ai_policies[{i}]";
-            if (p is null)
-            {
-                return $"{where} is null.";
-            }
-
-            if (TaskNames.Check(p.Task) is { } taskProblem)
-            {
-                return $"{where}.task: {taskProblem}";
-            }
-
-            if (p.IntervalMs is < MinIntervalMs or > MaxIntervalMs)
-            {
-                return $"{where}.interval_ms must be between {MinIntervalMs} and {MaxIntervalMs}.";
-            }
-
-            if (!double.IsFinite(p.MinConfidence) || p.MinConfidence is < 0 or > 1)
-            {
-                return $"{where}.min_confidence must be between 0 and 1.";
-            }
-
-            if (p.Roi is { } roi)
-            {
-                if (roi.Length is < 3 or > 64)
-                {
-                    return $"{where}.roi must be a polygon of 3 to 64 [x, y] points (a rectangle is 4 points).";
-                }
-
-                if (roi.Any(point => point is null || point.Length != 2 || point.Any(v => !double.IsFinite(v) || v < 0 || v > 1)))
-                {
-                    return $"{where}.roi points must be [x, y] pairs normalised to 0..1 of the frame's width and height.";
-                }
-            }
-        }
-
-        return policies.GroupBy(p => p.Task).FirstOrDefault(g => g.Count() > 1) is { } duplicate
-            ? $"ai_policies has task '{duplicate.Key}' twice; one policy per task."
+        var firstNull = policies.ToList().IndexOf(null);
+        var duplicate = firstNull < 0 ? policies.GroupBy(p => p!.Task).FirstOrDefault(g => g.Count() > 1)?.Key : null;
+        var problem = policies.Count > AiPolicyDto.MaxPolicies ? $"At most {AiPolicyDto.MaxPolicies} AI policies per camera."
+            : firstNull >= 0 ? $"ai_policies[{firstNull}] is null."
+            : duplicate is not null ? $"ai_policies has task '{duplicate}' twice; one policy per task."
             : null;
+        return problem is null ? ValidationResult.Success : new ValidationResult(problem, validationContext.MemberName is { } member ? [member] : null);
     }
 }
 
-public static partial class TaskNames
+/// <summary>A camera user name or password: at most 256 printable characters (null: unchanged).</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class StreamCredentialAttribute : ValidationAttribute
 {
-    public static string? Check(string? task) =>
-        task is not null && Pattern().IsMatch(task) ? null : "must be 1-64 characters of A-Z, a-z, 0-9, '_', '-' or '.'.";
+    public const int MaxLength = 256;
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
-    private static partial System.Text.RegularExpressions.Regex Pattern();
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        value is not string text || (text.Length <= MaxLength && !text.Any(char.IsControl))
+            ? ValidationResult.Success
+            : new ValidationResult($"username and password must be at most {MaxLength} printable characters.",
+                validationContext.MemberName is { } member ? [member] : null);
+}
+
+/// <summary>A region of interest: 3 to 64 [x, y] points normalised to 0..1 of the frame's width and height.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class NormalisedPolygonAttribute : ValidationAttribute
+{
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext)
+    {
+        if (value is not double[][] roi)
+        {
+            return ValidationResult.Success;
+        }
+
+        var problem = roi.Length is < 3 or > 64 ? "roi must be a polygon of 3 to 64 [x, y] points (a rectangle is 4 points)."
+            : roi.Any(point => point is null || point.Length != 2 || point.Any(v => !double.IsFinite(v) || v < 0 || v > 1))
+                ? "roi points must be [x, y] pairs normalised to 0..1 of the frame's width and height."
+                : null;
+        return problem is null ? ValidationResult.Success : new ValidationResult(problem, validationContext.MemberName is { } member ? [member] : null);
+    }
 }
 
 /// <summary>A camera as users see it: credentials never leave Core, URLs come back masked.</summary>
@@ -142,14 +140,15 @@ public sealed record CameraWriteRequest(
     string? Name = null,
     string? RtspUrl = null,
     string? SubStreamUrl = null,
-    string? Username = null,
-    string? Password = null,
+    [property: StreamCredential] string? Username = null,
+    [property: StreamCredential] string? Password = null,
     bool? IsActive = null,
     bool? RecordingEnabled = null,
-    int? RetentionDays = null,
+    [property: Range(1, 3650, ErrorMessage = "retention_days must be between {1} and {2}.")] int? RetentionDays = null,
+    [property: Range(0, long.MaxValue, ErrorMessage = "storage_quota_bytes must not be negative (omit it or send null for no quota).")]
     long? StorageQuotaBytes = null,
-    IReadOnlyList<AiPolicyDto>? AiPolicies = null);
+    [property: AiPolicyList] IReadOnlyList<AiPolicyDto>? AiPolicies = null);
 
-public sealed record AiPoliciesRequest(IReadOnlyList<AiPolicyDto> AiPolicies);
+public sealed record AiPoliciesRequest([property: AiPolicyList] IReadOnlyList<AiPolicyDto> AiPolicies);
 
 public sealed record AiPoliciesResponse(int CameraId, IReadOnlyList<AiPolicyDto> AiPolicies);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenNvr.Core.Audit;
@@ -15,21 +16,18 @@ public static class CamerasApi
         var api = app.MapGroup("/api/v1/cameras").WithTags("Cameras").RequireAuthorization()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        api.MapGet("/", ListAsync).WithSummary("Cameras the caller may see (credentials masked)");
-        api.MapGet("/{id:int}", GetAsync).WithSummary("One camera").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/", CreateAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
-            .WithSummary("Adds a camera (admin)").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden);
-        api.MapPut("/{id:int}", UpdateAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
-            .WithSummary("Changes a camera; absent fields keep their values (admin)")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapDelete("/{id:int}", DeleteAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
+        api.MapGet("/", ListAsync).WithName("listCameras").WithSummary("Cameras the caller may see (credentials masked)");
+        api.MapGet("/{id:int}", GetAsync).WithName("getCamera").WithSummary("One camera");
+        api.MapPost("/", CreateAsync).WithName("createCamera").RequireAuthorization(AuthPolicies.Admin)
+            .WithSummary("Adds a camera (admin)").ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapPut("/{id:int}", UpdateAsync).WithName("updateCamera").RequireAuthorization(AuthPolicies.Admin)
+            .WithSummary("Changes a camera; absent fields keep their values (admin)").ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapDelete("/{id:int}", DeleteAsync).WithName("deleteCamera").RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Removes a camera with its index rows and events; chunk files stay on disk (admin)")
-            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/{id:int}/policies", GetPoliciesAsync).WithSummary("The camera's AI policies")
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPut("/{id:int}/policies", PutPoliciesAsync).RequireAuthorization(Extensions.Extensions.OperatorPolicy)
-            .WithSummary("Replaces the camera's AI policies (admin, or operator with a grant)")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapGet("/{id:int}/policies", GetPoliciesAsync).WithName("getCameraPolicies").WithSummary("The camera's AI policies");
+        api.MapPut("/{id:int}/policies", PutPoliciesAsync).WithName("replaceCameraPolicies").RequireAuthorization(AuthPolicies.Operator)
+            .WithSummary("Replaces the camera's AI policies (admin, or operator with a grant)").ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
     }
 
@@ -45,38 +43,38 @@ public static class CamerasApi
         return await db.RecorderLeases.AsNoTracking().Where(l => l.ExpiresAt > now).ToDictionaryAsync(l => l.CameraId, l => l.RecorderId, ct);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, NvrDbContext db, TimeProvider clock, CancellationToken ct)
+    private static async Task<Ok<CameraListResponse>> ListAsync(HttpContext http, NvrDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var cameras = await Visible(db, http).OrderBy(c => c.Id).ToListAsync(ct);
         var holders = await LeaseHoldersAsync(db, clock, ct);
         return TypedResults.Ok(new CameraListResponse(cameras.Select(c => CameraDto.From(c, holders.GetValueOrDefault(c.Id))).ToList(), cameras.Count));
     }
 
-    private static async Task<IResult> GetAsync(int id, HttpContext http, NvrDbContext db, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<CameraDto>, NotFoundProblem>> GetAsync(int id, HttpContext http, NvrDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var camera = await Visible(db, http).SingleOrDefaultAsync(c => c.Id == id, ct);
         if (camera is null)
         {
-            return Problems.CameraNotFound(id);
+            return Problems.NoSuchCamera(id);
         }
 
         var holders = await LeaseHoldersAsync(db, clock, ct);
         return TypedResults.Ok(CameraDto.From(camera, holders.GetValueOrDefault(id)));
     }
 
-    private static async Task<IResult> CreateAsync(CameraWriteRequest request, HttpContext http, NvrDbContext db,
+    private static async Task<Results<Created<CameraDto>, BadRequestProblem>> CreateAsync(CameraWriteRequest request, HttpContext http, NvrDbContext db,
         CameraCredentialProtector protector, IOptions<CameraOptions> options, InferenceTaskCatalog catalog, TimeProvider clock, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Name) || request.RtspUrl is null)
         {
-            return Problems.BadRequest("name and rtsp_url are required.");
+            return new BadRequestProblem("name and rtsp_url are required.");
         }
 
         var now = clock.GetUtcNow();
         var camera = new Camera { Name = "", StreamUrl = "", CreatedAt = now };
         if (Apply(request, camera, protector, options.Value) is { } problem)
         {
-            return Problems.BadRequest(problem);
+            return new BadRequestProblem(problem);
         }
 
         if (await CheckTasksAsync(request.AiPolicies, catalog, http, ct) is { } taskProblem)
@@ -92,18 +90,18 @@ public static class CamerasApi
         return TypedResults.Created($"/api/v1/cameras/{camera.Id}", CameraDto.From(camera, null));
     }
 
-    private static async Task<IResult> UpdateAsync(int id, CameraWriteRequest request, HttpContext http, NvrDbContext db,
+    private static async Task<Results<Ok<CameraDto>, BadRequestProblem, NotFoundProblem>> UpdateAsync(int id, CameraWriteRequest request, HttpContext http, NvrDbContext db,
         CameraCredentialProtector protector, IOptions<CameraOptions> options, InferenceTaskCatalog catalog, TimeProvider clock, CancellationToken ct)
     {
         var camera = await db.Cameras.Include(c => c.AiPolicies).SingleOrDefaultAsync(c => c.Id == id, ct);
         if (camera is null)
         {
-            return Problems.CameraNotFound(id);
+            return Problems.NoSuchCamera(id);
         }
 
         if (Apply(request, camera, protector, options.Value) is { } problem)
         {
-            return Problems.BadRequest(problem);
+            return new BadRequestProblem(problem);
         }
 
         if (await CheckTasksAsync(request.AiPolicies, catalog, http, ct) is { } taskProblem)
@@ -131,7 +129,7 @@ public static class CamerasApi
     /// Policy tasks must be tasks Inference offers (<c>/capabilities</c>). When Inference cannot be asked, known task
     /// names are accepted and the answer carries a <c>Warning</c> header saying so.
     /// </summary>
-    private static async Task<IResult?> CheckTasksAsync(IReadOnlyList<AiPolicyDto>? policies, InferenceTaskCatalog catalog, HttpContext http, CancellationToken ct)
+    private static async Task<BadRequestProblem?> CheckTasksAsync(IReadOnlyList<AiPolicyDto>? policies, InferenceTaskCatalog catalog, HttpContext http, CancellationToken ct)
     {
         if (policies is null)
         {
@@ -141,7 +139,7 @@ public static class CamerasApi
         var check = await catalog.CheckAsync(policies.Select(p => p.Task).ToList(), ct);
         if (check.Problem is not null)
         {
-            return Problems.BadRequest(check.Problem);
+            return new BadRequestProblem(check.Problem);
         }
 
         if (check.Warning is not null)
@@ -166,30 +164,9 @@ public static class CamerasApi
             camera.Name = name;
         }
 
-        if (request.RetentionDays is < 1 or > 3650)
-        {
-            return "retention_days must be between 1 and 3650.";
-        }
-
-        if (request.StorageQuotaBytes is < 0)
-        {
-            return "storage_quota_bytes must not be negative (omit it or send null for no quota).";
-        }
-
-        if (request.Username is { Length: > 256 } || request.Password is { Length: > 256 } ||
-            (request.Username?.Any(char.IsControl) ?? false) || (request.Password?.Any(char.IsControl) ?? false))
-        {
-            return "username and password must be at most 256 printable characters.";
-        }
-
         if (request.Username?.Contains(':') == true)
         {
             return "username must not contain ':'.";
-        }
-
-        if (AiPolicyDto.Check(request.AiPolicies) is { } policyProblem)
-        {
-            return policyProblem;
         }
 
         if (request.RtspUrl is not null)
@@ -265,12 +242,12 @@ public static class CamerasApi
         return null;
     }
 
-    private static async Task<IResult> DeleteAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == id, ct);
         if (camera is null)
         {
-            return Problems.CameraNotFound(id);
+            return Problems.NoSuchCamera(id);
         }
 
         db.Cameras.Remove(camera);
@@ -279,30 +256,25 @@ public static class CamerasApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> GetPoliciesAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<AiPoliciesResponse>, NotFoundProblem>> GetPoliciesAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         var camera = await Visible(db, http).SingleOrDefaultAsync(c => c.Id == id, ct);
         return camera is null
-            ? Problems.CameraNotFound(id)
+            ? Problems.NoSuchCamera(id)
             : TypedResults.Ok(new AiPoliciesResponse(id, camera.AiPolicies.OrderBy(p => p.Id).Select(AiPolicyDto.From).ToList()));
     }
 
-    private static async Task<IResult> PutPoliciesAsync(int id, AiPoliciesRequest request, HttpContext http, NvrDbContext db,
+    private static async Task<Results<Ok<AiPoliciesResponse>, BadRequestProblem, NotFoundProblem>> PutPoliciesAsync(int id, AiPoliciesRequest request, HttpContext http, NvrDbContext db,
         InferenceTaskCatalog catalog, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, id, ct))
         {
-            return Problems.CameraNotFound(id);
+            return Problems.NoSuchCamera(id);
         }
 
         if (request.AiPolicies is null)
         {
-            return Problems.BadRequest("ai_policies is required (an empty list removes every policy).");
-        }
-
-        if (AiPolicyDto.Check(request.AiPolicies) is { } problem)
-        {
-            return Problems.BadRequest(problem);
+            return new BadRequestProblem("ai_policies is required (an empty list removes every policy).");
         }
 
         if (await CheckTasksAsync(request.AiPolicies, catalog, http, ct) is { } taskProblem)

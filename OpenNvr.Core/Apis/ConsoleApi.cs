@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,8 @@ namespace OpenNvr.Core.Apis;
 /// <c>rtsp_url</c> to test; <c>username</c>/<c>password</c> as for a camera. A masked URL read back from the API
 /// (<c>rtsp://***:***@host/...</c>) is tested with the stored credentials of <c>camera_id</c>.
 /// </summary>
-public sealed record StreamTestRequest(string? RtspUrl, string? Username = null, string? Password = null, int? CameraId = null);
+public sealed record StreamTestRequest(string? RtspUrl, [property: StreamCredential] string? Username = null,
+    [property: StreamCredential] string? Password = null, int? CameraId = null);
 
 /// <summary>The Core routes that exist for the web console: live frames and the camera URL test.</summary>
 public static class ConsoleApi
@@ -21,27 +23,22 @@ public static class ConsoleApi
     {
         var cameras = app.MapGroup("/api/v1/cameras").WithTags("Cameras").ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        cameras.MapGet("/{id:int}/frame.jpg", FrameAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+        cameras.MapGet("/{id:int}/frame.jpg", FrameAsync).WithName("getCameraFrame").RequireAuthorization(AuthPolicies.Media)
             .WithSummary("The camera's latest decoded frame (JPEG), read from the Recorder holding its lease; Bearer header or ?token=<media token>")
-            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status502BadGateway);
+            .Produces<Stream>(StatusCodes.Status200OK, "image/jpeg");
 
-        cameras.MapPost("/test-url", TestUrlAsync).RequireAuthorization(Extensions.Extensions.AdminPolicy)
+        cameras.MapPost("/test-url", TestUrlAsync).WithName("testCameraUrl").RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Validates a camera URL and probes it once with ffprobe (short timeout) (admin)")
-            .Produces<StreamProbeResult>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
     }
 
-    private static async Task<IResult> FrameAsync(int id, HttpContext http, NvrDbContext db, RecorderFrameClient recorders,
+    private static async Task<Results<FileContentHttpResult, NotFoundProblem, BadGatewayProblem>> FrameAsync(int id, HttpContext http, NvrDbContext db, RecorderFrameClient recorders,
         TimeProvider clock, ILogger<RecorderFrameClient> logger, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, id, ct))
         {
-            return Problems.CameraNotFound(id);
+            return Problems.NoSuchCamera(id);
         }
 
         using var activity = WebConsoleTelemetry.ActivitySource.StartActivity("console.frame");
@@ -56,7 +53,7 @@ public static class ConsoleApi
         if (holder is null)
         {
             WebConsoleTelemetry.FramesProxied.Add(1, new KeyValuePair<string, object?>("result", "no_recorder"));
-            return Problems.NotFound($"No recorder holds camera {id} now (disabled, not recording, or no Recorder is running), so there is no live frame.");
+            return new NotFoundProblem($"No recorder holds camera {id} now (disabled, not recording, or no Recorder is running), so there is no live frame.");
         }
 
         activity?.SetTag("recorder.id", holder.Id);
@@ -73,30 +70,25 @@ public static class ConsoleApi
                 return TypedResults.File(frame.Jpeg, "image/jpeg");
             case FrameFetch.NoFrame:
                 WebConsoleTelemetry.FramesProxied.Add(1, new KeyValuePair<string, object?>("result", "no_frame"));
-                return Problems.NotFound($"Recorder {holder.Id} has not published a frame of camera {id} yet.");
+                return new NotFoundProblem($"Recorder {holder.Id} has not published a frame of camera {id} yet.");
             case FrameFetch.Unreachable unreachable:
                 WebConsoleTelemetry.FramesProxied.Add(1, new KeyValuePair<string, object?>("result", "unreachable"));
                 activity?.SetStatus(ActivityStatusCode.Error, unreachable.Reason);
                 WebConsoleLog.RecorderUnreachable(logger, holder.Id, holder.BaseUrl, id, unreachable.Reason);
-                return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Bad gateway",
-                    detail: $"Recorder {holder.Id}, which holds camera {id}, did not deliver its frame ({unreachable.Reason}).");
+                return new BadGatewayProblem(
+                    $"Recorder {holder.Id}, which holds camera {id}, did not deliver its frame ({unreachable.Reason}).");
             default:
                 throw new UnreachableException();
         }
     }
 
-    private static async Task<IResult> TestUrlAsync(StreamTestRequest request, NvrDbContext db, CameraCredentialProtector protector,
+    private static async Task<Results<Ok<StreamProbeResult>, BadRequestProblem, NotFoundProblem>> TestUrlAsync(StreamTestRequest request, NvrDbContext db, CameraCredentialProtector protector,
         IOptions<CameraOptions> options, StreamProbe probe, ILogger<StreamProbe> logger, CancellationToken ct)
     {
         var parsed = StreamUrl.Parse(request.RtspUrl, options.Value.AllowFileSources, "rtsp_url", out var error);
         if (parsed is null)
         {
-            return Problems.BadRequest(error!);
-        }
-
-        if (request.Username is { Length: > 256 } || request.Password is { Length: > 256 })
-        {
-            return Problems.BadRequest("username and password must be at most 256 characters.");
+            return new BadRequestProblem(error!);
         }
 
         var credentials = parsed.Credentials;
@@ -104,13 +96,13 @@ public static class ConsoleApi
         {
             if (request.CameraId is not { } cameraId)
             {
-                return Problems.BadRequest("rtsp_url has masked credentials (***:***): send camera_id to test with the stored ones, or type them.");
+                return new BadRequestProblem("rtsp_url has masked credentials (***:***): send camera_id to test with the stored ones, or type them.");
             }
 
             var stored = await db.Cameras.AsNoTracking().Where(c => c.Id == cameraId).Select(c => new { c.StreamCredentialsProtected }).SingleOrDefaultAsync(ct);
             if (stored is null)
             {
-                return Problems.CameraNotFound(cameraId);
+                return Problems.NoSuchCamera(cameraId);
             }
 
             credentials = protector.Unprotect(stored.StreamCredentialsProtected);

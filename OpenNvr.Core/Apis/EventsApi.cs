@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -43,23 +45,22 @@ public static class EventsApi
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
     private const int MaxFilterLength = 128;
+    private const string LimitMessage = "limit must be between {1} and {2}.";
+    private const string FilterMessage = "{0} must be at most {1} characters.";
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/events").WithTags("Events")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        api.MapGet("/latest", LatestAsync).RequireAuthorization()
-            .WithSummary("The newest events (limit 1-500, default 50), optionally of one camera and task");
-        api.MapGet("/", SearchAsync).RequireAuthorization()
+        api.MapGet("/latest", LatestAsync).WithName("listLatestEvents").RequireAuthorization()
+            .WithSummary("The newest events (limit 1-500, default 50), optionally of one camera and task").ProducesValidationProblem();
+        api.MapGet("/", SearchAsync).WithName("searchEvents").RequireAuthorization()
             .WithSummary("Events filtered by camera, task, label and time window, newest first, keyset-paginated by next_cursor");
-        api.MapGet("/{id:long}", GetAsync).RequireAuthorization()
-            .WithSummary("One event").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/{id:long}/snapshot", SnapshotAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+        api.MapGet("/{id:long}", GetAsync).WithName("getEvent").RequireAuthorization().WithSummary("One event");
+        api.MapGet("/{id:long}/snapshot", SnapshotAsync).WithName("getEventSnapshot").RequireAuthorization(AuthPolicies.Media)
             .WithSummary("The event's snapshot JPEG; Bearer header or ?token=<media token of the event's camera>")
-            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<Stream>(StatusCodes.Status200OK, "image/jpeg");
         return app;
     }
 
@@ -69,29 +70,13 @@ public static class EventsApi
         return db.VisibleCameraIds(http.User) is { } visible ? events.Where(e => visible.Contains(e.CameraId)) : events;
     }
 
-    private static string? CheckFilters(int? limit, string? task, string? label)
-    {
-        if (limit is < 1 or > MaxLimit)
-        {
-            return $"limit must be between 1 and {MaxLimit}.";
-        }
-
-        return task is { Length: > MaxFilterLength } || label is { Length: > MaxFilterLength }
-            ? $"task and label filters must be at most {MaxFilterLength} characters."
-            : null;
-    }
-
-    private static async Task<IResult> LatestAsync(
+    // Filters are checked by the validation filter (AddValidation): a bad one is a 400 validation problem naming it.
+    private static async Task<Ok<LatestEventsResponse>> LatestAsync(
         HttpContext http, NvrDbContext db, CancellationToken ct,
-        [FromQuery(Name = "limit")] int? limit = null,
+        [FromQuery(Name = "limit"), Range(1, MaxLimit, ErrorMessage = LimitMessage)] int? limit = null,
         [FromQuery(Name = "camera_id")] int? cameraId = null,
-        [FromQuery(Name = "task")] string? task = null)
+        [FromQuery(Name = "task"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? task = null)
     {
-        if (CheckFilters(limit, task, null) is { } problem)
-        {
-            return Problems.BadRequest(problem);
-        }
-
         using var activity = CoreTelemetry.ActivitySource.StartActivity("events.latest");
         var events = Visible(db, http);
         if (cameraId is { } camera)
@@ -108,29 +93,24 @@ public static class EventsApi
         return TypedResults.Ok(new LatestEventsResponse(page.Select(EventDto.From).ToList(), page.Count));
     }
 
-    private static async Task<IResult> SearchAsync(
+    private static async Task<Results<Ok<EventsPageResponse>, BadRequestProblem>> SearchAsync(
         HttpContext http, NvrDbContext db, CancellationToken ct,
         [FromQuery(Name = "camera_id")] int? cameraId = null,
-        [FromQuery(Name = "task")] string? task = null,
-        [FromQuery(Name = "label")] string? label = null,
+        [FromQuery(Name = "task"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? task = null,
+        [FromQuery(Name = "label"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? label = null,
         [FromQuery(Name = "start_unix")] double? startUnix = null,
         [FromQuery(Name = "end_unix")] double? endUnix = null,
-        [FromQuery(Name = "limit")] int? limit = null,
+        [FromQuery(Name = "limit"), Range(1, MaxLimit, ErrorMessage = LimitMessage)] int? limit = null,
         [FromQuery(Name = "cursor")] string? cursor = null)
     {
-        if (CheckFilters(limit, task, label) is { } problem)
-        {
-            return Problems.BadRequest(problem);
-        }
-
         if (startUnix is { } s && (!double.IsFinite(s) || s < 0) || endUnix is { } e && (!double.IsFinite(e) || e < 0))
         {
-            return Problems.BadRequest("start_unix and end_unix must be finite, non-negative Unix seconds.");
+            return new BadRequestProblem("start_unix and end_unix must be finite, non-negative Unix seconds.");
         }
 
         if (startUnix is not null && endUnix is not null && endUnix <= startUnix)
         {
-            return Problems.BadRequest("end_unix must be greater than start_unix.");
+            return new BadRequestProblem("end_unix must be greater than start_unix.");
         }
 
         (DateTimeOffset At, long Id)? after = null;
@@ -139,7 +119,7 @@ public static class EventsApi
             after = DecodeCursor(cursor);
             if (after is null)
             {
-                return Problems.BadRequest("cursor is not a next_cursor returned by this endpoint.");
+                return new BadRequestProblem("cursor is not a next_cursor returned by this endpoint.");
             }
         }
 
@@ -188,24 +168,24 @@ public static class EventsApi
         return TypedResults.Ok(new EventsPageResponse(page.Select(EventDto.From).ToList(), page.Count, next));
     }
 
-    private static async Task<IResult> GetAsync(long id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<EventDto>, NotFoundProblem>> GetAsync(long id, HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         var found = await Visible(db, http).SingleOrDefaultAsync(e => e.Id == id, ct);
-        return found is null ? Problems.NotFound($"Event {id} does not exist.") : TypedResults.Ok(EventDto.From(found));
+        return found is null ? new NotFoundProblem($"Event {id} does not exist.") : TypedResults.Ok(EventDto.From(found));
     }
 
-    private static async Task<IResult> SnapshotAsync(long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
+    private static async Task<Results<PhysicalFileHttpResult, NotFoundProblem>> SnapshotAsync(long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
     {
         var found = await Visible(db, http).Where(e => e.Id == id).Select(e => new { e.CameraId, e.SnapshotPath }).SingleOrDefaultAsync(ct);
         if (found is null || http.User.MediaCamera() is { } mediaCamera && mediaCamera != found.CameraId)
         {
-            return Problems.NotFound($"Event {id} does not exist.");
+            return new NotFoundProblem($"Event {id} does not exist.");
         }
 
         var full = found.SnapshotPath is null ? null : options.Value.Resolve(found.SnapshotPath);
         if (full is null || !File.Exists(full))
         {
-            return Problems.NotFound($"Event {id} has no snapshot on this server's recordings volume.");
+            return new NotFoundProblem($"Event {id} has no snapshot on this server's recordings volume.");
         }
 
         return TypedResults.PhysicalFile(full, "image/jpeg");

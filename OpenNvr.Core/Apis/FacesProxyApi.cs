@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenNvr.Contracts.Inference;
 using OpenNvr.Core.Audit;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
@@ -14,58 +16,64 @@ namespace OpenNvr.Core.Apis;
 public sealed record FaceFromEventRequest(string? PersonId = null, string? Name = null, string? Category = null, long? EventId = null, JsonElement? Metadata = null);
 
 /// <summary>
-/// The face registry of Inference behind Core's login (admin and operator): <c>GET /api/v1/faces?category=</c>,
-/// <c>GET|DELETE /api/v1/faces/{person_id}</c>, <c>POST /api/v1/faces/register</c>. Answers of Inference (including
-/// its problem JSON) pass through unchanged; Inference unreachable or refusing Core's key is a 502 problem.
-/// Registration hands Inference a frame URI: Core writes the uploaded photo (or the event's snapshot) as a frame under
-/// <c>&lt;Frames:Root&gt;/console-uploads/</c>, asks Inference to register <c>opennvr://frames/console-uploads/&lt;file&gt;</c>,
-/// and deletes the file afterwards. Core and Inference must therefore share <c>Frames:Root</c>.
+/// The face registry of Inference behind Core's login (admin and operator), through the Refit client
+/// <see cref="IInferenceApi"/>: <c>GET /api/v1/faces?category=</c>, <c>GET|DELETE /api/v1/faces/{person_id}</c>,
+/// <c>POST /api/v1/faces/register</c>. Answers of Inference (its problem JSON included) pass through unchanged;
+/// Inference unreachable, refusing Core's key or without a registry is a 502 problem. Registration hands Inference a
+/// frame URI: Core writes the uploaded photo (or the event's snapshot) under <c>&lt;Frames:Root&gt;/console-uploads/</c>,
+/// asks Inference to register <c>opennvr://frames/console-uploads/&lt;file&gt;</c>, and deletes the file afterwards.
+/// Core and Inference must therefore share <c>Frames:Root</c>.
 /// </summary>
-public static partial class FacesProxyApi
+public static class FacesProxyApi
 {
     public const string UploadFolder = "console-uploads";
     public const int MaxPhotoBytes = 8 * 1024 * 1024;
+    private const int MaxAnswerBytes = 1024 * 1024;
 
     public static IEndpointRouteBuilder MapFacesProxyApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/faces").WithTags("Faces")
-            .RequireAuthorization(Extensions.Extensions.OperatorPolicy)
+            .RequireAuthorization(AuthPolicies.Operator)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status502BadGateway);
 
-        api.MapGet("/", ListAsync).WithSummary("Registered identities (Inference /faces/list), optionally of one category (admin, operator)");
-        api.MapGet("/{personId}", GetAsync).WithSummary("One identity (admin, operator)").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapDelete("/{personId}", DeleteAsync).WithSummary("Removes an identity (admin, operator)").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/register", RegisterAsync)
+        api.MapGet("/", ListAsync).WithName("listFaces").WithSummary("Registered identities (Inference /faces/list), optionally of one category (admin, operator)")
+            .Produces<FaceListResponse>().ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapGet("/{personId}", GetAsync).WithName("getFace").WithSummary("One identity (admin, operator)")
+            .Produces<FaceIdentityResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapDelete("/{personId}", DeleteAsync).WithName("deleteFace").WithSummary("Removes an identity (admin, operator)")
+            .Produces<FaceDeleteResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/register", RegisterAsync).WithName("registerFace")
             .Accepts<FaceFromEventRequest>("application/json", "multipart/form-data")
             .WithSummary("Registers a face from an uploaded photo (multipart: photo, person_id, name, category) or from an event snapshot (JSON: event_id, person_id, name, category) (admin, operator)")
+            .Produces<FaceRegisterResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return app;
     }
 
-    private static Task<IResult> ListAsync(HttpContext http, InferenceFacesClient faces, ILogger<InferenceFacesClient> logger, CancellationToken ct,
+    private static async Task<IResult> ListAsync(IInferenceApi inference, ILogger<IInferenceApi> logger, CancellationToken ct,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "category")] string? category = null) =>
         category is { Length: > 64 }
-            ? Task.FromResult(Problems.BadRequest("category must be at most 64 characters."))
-            : ProxyAsync("list", () => faces.ListAsync(string.IsNullOrEmpty(category) ? null : category, ct), logger);
+            ? Problems.BadRequest("category must be at most 64 characters.")
+            : await PassThroughAsync("list", () => inference.ListFacesAsync(string.IsNullOrEmpty(category) ? null : category, ct), logger, ct);
 
-    private static Task<IResult> GetAsync(string personId, InferenceFacesClient faces, ILogger<InferenceFacesClient> logger, CancellationToken ct) =>
-        CheckPersonId(personId) is { } problem
-            ? Task.FromResult(problem)
-            : ProxyAsync("get", () => faces.GetAsync(personId, ct), logger);
+    private static async Task<IResult> GetAsync(string personId, IInferenceApi inference, ILogger<IInferenceApi> logger, CancellationToken ct) =>
+        CheckPersonId(personId) ?? await PassThroughAsync("get", () => inference.GetFaceAsync(personId, ct), logger, ct);
 
-    private static async Task<IResult> DeleteAsync(string personId, HttpContext http, NvrDbContext db, InferenceFacesClient faces,
-        ILogger<InferenceFacesClient> logger, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string personId, HttpContext http, NvrDbContext db, IInferenceApi inference,
+        ILogger<IInferenceApi> logger, CancellationToken ct)
     {
         if (CheckPersonId(personId) is { } problem)
         {
             return problem;
         }
 
-        var result = await ProxyAsync("delete", () => faces.DeleteAsync(personId, ct), logger);
+        var result = await PassThroughAsync("delete", () => inference.DeleteFaceAsync(personId, ct), logger, ct);
         if (result is IStatusCodeHttpResult { StatusCode: 200 })
         {
             db.Audit(http, "face.delete", "face", personId);
@@ -75,97 +83,24 @@ public static partial class FacesProxyApi
         return result;
     }
 
-    private static async Task<IResult> RegisterAsync(HttpContext http, NvrDbContext db, InferenceFacesClient faces, IConfiguration configuration,
-        IOptions<RecordingsOptions> recordings, ILogger<InferenceFacesClient> logger, CancellationToken ct)
+    private static async Task<IResult> RegisterAsync(HttpContext http, NvrDbContext db, IInferenceApi inference, IConfiguration configuration,
+        IOptions<RecordingsOptions> recordings, ILogger<IInferenceApi> logger, CancellationToken ct)
     {
-        string? personId, name, category;
-        JsonElement? metadata = null;
-        byte[] image;
-        long? eventId = null;
-        if (http.Request.HasFormContentType)
+        var (registration, problem) = http.Request.HasFormContentType ? await FromUploadAsync(http, ct)
+            : http.Request.HasJsonContentType() ? await FromEventAsync(http, db, recordings.Value, ct)
+            : (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "Send multipart/form-data with a photo, or application/json with an event_id."));
+        if (registration is not { } r)
         {
-            if (http.Request.ContentLength > MaxPhotoBytes + 64 * 1024)
-            {
-                return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
-                    detail: $"The photo must be at most {MaxPhotoBytes / (1024 * 1024)} MB.");
-            }
-
-            var form = await http.Request.ReadFormAsync(ct);
-            personId = form["person_id"].FirstOrDefault();
-            name = form["name"].FirstOrDefault();
-            category = form["category"].FirstOrDefault();
-            var photo = form.Files.GetFile("photo");
-            if (photo is null || photo.Length == 0)
-            {
-                return Problems.BadRequest("photo is required: a JPEG or PNG file showing exactly one face.");
-            }
-
-            if (photo.Length > MaxPhotoBytes)
-            {
-                return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
-                    detail: $"The photo must be at most {MaxPhotoBytes / (1024 * 1024)} MB.");
-            }
-
-            using var buffer = new MemoryStream();
-            await photo.CopyToAsync(buffer, ct);
-            image = buffer.ToArray();
-        }
-        else if (http.Request.HasJsonContentType())
-        {
-            FaceFromEventRequest? request;
-            try
-            {
-                request = await http.Request.ReadFromJsonAsync<FaceFromEventRequest>(
-                    http.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions, ct);
-            }
-            catch (JsonException ex)
-            {
-                return Problems.BadRequest("Invalid JSON body: " + ex.Message);
-            }
-
-            if (request?.EventId is not { } id)
-            {
-                return Problems.BadRequest("event_id is required (or upload a photo as multipart/form-data).");
-            }
-
-            (personId, name, category, metadata, eventId) = (request.PersonId, request.Name, request.Category, request.Metadata, id);
-            var snapshot = await db.Events.AsNoTracking().Where(e => e.Id == id).Select(e => new { e.CameraId, e.SnapshotPath }).SingleOrDefaultAsync(ct);
-            if (snapshot is null || !await db.CanSeeCameraAsync(http.User, snapshot.CameraId, ct))
-            {
-                return Problems.NotFound($"Event {id} does not exist.");
-            }
-
-            var full = snapshot.SnapshotPath is null ? null : recordings.Value.Resolve(snapshot.SnapshotPath);
-            if (full is null || !File.Exists(full))
-            {
-                return Problems.NotFound($"Event {id} has no snapshot on this server's recordings volume.");
-            }
-
-            image = await File.ReadAllBytesAsync(full, ct);
-        }
-        else
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
-                detail: "Send multipart/form-data with a photo, or application/json with an event_id.");
+            return problem!;
         }
 
-        if (CheckPersonId(personId) is { } personProblem)
+        if ((CheckPersonId(r.PersonId) ?? CheckNameAndCategory(r.Name, r.Category)) is { } fieldProblem)
         {
-            return personProblem;
+            return fieldProblem;
         }
 
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
-        {
-            return Problems.BadRequest("name is required (1-200 characters).");
-        }
-
-        if (category is { Length: > 64 })
-        {
-            return Problems.BadRequest("category must be at most 64 characters.");
-        }
-
-        var extension = ImageExtension(image);
-        if (extension is null)
+        if (ImageHeader.DetectFormat(r.Image) is not { } format)
         {
             return Problems.BadRequest("The image is neither a JPEG nor a PNG.");
         }
@@ -178,23 +113,22 @@ public static partial class FacesProxyApi
 
         var folder = Path.Combine(Path.GetFullPath(framesRoot), UploadFolder);
         Directory.CreateDirectory(folder);
-        var file = $"{Guid.NewGuid():N}{extension}";
+        var file = $"{Guid.NewGuid():N}{(format == ImageFormat.Jpeg ? MediaTypes.JpegExtension : MediaTypes.PngExtension)}";
         var path = Path.Combine(folder, file);
-        await File.WriteAllBytesAsync(path, image, ct);
+        await File.WriteAllBytesAsync(path, r.Image, ct);
         try
         {
-            var body = JsonSerializer.Serialize(new Dictionary<string, object?>
-            {
-                ["frame"] = new Dictionary<string, string> { ["uri"] = $"opennvr://frames/{UploadFolder}/{file}" },
-                ["person_id"] = personId,
-                ["name"] = name.Trim(),
-                ["category"] = string.IsNullOrEmpty(category) ? null : category,
-                ["metadata"] = metadata is { ValueKind: JsonValueKind.Object } m ? m : eventId is null ? null : JsonSerializer.SerializeToElement(new { event_id = eventId }),
-            });
-            var result = await ProxyAsync("register", () => faces.RegisterAsync(body, ct), logger);
+            var name = r.Name!.Trim();
+            var request = new FaceRegisterRequest(
+                new FrameInput($"opennvr://frames/{UploadFolder}/{file}"),
+                r.PersonId!,
+                name,
+                string.IsNullOrEmpty(r.Category) ? null : r.Category,
+                r.Metadata is { ValueKind: JsonValueKind.Object } m ? m : r.EventId is { } id ? JsonSerializer.SerializeToElement(new { event_id = id }) : null);
+            var result = await PassThroughAsync("register", () => inference.RegisterFaceAsync(request, ct), logger, ct);
             if (result is IStatusCodeHttpResult { StatusCode: 200 })
             {
-                db.Audit(http, "face.register", "face", personId, new { name = name.Trim(), category, event_id = eventId });
+                db.Audit(http, "face.register", "face", r.PersonId, new { name, category = r.Category, event_id = r.EventId });
                 await db.SaveChangesAsync(ct);
             }
 
@@ -206,68 +140,129 @@ public static partial class FacesProxyApi
         }
     }
 
-    private static async Task<IResult> ProxyAsync(string operation, Func<Task<ProxiedAnswer>> call, ILogger logger)
+    /// <summary>What a registration names and the image it registers, from either form of the request.</summary>
+    private sealed record Registration(string? PersonId, string? Name, string? Category, JsonElement? Metadata, long? EventId, byte[] Image);
+
+    private static async Task<(Registration?, IResult?)> FromUploadAsync(HttpContext http, CancellationToken ct)
     {
-        using var activity = WebConsoleTelemetry.ActivitySource.StartActivity("console.faces." + operation);
-        ProxiedAnswer answer;
+        if (http.Request.ContentLength > MaxPhotoBytes + 64 * 1024)
+        {
+            return (null, PhotoTooLarge());
+        }
+
+        var form = await http.Request.ReadFormAsync(ct);
+        var photo = form.Files.GetFile("photo");
+        if (photo is null || photo.Length == 0)
+        {
+            return (null, Problems.BadRequest("photo is required: a JPEG or PNG file showing exactly one face."));
+        }
+
+        if (photo.Length > MaxPhotoBytes)
+        {
+            return (null, PhotoTooLarge());
+        }
+
+        using var buffer = new MemoryStream();
+        await photo.CopyToAsync(buffer, ct);
+        return (new Registration(form["person_id"].FirstOrDefault(), form["name"].FirstOrDefault(), form["category"].FirstOrDefault(),
+            null, null, buffer.ToArray()), null);
+    }
+
+    private static async Task<(Registration?, IResult?)> FromEventAsync(HttpContext http, NvrDbContext db, RecordingsOptions recordings, CancellationToken ct)
+    {
+        FaceFromEventRequest? request;
         try
         {
-            answer = await call();
+            request = await http.Request.ReadFromJsonAsync<FaceFromEventRequest>(
+                http.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions, ct);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.BadRequest("Invalid JSON body: " + ex.Message));
+        }
+
+        if (request?.EventId is not { } id)
+        {
+            return (null, Problems.BadRequest("event_id is required (or upload a photo as multipart/form-data)."));
+        }
+
+        var snapshot = await db.Events.AsNoTracking().Where(e => e.Id == id).Select(e => new { e.CameraId, e.SnapshotPath }).SingleOrDefaultAsync(ct);
+        if (snapshot is null || !await db.CanSeeCameraAsync(http.User, snapshot.CameraId, ct))
+        {
+            return (null, Problems.NotFound($"Event {id} does not exist."));
+        }
+
+        var full = snapshot.SnapshotPath is null ? null : recordings.Resolve(snapshot.SnapshotPath);
+        if (full is null || !File.Exists(full))
+        {
+            return (null, Problems.NotFound($"Event {id} has no snapshot on this server's recordings volume."));
+        }
+
+        return (new Registration(request.PersonId, request.Name, request.Category, request.Metadata, id, await File.ReadAllBytesAsync(full, ct)), null);
+    }
+
+    /// <summary>
+    /// Inference's answer as it came (status, content type, body), or a 502 problem when the browser cannot fix what
+    /// went wrong: Inference unreachable, refusing Core's key, or without a face registry.
+    /// </summary>
+    private static async Task<IResult> PassThroughAsync(string operation, Func<Task<HttpResponseMessage>> call, ILogger logger, CancellationToken ct)
+    {
+        using var activity = WebConsoleTelemetry.ActivitySource.StartActivity("console.faces." + operation);
+        try
+        {
+            using var response = await call();
+            var status = (int)response.StatusCode;
+            var contentType = response.Content.Headers.ContentType?.ToString();
+            await response.Content.LoadIntoBufferAsync(MaxAnswerBytes, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            WebConsoleTelemetry.FacesCalls.Add(1, new("operation", operation), new("status", status));
+            activity?.SetTag("http.response.status_code", status);
+            return status switch
+            {
+                // The caller is authorised by Core; a refusal here is Core's key, which the browser cannot fix.
+                StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden =>
+                    BadGateway("Inference refused Core's API key: Inference:ApiKey on Core must match Inference's."),
+                StatusCodes.Status404NotFound when contentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true =>
+                    BadGateway("This Inference has no face registry (/faces answered 404)."),
+                _ => new PassThroughResult(status, contentType, body),
+            };
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
                                        or Polly.CircuitBreaker.BrokenCircuitException or TaskCanceledException)
         {
             WebConsoleTelemetry.FacesCalls.Add(1, new("operation", operation), new("status", 502));
             WebConsoleLog.InferenceUnreachable(logger, operation, ex.GetType().Name);
-            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
-            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Bad gateway",
-                detail: "Inference (which holds the face registry) is unreachable.");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            return BadGateway("Inference (which holds the face registry) is unreachable.");
         }
-
-        WebConsoleTelemetry.FacesCalls.Add(1, new("operation", operation), new("status", answer.StatusCode));
-        activity?.SetTag("http.response.status_code", answer.StatusCode);
-        if (answer.StatusCode is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
-        {
-            // The caller is authorised by Core; a refusal here is Core's key, which the browser cannot fix.
-            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Bad gateway",
-                detail: "Inference refused Core's API key: Inference:ApiKey on Core must match Inference's.");
-        }
-
-        if (answer.StatusCode == StatusCodes.Status404NotFound && answer.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Bad gateway",
-                detail: "This Inference has no face registry (/faces answered 404).");
-        }
-
-        return new PassThroughResult(answer);
     }
 
-    private static IResult? CheckPersonId(string? personId) =>
-        personId is not null && PersonId().IsMatch(personId)
-            ? null
-            : Problems.BadRequest("person_id must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'.");
+    private static ProblemHttpResult BadGateway(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Bad gateway", detail: detail);
 
-    private static string? ImageExtension(byte[] image) => image switch
-    {
-        [0xFF, 0xD8, 0xFF, ..] => ".jpg",
-        [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, ..] => ".png",
-        _ => null,
-    };
+    private static ProblemHttpResult PhotoTooLarge() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
+            detail: $"The photo must be at most {MaxPhotoBytes / (1024 * 1024)} MB.");
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex PersonId();
+    private static ProblemHttpResult? CheckPersonId(string? personId) =>
+        PersonIds.IsValid(personId) ? null : Problems.BadRequest("person_id must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'.");
+
+    private static ProblemHttpResult? CheckNameAndCategory(string? name, string? category) =>
+        string.IsNullOrWhiteSpace(name) || name.Length > 200 ? Problems.BadRequest("name is required (1-200 characters).")
+        : category is { Length: > 64 } ? Problems.BadRequest("category must be at most 64 characters.")
+        : null;
 
     /// <summary>Inference's answer as it came: status, content type and body.</summary>
-    private sealed class PassThroughResult(ProxiedAnswer answer) : IResult, IStatusCodeHttpResult
+    private sealed class PassThroughResult(int statusCode, string? contentType, byte[] body) : IResult, IStatusCodeHttpResult
     {
-        public int? StatusCode => answer.StatusCode;
+        public int? StatusCode => statusCode;
 
         public async Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.StatusCode = answer.StatusCode;
-            httpContext.Response.ContentType = answer.ContentType ?? "application/json";
-            httpContext.Response.ContentLength = answer.Body.Length;
-            await httpContext.Response.Body.WriteAsync(answer.Body, httpContext.RequestAborted);
+            httpContext.Response.StatusCode = statusCode;
+            httpContext.Response.ContentType = contentType ?? "application/json";
+            httpContext.Response.ContentLength = body.Length;
+            await httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted);
         }
     }
 }

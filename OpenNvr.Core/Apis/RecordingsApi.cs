@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -25,23 +26,23 @@ public static class RecordingsApi
     public static IEndpointRouteBuilder MapRecordingsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/recordings").WithTags("Recordings")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        api.MapGet("/{cameraId:int}", WindowAsync).RequireAuthorization()
+        api.MapGet("/{cameraId:int}", WindowAsync).WithName("getRecordingsWindow").RequireAuthorization()
             .WithSummary("Chunks overlapping [start_unix, end_unix) oldest first, and the uncovered gaps (holes of at most 1 s count as continuous)")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapGet("/{cameraId:int}/{id:long}/file", FileAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+            .ProducesValidationProblem();
+        // Files and playlists are not JSON: their media types are declared here, their problems by the handlers' types.
+        api.MapGet("/{cameraId:int}/{id:long}/file", FileAsync).WithName("getRecordingFile").RequireAuthorization(AuthPolicies.Media)
             .WithSummary("The MP4 chunk (HTTP range requests supported); Bearer header or ?token=<media token>")
-            .Produces(StatusCodes.Status200OK, contentType: "video/mp4")
-            .Produces(StatusCodes.Status206PartialContent, contentType: "video/mp4");
-        api.MapGet("/{cameraId:int}/playlist.m3u8", PlaylistAsync).RequireAuthorization(Extensions.Extensions.MediaPolicy)
+            .Produces<Stream>(StatusCodes.Status200OK, "video/mp4")
+            .Produces<Stream>(StatusCodes.Status206PartialContent, "video/mp4");
+        api.MapGet("/{cameraId:int}/playlist.m3u8", PlaylistAsync).WithName("getRecordingsPlaylist").RequireAuthorization(AuthPolicies.Media)
             .WithSummary("HLS VOD playlist of the window's chunks; segment URLs carry a media token, so players need no headers")
-            .Produces(StatusCodes.Status200OK, contentType: "application/vnd.apple.mpegurl")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapPost("/{cameraId:int}/media-token", MediaTokenAsync).RequireAuthorization()
+            .Produces<string>(StatusCodes.Status200OK, "application/vnd.apple.mpegurl")
+            .ProducesValidationProblem();
+        api.MapPost("/{cameraId:int}/media-token", MediaTokenAsync).WithName("createMediaToken").RequireAuthorization()
             .WithSummary("A short-lived token for ?token= on this camera's media routes (HLS players, <video>, <img>)");
-        api.MapPut("/{cameraId:int}/{id:long}/evidence", EvidenceAsync).RequireAuthorization(Extensions.Extensions.OperatorPolicy)
+        api.MapPut("/{cameraId:int}/{id:long}/evidence", EvidenceAsync).WithName("setRecordingEvidence").RequireAuthorization(AuthPolicies.Operator)
             .WithSummary("Flags a chunk as evidence (retention never deletes it) or clears the flag (admin, operator)")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
@@ -63,49 +64,45 @@ public static class RecordingsApi
             .ToListAsync(ct);
     }
 
-    private static async Task<IResult> WindowAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RecordingsWindowResponse>, NotFoundProblem>> WindowAsync(int cameraId, [AsParameters] RecordingsWindow window,
+        HttpContext http, NvrDbContext db, CancellationToken ct)
     {
-        if (Timeline.CheckWindow(startUnix, endUnix) is { } problem)
-        {
-            return Problems.BadRequest(problem);
-        }
-
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.window");
-        var chunks = await ChunksAsync(db, cameraId, startUnix!.Value, endUnix!.Value, ct);
+        var chunks = await ChunksAsync(db, cameraId, window.Start, window.End, ct);
         activity?.SetTag("recordings.count", chunks.Count);
         var spans = chunks.Select(c => new TimeSpanUnix(Timeline.ToUnix(c.StartAt), Timeline.ToUnix(c.EndAt))).ToList();
-        var gaps = Timeline.Gaps(startUnix.Value, endUnix.Value, spans);
+        var gaps = Timeline.Gaps(window.Start, window.End, spans);
         return TypedResults.Ok(new RecordingsWindowResponse(
             cameraId,
-            startUnix.Value,
-            endUnix.Value,
+            window.Start,
+            window.End,
             chunks.Select((c, i) => new RecordingDto(c.Id, spans[i].StartUnix, spans[i].EndUnix, c.DurationS, c.SizeBytes,
                 $"/api/v1/recordings/{cameraId}/{c.Id}/file")).ToList(),
             gaps.Select(g => new GapDto(g.StartUnix, g.EndUnix)).ToList()));
     }
 
-    private static async Task<IResult> FileAsync(int cameraId, long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
+    private static async Task<Results<PhysicalFileHttpResult, NotFoundProblem>> FileAsync(int cameraId, long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         var path = await db.Recordings.AsNoTracking().Where(r => r.Id == id && r.CameraId == cameraId).Select(r => r.Path).SingleOrDefaultAsync(ct);
         if (path is null)
         {
-            return Problems.NotFound($"Recording {id} of camera {cameraId} does not exist.");
+            return new NotFoundProblem($"Recording {id} of camera {cameraId} does not exist.");
         }
 
         var full = options.Value.Resolve(path);
         if (full is null || !File.Exists(full))
         {
-            return Problems.NotFound($"The file of recording {id} is not on this server's recordings volume (deleted, or Recorder:RecordingsRoot unset).");
+            return new NotFoundProblem($"The file of recording {id} is not on this server's recordings volume (deleted, or Recorder:RecordingsRoot unset).");
         }
 
         return TypedResults.PhysicalFile(full, "video/mp4", enableRangeProcessing: true);
@@ -117,28 +114,23 @@ public static class RecordingsApi
     /// split by byte range into its init (ftyp+moov) and media (moof/mdat) parts; a non-fragmented chunk is listed
     /// whole (players that need fMP4 or TS segments cannot play those: the Recorder writes fragmented chunks).
     /// </summary>
-    private static async Task<IResult> PlaylistAsync(int cameraId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "start_unix")] double? startUnix, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "end_unix")] double? endUnix, HttpContext http, NvrDbContext db,
-        IOptions<RecordingsOptions> options, Mp4InitSegmentReader mp4, TokenService tokens, CancellationToken ct)
+    private static async Task<Results<ContentHttpResult, NotFoundProblem>> PlaylistAsync(int cameraId, [AsParameters] RecordingsWindow window,
+        HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, Mp4InitSegmentReader mp4, TokenService tokens, CancellationToken ct)
     {
-        if (Timeline.CheckWindow(startUnix, endUnix) is { } problem)
-        {
-            return Problems.BadRequest(problem);
-        }
-
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.playlist");
-        var chunks = await ChunksAsync(db, cameraId, startUnix!.Value, endUnix!.Value, ct);
+        var chunks = await ChunksAsync(db, cameraId, window.Start, window.End, ct);
         var segments = chunks
             .Select(c => (Chunk: c, Layout: options.Value.Resolve(c.Path) is { } full ? mp4.Read(full) : null))
             .Where(s => s.Layout is not null)
             .ToList();
         if (segments.Count == 0)
         {
-            return Problems.NotFound($"Camera {cameraId} has no playable recordings between {startUnix} and {endUnix}.");
+            return new NotFoundProblem($"Camera {cameraId} has no playable recordings between {window.Start} and {window.End}.");
         }
 
         var user = http.User;
@@ -177,29 +169,29 @@ public static class RecordingsApi
         return TypedResults.Text(playlist.ToString(), "application/vnd.apple.mpegurl", Encoding.UTF8);
     }
 
-    private static async Task<IResult> MediaTokenAsync(int cameraId, HttpContext http, NvrDbContext db, TokenService tokens, CancellationToken ct)
+    private static async Task<Results<Ok<MediaTokenResponse>, NotFoundProblem>> MediaTokenAsync(int cameraId, HttpContext http, NvrDbContext db, TokenService tokens, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         var user = http.User;
         return TypedResults.Ok(tokens.CreateMediaToken(user.UserId(), user.UserName(), user.FindFirst(TokenClaims.Role)?.Value ?? "", cameraId));
     }
 
-    private static async Task<IResult> EvidenceAsync(int cameraId, long id, EvidenceRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<EvidenceResponse>, NotFoundProblem>> EvidenceAsync(int cameraId, long id, EvidenceRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
-            return Problems.CameraNotFound(cameraId);
+            return Problems.NoSuchCamera(cameraId);
         }
 
         var updated = await db.Recordings.Where(r => r.Id == id && r.CameraId == cameraId)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.IsEvidence, request.IsEvidence), ct);
         if (updated == 0)
         {
-            return Problems.NotFound($"Recording {id} of camera {cameraId} does not exist.");
+            return new NotFoundProblem($"Recording {id} of camera {cameraId} does not exist.");
         }
 
         db.Audit(http, request.IsEvidence ? "recording.evidence_set" : "recording.evidence_cleared", "recording", id, new { camera_id = cameraId });

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -8,10 +10,12 @@ using OpenNvr.Core.Model;
 
 namespace OpenNvr.Core.Apis;
 
-public sealed record CreateUserRequest(string Username, string Password, string Role, IReadOnlyList<int>? CameraIds = null, bool IsActive = true);
+public sealed record CreateUserRequest(string Username, [ValidPassword] string Password,
+    [property: AllowedValues(Roles.Admin, Roles.Operator, Roles.Viewer, ErrorMessage = UsersApi.RoleMessage)] string Role, IReadOnlyList<int>? CameraIds = null, bool IsActive = true);
 
 /// <summary>Absent fields keep their values. A new password must follow the policy; changing it unlocks the account.</summary>
-public sealed record UpdateUserRequest(string? Password = null, string? Role = null, bool? IsActive = null, IReadOnlyList<int>? CameraIds = null);
+public sealed record UpdateUserRequest([ValidPassword] string? Password = null,
+    [property: AllowedValues(Roles.Admin, Roles.Operator, Roles.Viewer, null, ErrorMessage = UsersApi.RoleMessage)] string? Role = null, bool? IsActive = null, IReadOnlyList<int>? CameraIds = null);
 
 public sealed record GrantsRequest(IReadOnlyList<int> CameraIds);
 
@@ -20,57 +24,45 @@ public sealed record UserListResponse(IReadOnlyList<UserDto> Users, int Total);
 /// <summary>User administration (admin only). Grants give operators and viewers their cameras.</summary>
 public static class UsersApi
 {
+    public const string RoleMessage = "role must be one of admin, operator, viewer.";
+
     private const int MaxGrants = 10_000;
 
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/users").WithTags("Users")
-            .RequireAuthorization(Extensions.Extensions.AdminPolicy)
+            .RequireAuthorization(AuthPolicies.Admin)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        api.MapGet("/", ListAsync).WithSummary("Every user with role and grants");
-        api.MapGet("/{id:int}", GetAsync).WithSummary("One user").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/", CreateAsync).WithSummary("Adds a user (password of at least 12 characters)")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapPut("/{id:int}", UpdateAsync).WithSummary("Changes password, role, active flag or grants")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapPut("/{id:int}/grants", PutGrantsAsync).WithSummary("Replaces the cameras the user may see")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapDelete("/{id:int}", DeleteAsync).WithSummary("Removes a user (never the last active admin)")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/", ListAsync).WithName("listUsers").WithSummary("Every user with role and grants");
+        api.MapGet("/{id:int}", GetAsync).WithName("getUser").WithSummary("One user");
+        api.MapPost("/", CreateAsync).WithName("createUser").WithSummary("Adds a user (password of at least 12 characters)");
+        api.MapPut("/{id:int}", UpdateAsync).WithName("updateUser").WithSummary("Changes password, role, active flag or grants");
+        api.MapPut("/{id:int}/grants", PutGrantsAsync).WithName("replaceUserGrants").WithSummary("Replaces the cameras the user may see");
+        api.MapDelete("/{id:int}", DeleteAsync).WithName("deleteUser").WithSummary("Removes a user (never the last active admin)");
         return app;
     }
 
-    private static async Task<IResult> ListAsync(NvrDbContext db, CancellationToken ct)
+    private static async Task<Ok<UserListResponse>> ListAsync(NvrDbContext db, CancellationToken ct)
     {
         var users = await db.Users.AsNoTracking().Include(u => u.CameraGrants).OrderBy(u => u.Id).ToListAsync(ct);
         return TypedResults.Ok(new UserListResponse(users.Select(UserDto.From).ToList(), users.Count));
     }
 
-    private static async Task<IResult> GetAsync(int id, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<UserDto>, NotFoundProblem>> GetAsync(int id, NvrDbContext db, CancellationToken ct)
     {
         var user = await db.Users.AsNoTracking().Include(u => u.CameraGrants).SingleOrDefaultAsync(u => u.Id == id, ct);
-        return user is null ? Problems.NotFound($"User {id} does not exist.") : TypedResults.Ok(UserDto.From(user));
+        return user is null ? new NotFoundProblem($"User {id} does not exist.") : TypedResults.Ok(UserDto.From(user));
     }
 
-    private static async Task<IResult> CreateAsync(CreateUserRequest request, HttpContext http, NvrDbContext db,
+    private static async Task<Results<Created<UserDto>, BadRequestProblem, ConflictProblem>> CreateAsync(CreateUserRequest request, HttpContext http, NvrDbContext db,
         IPasswordHasher<User> hasher, TimeProvider clock, CancellationToken ct)
     {
         var username = UsernamePolicy.Normalize(request.Username ?? "");
         if (UsernamePolicy.Check(username) is { } usernameProblem)
         {
-            return Problems.BadRequest(usernameProblem);
-        }
-
-        if (!Roles.IsKnown(request.Role))
-        {
-            return Problems.BadRequest($"role must be one of {string.Join(", ", Roles.All)}.");
-        }
-
-        if (PasswordPolicy.Check(request.Password) is { } passwordProblem)
-        {
-            return Problems.BadRequest(passwordProblem);
+            return new BadRequestProblem(usernameProblem);
         }
 
         if (await CheckCamerasAsync(db, request.CameraIds, ct) is { } grantProblem)
@@ -95,7 +87,7 @@ public static class UsersApi
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            return Problems.Conflict($"A user named '{username}' already exists.");
+            return new ConflictProblem($"A user named '{username}' already exists.");
         }
 
         db.Audit(http, "user.create", "user", user.Id, new { username, role = user.Role, camera_ids = user.CameraGrants.Select(g => g.CameraId) });
@@ -103,23 +95,13 @@ public static class UsersApi
         return TypedResults.Created($"/api/v1/users/{user.Id}", UserDto.From(user));
     }
 
-    private static async Task<IResult> UpdateAsync(int id, UpdateUserRequest request, HttpContext http, NvrDbContext db,
+    private static async Task<Results<Ok<UserDto>, BadRequestProblem, NotFoundProblem, ConflictProblem>> UpdateAsync(int id, UpdateUserRequest request, HttpContext http, NvrDbContext db,
         IPasswordHasher<User> hasher, TimeProvider clock, CancellationToken ct)
     {
         var user = await db.Users.Include(u => u.CameraGrants).SingleOrDefaultAsync(u => u.Id == id, ct);
         if (user is null)
         {
-            return Problems.NotFound($"User {id} does not exist.");
-        }
-
-        if (request.Role is not null && !Roles.IsKnown(request.Role))
-        {
-            return Problems.BadRequest($"role must be one of {string.Join(", ", Roles.All)}.");
-        }
-
-        if (request.Password is not null && PasswordPolicy.Check(request.Password) is { } passwordProblem)
-        {
-            return Problems.BadRequest(passwordProblem);
+            return new NotFoundProblem($"User {id} does not exist.");
         }
 
         if (await CheckCamerasAsync(db, request.CameraIds, ct) is { } grantProblem)
@@ -131,7 +113,7 @@ public static class UsersApi
                          (request.Role is not null && request.Role != Roles.Admin || request.IsActive == false);
         if (losesAdmin && !await db.Users.AnyAsync(u => u.Id != id && u.Role == Roles.Admin && u.IsActive, ct))
         {
-            return Problems.Conflict("This is the last active admin; make another user admin first.");
+            return new ConflictProblem("This is the last active admin; make another user admin first.");
         }
 
         if (request.Password is not null)
@@ -166,17 +148,17 @@ public static class UsersApi
         return TypedResults.Ok(UserDto.From(user));
     }
 
-    private static async Task<IResult> PutGrantsAsync(int id, GrantsRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<UserDto>, BadRequestProblem, NotFoundProblem>> PutGrantsAsync(int id, GrantsRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         if (request.CameraIds is null)
         {
-            return Problems.BadRequest("camera_ids is required (an empty list removes every grant).");
+            return new BadRequestProblem("camera_ids is required (an empty list removes every grant).");
         }
 
         var user = await db.Users.Include(u => u.CameraGrants).SingleOrDefaultAsync(u => u.Id == id, ct);
         if (user is null)
         {
-            return Problems.NotFound($"User {id} does not exist.");
+            return new NotFoundProblem($"User {id} does not exist.");
         }
 
         if (await CheckCamerasAsync(db, request.CameraIds, ct) is { } grantProblem)
@@ -200,7 +182,7 @@ public static class UsersApi
         }
     }
 
-    private static async Task<IResult?> CheckCamerasAsync(NvrDbContext db, IReadOnlyList<int>? cameraIds, CancellationToken ct)
+    private static async Task<BadRequestProblem?> CheckCamerasAsync(NvrDbContext db, IReadOnlyList<int>? cameraIds, CancellationToken ct)
     {
         if (cameraIds is null || cameraIds.Count == 0)
         {
@@ -209,25 +191,25 @@ public static class UsersApi
 
         if (cameraIds.Count > MaxGrants)
         {
-            return Problems.BadRequest($"camera_ids may hold at most {MaxGrants} cameras.");
+            return new BadRequestProblem($"camera_ids may hold at most {MaxGrants} cameras.");
         }
 
         var ids = cameraIds.Distinct().ToArray();
         var known = await db.Cameras.Where(c => ids.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct);
-        return known.Count == ids.Length ? null : Problems.BadRequest($"camera_ids: camera {ids.Except(known).First()} does not exist.");
+        return known.Count == ids.Length ? null : new BadRequestProblem($"camera_ids: camera {ids.Except(known).First()} does not exist.");
     }
 
-    private static async Task<IResult> DeleteAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    private static async Task<Results<NoContent, NotFoundProblem, ConflictProblem>> DeleteAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
     {
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == id, ct);
         if (user is null)
         {
-            return Problems.NotFound($"User {id} does not exist.");
+            return new NotFoundProblem($"User {id} does not exist.");
         }
 
         if (user.Role == Roles.Admin && user.IsActive && !await db.Users.AnyAsync(u => u.Id != id && u.Role == Roles.Admin && u.IsActive, ct))
         {
-            return Problems.Conflict("This is the last active admin and cannot be deleted.");
+            return new ConflictProblem("This is the last active admin and cannot be deleted.");
         }
 
         db.Users.Remove(user);

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace OpenNvr.Core.Auth;
 
 /// <summary>The <c>Auth</c> configuration section (keys as in API.md plus Core's own tuning knobs).</summary>
@@ -5,24 +7,35 @@ public sealed class AuthOptions
 {
     public const string Section = "Auth";
 
+    [Required, RegularExpression("^[A-Za-z0-9._@-]{3,64}$", ErrorMessage = "must be 3-64 characters of letters, digits, '.', '_', '-' or '@'.")]
     public string AdminUsername { get; set; } = "admin";
     public string? AdminPassword { get; set; }
     public string? JwtSigningKey { get; set; }
+    [Required, StringLength(256)]
     public string Issuer { get; set; } = "opennvr-core";
+
+    [Required, StringLength(256)]
     public string Audience { get; set; } = "opennvr";
 
     /// <summary>Access token lifetime; the issue asks for 15-30 minutes.</summary>
+    [Range(1, 1440)]
     public int AccessTokenMinutes { get; set; } = 15;
 
+    [Range(1, 3650)]
     public int RefreshTokenDays { get; set; } = 14;
 
     /// <summary>Lifetime of the signed query tokens that HLS players and &lt;img&gt; tags send instead of a header.</summary>
+    [Range(1, 1440)]
     public int MediaTokenMinutes { get; set; } = 60;
 
+    [Range(1, 1000)]
     public int LockoutThreshold { get; set; } = 5;
+
+    [Range(1, 1440)]
     public int LockoutMinutes { get; set; } = 5;
 
     /// <summary>Login and refresh attempts allowed per client IP address per minute.</summary>
+    [Range(1, 1_000_000)]
     public int LoginPermitsPerMinute { get; set; } = 20;
 
     public string MediaAudience => Audience + ":media";

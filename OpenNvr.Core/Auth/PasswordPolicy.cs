@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 
 namespace OpenNvr.Core.Auth;
@@ -22,6 +23,16 @@ public static partial class PasswordPolicy
 
         return password.Any(char.IsControl) ? "The password must not contain control characters." : null;
     }
+}
+
+/// <summary>The password policy as a validation attribute of request records (null means "unchanged" and passes).</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class ValidPasswordAttribute : ValidationAttribute
+{
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        value is null || PasswordPolicy.Check(value as string) is not { } problem
+            ? ValidationResult.Success
+            : new ValidationResult(problem, validationContext.MemberName is { } member ? [member] : null);
 }
 
 public static partial class UsernamePolicy

@@ -72,9 +72,38 @@ public sealed class TokenService(IOptions<AuthOptions> options, JwtSigningKey si
         ValidateIssuerSigningKey = true,
         ValidateLifetime = true,
         ClockSkew = TimeSpan.FromSeconds(30),
+        // Lifetimes are checked against the clock that issued them (the default validator reads DateTime.UtcNow).
+        LifetimeValidator = ValidateLifetime,
         NameClaimType = TokenClaims.Name,
         RoleClaimType = TokenClaims.Role,
     };
+
+    /// <summary>The default lifetime rules (and exceptions, which the 401 details name) on <see cref="TimeProvider"/>.</summary>
+    private bool ValidateLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (expires is not { } expiry)
+        {
+            throw new SecurityTokenNoExpirationException("The token has no expiry time.");
+        }
+
+        if (notBefore is { } start && start > expiry)
+        {
+            throw new SecurityTokenInvalidLifetimeException("The token's not-before time is after its expiry.") { NotBefore = start, Expires = expiry };
+        }
+
+        if (notBefore is { } begins && begins > now + parameters.ClockSkew)
+        {
+            throw new SecurityTokenNotYetValidException($"The token is not valid before {begins:O}.") { NotBefore = begins };
+        }
+
+        if (expiry < now - parameters.ClockSkew)
+        {
+            throw new SecurityTokenExpiredException($"The token expired at {expiry:O}.") { Expires = expiry };
+        }
+
+        return true;
+    }
 
     /// <summary>Adds a new refresh token (of a new family when <paramref name="familyId"/> is null) to the context.</summary>
     public string AddRefreshToken(NvrDbContext db, int userId, Guid? familyId)

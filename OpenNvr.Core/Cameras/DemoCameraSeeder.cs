@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenNvr.Core.Infrastructure;
@@ -16,9 +17,17 @@ public sealed class DemoCameraOptions
     public const string SeedAction = "camera.seed_demo";
 
     public string? CameraUrl { get; set; }
+
+    [Required, StringLength(100)]
     public string CameraName { get; set; } = "Demo (vtest)";
+
+    [Required, RegularExpression("^[A-Za-z0-9_.-]{1,64}$", ErrorMessage = "must be 1-64 characters of A-Z, a-z, 0-9, '_', '-' or '.'.")]
     public string Task { get; set; } = "person_counting";
+
+    [Range(OpenNvr.Core.Apis.AiPolicyDto.MinIntervalMs, OpenNvr.Core.Apis.AiPolicyDto.MaxIntervalMs)]
     public int IntervalMs { get; set; } = 500;
+
+    [Range(0.0, 1.0)]
     public double MinConfidence { get; set; } = 0.35;
 }
 

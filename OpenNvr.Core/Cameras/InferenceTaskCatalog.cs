@@ -1,5 +1,6 @@
-using System.Text.Json;
+using OpenNvr.Contracts.Inference;
 using OpenNvr.Core.Telemetry;
+using Refit;
 
 namespace OpenNvr.Core.Cameras;
 
@@ -7,7 +8,7 @@ namespace OpenNvr.Core.Cameras;
 public sealed record TaskCheck(string? Problem, string? Warning);
 
 /// <summary>
-/// Which tasks an AI policy may name: those Inference lists in <c>GET /capabilities</c> (service discovery
+/// Which tasks an AI policy may name: those Inference lists in <c>GET /capabilities</c> (Refit <see cref="IInferenceApi"/>, service discovery
 /// <c>http://inference</c>, or <c>WebConsole:InferenceUrl</c>), cached for 30 s. When Inference cannot be reached (or
 /// answers nonsense) the names of the tasks OpenNVR's Inference can offer are accepted, with a warning saying that
 /// the check was partial, and the answer is remembered for 10 s so that a dead Inference costs one short wait.
@@ -58,6 +59,9 @@ public sealed class InferenceTaskCatalog(IHttpClientFactory clients, TimeProvide
             : null);
     }
 
+    /// <summary>No answer or an error status, as opposed to a 2xx whose body is not the contract.</summary>
+    private static bool IsNoAnswer(Exception ex) => ex is not (InvalidOperationException or ApiException { StatusCode: >= System.Net.HttpStatusCode.OK and < System.Net.HttpStatusCode.Ambiguous });
+
     private async Task<(IReadOnlySet<string>? Tasks, string? Error)> CapabilitiesAsync(CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
@@ -71,20 +75,17 @@ public sealed class InferenceTaskCatalog(IHttpClientFactory clients, TimeProvide
 
             try
             {
-                using var http = clients.CreateClient(HttpClientName);
-                using var response = await http.GetAsync("capabilities", ct);
-                response.EnsureSuccessStatusCode();
-                using var doc = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
-                var tasks = doc.RootElement.GetProperty("tasks").EnumerateArray()
-                    .Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!).ToHashSet(StringComparer.Ordinal);
+                var capabilities = await clients.ClientAt<IInferenceApi>(HttpClientName).GetCapabilitiesAsync(ct);
+                var tasks = (capabilities.Tasks ?? throw new InvalidOperationException("its answer has no tasks"))
+                    .OfType<string>().ToHashSet(StringComparer.Ordinal);
                 _cached = (tasks, null, now);
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutException or JsonException
-                                           or KeyNotFoundException or InvalidOperationException or Polly.ExecutionRejectedException
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutException or ApiException
+                                           or InvalidOperationException or Polly.ExecutionRejectedException
                                        && !ct.IsCancellationRequested)
             {
                 CoreLog.InferenceCapabilitiesUnavailable(logger, ex.Message);
-                _cached = (null, ex is JsonException or KeyNotFoundException or InvalidOperationException ? "its /capabilities answer was not understood" : "unreachable", now);
+                _cached = (null, IsNoAnswer(ex) ? "unreachable" : "its /capabilities answer was not understood", now);
             }
 
             return (_cached.Value.Tasks, _cached.Value.Error);

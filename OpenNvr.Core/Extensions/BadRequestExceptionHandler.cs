@@ -1,14 +1,15 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace OpenNvr.Core.Extensions;
 
 /// <summary>
 /// Minimal APIs throw <see cref="BadHttpRequestException"/> for malformed JSON, wrong JSON types, unparsable route
-/// or query values and wrong content types. This turns them into problem responses that say what was wrong.
+/// or query values and wrong content types (<c>ThrowOnBadRequest</c>). This writes them through the problem details
+/// service with the framework's own message as the detail (it names the parameter and the value), or the JSON
+/// reader's message (it names the path, line and position), instead of an unexplained 400.
 /// </summary>
-internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -17,11 +18,7 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
             return false;
         }
 
-        var detail = bad.InnerException switch
-        {
-            JsonException json => "Invalid JSON body: " + json.Message,
-            _ => Describe(bad.Message),
-        };
+        var detail = bad.InnerException is JsonException json ? "Invalid JSON body: " + json.Message : bad.Message;
         httpContext.Response.StatusCode = bad.StatusCode;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
@@ -30,26 +27,4 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
             ProblemDetails = { Status = bad.StatusCode, Title = "Bad request", Detail = detail },
         });
     }
-
-    /// <summary>"Failed to bind parameter "Nullable&lt;double&gt; startUnix" from "abc"." → "start_unix: "abc" is not a valid number."</summary>
-    private static string Describe(string message)
-    {
-        var match = BindFailure().Match(message);
-        if (!match.Success)
-        {
-            return message;
-        }
-
-        var type = match.Groups["type"].Value;
-        var kind = type.Contains("double", StringComparison.OrdinalIgnoreCase) ? "number"
-            : type.Contains("int", StringComparison.OrdinalIgnoreCase) || type.Contains("long", StringComparison.OrdinalIgnoreCase) ? "integer"
-            : type.Contains("bool", StringComparison.OrdinalIgnoreCase) ? "boolean (true or false)"
-            : "value";
-        var name = JsonNamingPolicy.SnakeCaseLower.ConvertName(match.Groups["name"].Value);
-        var value = match.Groups["value"].Value;
-        return $"{name}: \"{(value.Length > 64 ? value[..64] + "..." : value)}\" is not a valid {kind}.";
-    }
-
-    [GeneratedRegex("^Failed to bind parameter \"(?<type>.+) (?<name>\\w+)\" from \"(?<value>.*)\"\\.$", RegexOptions.Singleline)]
-    private static partial Regex BindFailure();
 }

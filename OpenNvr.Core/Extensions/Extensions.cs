@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using OpenNvr.Contracts.Inference;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Cameras;
 using OpenNvr.Core.Infrastructure;
@@ -18,12 +19,6 @@ namespace OpenNvr.Core.Extensions;
 
 internal static class Extensions
 {
-    public const string LoginRateLimitPolicy = "login";
-    public const string MediaScheme = "MediaToken";
-    public const string AdminPolicy = "admin";
-    public const string OperatorPolicy = "operator";
-    public const string MediaPolicy = "media";
-
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDbContext<NvrDbContext>("nvrdb",
@@ -34,15 +29,21 @@ internal static class Extensions
             await DemoCameraSeeder.SeedAsync(db, services);
         });
 
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpContextAccessor();
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         // Malformed bodies and unparsable parameters become 400 problems whose detail says what was wrong.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Request records carry data annotations (OpenNvr.Contracts for the internal API): they are checked before a
+        // handler runs, and a failure is a 400 problem whose detail says which field is wrong and why.
+        builder.Services.AddValidation();
         builder.Services.Configure<ProblemDetailsOptions>(options => options.CustomizeProblemDetails = context =>
-            // Bare status codes (unmatched routes, wrong media types) still get a detail that says what was wrong.
-            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+        {
+            // Validation problems list their errors by field; the detail repeats them (OpenNVR clients read it). Bare
+            // status codes (unmatched routes, wrong media types) still get a detail that says what was wrong.
+            context.ProblemDetails.Detail ??= context.ProblemDetails is HttpValidationProblemDetails { Errors.Count: > 0 } validation
+                ? ValidationProblems.Detail(validation.Errors)
+                : context.ProblemDetails.Status switch
             {
                 StatusCodes.Status404NotFound => $"No resource at {context.HttpContext.Request.Path}.",
                 StatusCodes.Status405MethodNotAllowed => $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}.",
@@ -50,32 +51,37 @@ internal static class Extensions
                 StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
                 StatusCodes.Status500InternalServerError => "An unexpected error occurred; the trace id identifies it in the logs.",
                 _ => context.ProblemDetails.Title,
-            });
+            };
+        });
 
         builder.Services.AddDataProtection()
             .SetApplicationName("OpenNvr.Core")
             .PersistKeysToDbContext<NvrDbContext>();
         builder.Services.AddSingleton<CameraCredentialProtector>();
         builder.Services.AddSingleton<InferenceTaskCatalog>();
-        var inferenceUrl = builder.Configuration["WebConsole:InferenceUrl"] is { Length: > 0 } url ? url : "http://inference";
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
         builder.Services.AddHttpClient(InferenceTaskCatalog.HttpClientName, http =>
             {
-                http.BaseAddress = new Uri(inferenceUrl.TrimEnd('/') + "/");
+                http.BaseAddress = new Uri(InferenceUrl(builder.Configuration).TrimEnd('/') + "/");
                 // Saving a camera waits for this at most once per 10 s: an unreachable Inference must not hold it up.
                 http.Timeout = TimeSpan.FromSeconds(3);
             })
+            .AddSharedKey(SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
-        builder.Services.Configure<CameraOptions>(builder.Configuration.GetSection(CameraOptions.Section));
-        builder.Services.Configure<DemoCameraOptions>(builder.Configuration.GetSection(DemoCameraOptions.Section));
-        builder.Services.Configure<RecordingsOptions>(builder.Configuration.GetSection(RecordingsOptions.Section));
-        builder.Services.Configure<LeaseOptions>(builder.Configuration.GetSection(LeaseOptions.Section));
+        builder.Services.AddValidatedOptions<CameraOptions>(CameraOptions.Section);
+        builder.Services.AddValidatedOptions<DemoCameraOptions>(DemoCameraOptions.Section);
+        builder.Services.AddValidatedOptions<RecordingsOptions>(RecordingsOptions.Section);
+        builder.Services.AddValidatedOptions<LeaseOptions>(LeaseOptions.Section);
         builder.Services.AddSingleton<Mp4InitSegmentReader>();
         builder.Services.AddScoped<RecorderLeaseService>();
 
         builder.AddAuthentication();
     }
+
+    /// <summary>Where Core reaches Inference: <c>WebConsole:InferenceUrl</c>, else service discovery.</summary>
+    public static string InferenceUrl(IConfiguration configuration) =>
+        configuration["WebConsole:InferenceUrl"] is { Length: > 0 } url ? url : IInferenceApi.BaseUrl;
 
     public static void ConfigureJson(JsonSerializerOptions json)
     {
@@ -91,7 +97,7 @@ internal static class Extensions
     private static void AddAuthentication(this IHostApplicationBuilder builder)
     {
         var auth = builder.Configuration.GetSection(AuthOptions.Section);
-        builder.Services.Configure<AuthOptions>(auth);
+        builder.Services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         var signingKey = JwtSigningKey.Resolve(auth["JwtSigningKey"], builder.Environment.IsDevelopment());
         builder.Services.AddSingleton(signingKey);
         builder.Services.AddSingleton<TokenService>();
@@ -105,7 +111,7 @@ internal static class Extensions
                 options.MapInboundClaims = false;
                 options.Events = ProblemEvents(queryToken: false);
             })
-            .AddJwtBearer(MediaScheme, options =>
+            .AddJwtBearer(AuthPolicies.MediaTokenScheme, options =>
             {
                 options.MapInboundClaims = false;
                 options.Events = ProblemEvents(queryToken: true);
@@ -113,23 +119,28 @@ internal static class Extensions
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<TokenService, IOptions<AuthOptions>>((options, tokens, authOptions) =>
                 options.TokenValidationParameters = tokens.ValidationParameters(authOptions.Value.Audience));
-        builder.Services.AddOptions<JwtBearerOptions>(MediaScheme)
+        builder.Services.AddOptions<JwtBearerOptions>(AuthPolicies.MediaTokenScheme)
             .Configure<TokenService, IOptions<AuthOptions>>((options, tokens, authOptions) =>
                 options.TokenValidationParameters = tokens.ValidationParameters(authOptions.Value.MediaAudience));
 
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(AdminPolicy, policy => policy.RequireRole(Roles.Admin))
-            .AddPolicy(OperatorPolicy, policy => policy.RequireRole(Roles.Admin, Roles.Operator))
-            .AddPolicy(MediaPolicy, policy => policy
-                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme, MediaScheme)
+            .AddPolicy(AuthPolicies.Admin, policy => policy.RequireRole(Roles.Admin))
+            .AddPolicy(AuthPolicies.Operator, policy => policy.RequireRole(Roles.Admin, Roles.Operator))
+            .AddPolicy(AuthPolicies.Media, policy => policy
+                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme, AuthPolicies.MediaTokenScheme)
                 .RequireAuthenticatedUser());
 
-        var permits = auth.GetValue(nameof(AuthOptions.LoginPermitsPerMinute), new AuthOptions().LoginPermitsPerMinute);
         builder.Services.AddRateLimiter(options =>
         {
-            options.AddPolicy(LoginRateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+            // The permit count is validated at start (Auth:LoginPermitsPerMinute); the limiter reads it when it partitions.
+            options.AddPolicy(AuthPolicies.LoginRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = Math.Max(1, permits), Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+                _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.LoginPermitsPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
             options.OnRejected = async (context, ct) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;

@@ -1,14 +1,5 @@
 namespace OpenNvr.Core.Model;
 
-public static class RecordingStates
-{
-    public const string Unknown = "unknown";
-    public static readonly IReadOnlySet<string> Reported = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "recording", "reconnecting", "stalled", "disabled", "error",
-    };
-}
-
 public sealed class Camera
 {
     public int Id { get; set; }

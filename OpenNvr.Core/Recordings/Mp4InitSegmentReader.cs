@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 
 namespace OpenNvr.Core.Recordings;
@@ -46,42 +45,14 @@ public sealed class Mp4InitSegmentReader
     private static Mp4Layout? Parse(string path, long length)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096);
-        Span<byte> header = stackalloc byte[16];
-        long offset = 0;
+        var boxes = new Mp4Boxes(stream);
         long? moovEnd = null;
-        while (offset + 8 <= length)
+        foreach (var box in boxes.TopLevel())
         {
-            stream.Position = offset;
-            if (stream.ReadAtLeast(header[..8], 8, throwOnEndOfStream: false) < 8)
-            {
-                return null;
-            }
-
-            long size = BinaryPrimitives.ReadUInt32BigEndian(header);
-            var type = System.Text.Encoding.ASCII.GetString(header.Slice(4, 4));
-            if (size == 1)
-            {
-                if (stream.ReadAtLeast(header.Slice(8, 8), 8, throwOnEndOfStream: false) < 8)
-                {
-                    return null;
-                }
-
-                size = (long)BinaryPrimitives.ReadUInt64BigEndian(header.Slice(8, 8));
-            }
-            else if (size == 0)
-            {
-                size = length - offset;
-            }
-
-            if (size < 8 || offset + size > length)
-            {
-                return null;
-            }
-
-            switch (type)
+            switch (box.Type)
             {
                 case "moov":
-                    moovEnd = offset + size;
+                    moovEnd = box.End;
                     break;
                 case "moof":
                     return moovEnd is { } initEnd ? new Mp4Layout(initEnd, length, true) : null;
@@ -89,10 +60,8 @@ public sealed class Mp4InitSegmentReader
                     // Media before any moov: a plain (non-fragmented) MP4 with the index at the end.
                     return new Mp4Layout(0, length, false);
             }
-
-            offset += size;
         }
 
-        return moovEnd is { } end ? new Mp4Layout(end, length, false) : null;
+        return !boxes.Malformed && moovEnd is { } end ? new Mp4Layout(end, length, false) : null;
     }
 }

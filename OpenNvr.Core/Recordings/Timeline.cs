@@ -1,6 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Mvc;
+
 namespace OpenNvr.Core.Recordings;
 
 public readonly record struct TimeSpanUnix(double StartUnix, double EndUnix);
+
+/// <summary>
+/// <c>?start_unix=&amp;end_unix=</c> of the window and playlist routes (<c>[AsParameters]</c>), checked by the
+/// validation filter before the handler runs: both present, finite and non-negative, end after start, at most 7 days.
+/// </summary>
+public sealed class RecordingsWindow : IValidatableObject
+{
+    private const string Required = "start_unix and end_unix (Unix seconds) are both required.";
+    private const string NonNegative = "start_unix and end_unix must be finite, non-negative Unix seconds.";
+
+    [FromQuery(Name = "start_unix")]
+    [Required(ErrorMessage = Required), Range(0, double.MaxValue, ErrorMessage = NonNegative)]
+    public double? StartUnix { get; init; }
+
+    [FromQuery(Name = "end_unix")]
+    [Required(ErrorMessage = Required), Range(0, double.MaxValue, ErrorMessage = NonNegative)]
+    public double? EndUnix { get; init; }
+
+    public double Start => StartUnix!.Value;
+
+    public double End => EndUnix!.Value;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (StartUnix is not { } start || EndUnix is not { } end)
+        {
+            yield break;
+        }
+
+        if (end <= start)
+        {
+            yield return new ValidationResult("end_unix must be greater than start_unix.", [nameof(EndUnix)]);
+        }
+        else if (end - start > Timeline.MaxWindowSeconds)
+        {
+            yield return new ValidationResult("The window is longer than 7 days; ask for a shorter one.", [nameof(EndUnix)]);
+        }
+    }
+}
 
 /// <summary>Timeline arithmetic of the recordings window.</summary>
 public static class Timeline
@@ -15,28 +57,7 @@ public static class Timeline
     public static readonly double MaxWindowSeconds = TimeSpan.FromDays(7).TotalSeconds;
 
     /// <summary>Chunks longer than this are refused at registration; the window query looks back this far.</summary>
-    public static readonly double MaxChunkSeconds = TimeSpan.FromHours(1).TotalSeconds;
-
-    /// <summary>Null when the window is acceptable, else what is wrong.</summary>
-    public static string? CheckWindow(double? start, double? end)
-    {
-        if (start is null || end is null)
-        {
-            return "start_unix and end_unix (Unix seconds) are both required.";
-        }
-
-        if (!double.IsFinite(start.Value) || !double.IsFinite(end.Value) || start < 0 || end < 0)
-        {
-            return "start_unix and end_unix must be finite, non-negative Unix seconds.";
-        }
-
-        if (end <= start)
-        {
-            return "end_unix must be greater than start_unix.";
-        }
-
-        return end - start > MaxWindowSeconds ? "The window is longer than 7 days; ask for a shorter one." : null;
-    }
+    public const double MaxChunkSeconds = ChunkRegistration.MaxSeconds;
 
     /// <summary>Intervals of the window not covered by any chunk (chunks ordered by start).</summary>
     public static List<TimeSpanUnix> Gaps(double windowStart, double windowEnd, IEnumerable<TimeSpanUnix> chunksByStart)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
+using OpenNvr.Contracts.Frames;
 
 namespace OpenNvr.Core.WebConsole;
 
@@ -16,12 +16,14 @@ public abstract record FrameFetch
 }
 
 /// <summary>
-/// Reads <c>{base_url}/frames/{camera}/latest.jpg</c> from the Recorder replica that holds the camera's lease, with
-/// the service credential. The base URL comes from the Recorder's own heartbeat, so no stream URL ever reaches the
-/// browser: the console sees only Core's <c>/api/v1/cameras/{id}/frame.jpg</c>.
+/// Reads <c>{base_url}/frames/{camera}/latest.jpg</c> through the Refit client <see cref="IRecorderFramesApi"/>, at the
+/// base URL of the Recorder replica that holds the camera's lease (from its own heartbeat), with the service credential
+/// added by the client's shared-key handler. No stream URL ever reaches the browser: the console sees only Core's
+/// <c>/api/v1/cameras/{id}/frame.jpg</c>.
 /// </summary>
-public sealed class RecorderFrameClient(HttpClient http, IConfiguration configuration)
+public sealed class RecorderFrameClient(IHttpClientFactory clients)
 {
+    public const string HttpClientName = "recorder-frames";
     public const int MaxFrameBytes = 16 * 1024 * 1024;
 
     public async Task<FrameFetch> GetLatestAsync(string baseUrl, int cameraId, CancellationToken ct)
@@ -32,16 +34,10 @@ public sealed class RecorderFrameClient(HttpClient http, IConfiguration configur
         }
 
         var started = Stopwatch.GetTimestamp();
-        using var request = new HttpRequestMessage(HttpMethod.Get,
-            new Uri(root, $"frames/{cameraId.ToString(CultureInfo.InvariantCulture)}/latest.jpg"));
-        if (configuration["Internal:ApiKey"] is { Length: > 0 } key)
-        {
-            request.Headers.Add(SharedKeyEndpointExtensions.InternalKeyHeader, key);
-        }
-
+        var recorder = clients.ClientAt<IRecorderFramesApi>(HttpClientName, root);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            using var response = await recorder.GetFrameAsync(FrameNames.CameraFolder(cameraId), FrameNames.LatestFile, ct);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 return new FrameFetch.NoFrame();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Http.Resilience;
+using OpenNvr.Contracts.Inference;
 using OpenNvr.Core.Apis;
 
 namespace OpenNvr.Core.WebConsole;
@@ -24,8 +25,11 @@ public static class WebConsoleExtensions
         builder.Services.AddSingleton<StreamProbe>();
 
         // A live frame is worthless a second later: fail fast, one quick retry, never half a minute of retries.
+        // The client has no base address of its own: each call goes to the replica that holds the camera's lease.
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
-        builder.Services.AddHttpClient<RecorderFrameClient>()
+        builder.Services.AddSingleton<RecorderFrameClient>();
+        builder.Services.AddHttpClient(RecorderFrameClient.HttpClientName)
+            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {
@@ -36,8 +40,9 @@ public static class WebConsoleExtensions
                 resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(5);
             });
 
-        var inferenceUrl = builder.Configuration["WebConsole:InferenceUrl"] is { Length: > 0 } url ? url : InferenceFacesClient.DefaultBaseUrl;
-        builder.Services.AddHttpClient<InferenceFacesClient>(http => http.BaseAddress = new Uri(inferenceUrl.TrimEnd('/') + "/"))
+        // The faces proxy's Inference client (FacesProxyApi): the console's face registry calls pass through it.
+        builder.Services.AddServiceClient<IInferenceApi>(Extensions.Extensions.InferenceUrl(builder.Configuration),
+                SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {

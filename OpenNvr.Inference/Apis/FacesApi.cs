@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using OpenNvr.Inference.Faces;
 using OpenNvr.Inference.Frames;
 using OpenNvr.Inference.Security;
@@ -19,15 +20,18 @@ public static partial class FacesApi
     public static IEndpointRouteBuilder MapFacesApi(this IEndpointRouteBuilder app)
     {
         var faces = app.MapGroup("/faces").RequireInferenceApiKey().WithTags("Faces")
-            .AddEndpointFilter(DatabaseFailuresAsProblems);
-        faces.MapPost("/register", RegisterAsync);
-        faces.MapGet("/list", ListAsync);
-        faces.MapGet("/{personId}", GetAsync);
-        faces.MapDelete("/{personId}", DeleteAsync);
+            .AddEndpointFilter(DatabaseFailuresAsProblems)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        // The registration body is read by hand (every malformed field gets a problem naming it): its shape is declared.
+        faces.MapPost("/register", RegisterAsync).WithName("registerFace").DocumentsRequestBody<FaceRegisterRequest, RouteHandlerBuilder>()
+            .WithSummary("Registers a face from a published frame showing exactly one face (adds an embedding to an existing person_id)");
+        faces.MapGet("/list", ListAsync).WithName("listFaces").WithSummary("Registered identities, optionally of one category");
+        faces.MapGet("/{personId}", GetAsync).WithName("getFace").WithSummary("One identity with its metadata and embedding count");
+        faces.MapDelete("/{personId}", DeleteAsync).WithName("deleteFace").WithSummary("Removes an identity and its embeddings");
         return app;
     }
 
-    private static async Task<IResult> RegisterAsync(HttpContext http, IFrameSource frames, FaceAnalyzer analyzer, FaceRegistry registry, ILogger<FaceRegistry> logger)
+    private static async Task<Results<Ok<FaceRegisterResponse>, InferenceProblem>> RegisterAsync(HttpContext http, IFrameSource frames, FaceAnalyzer analyzer, FaceRegistry registry, ILogger<FaceRegistry> logger)
     {
         var cancellationToken = http.RequestAborted;
         try
@@ -55,16 +59,16 @@ public static partial class FacesApi
             }
 
             var result = await registry.RegisterAsync(registration, faces[0].Embedding!, uri, cancellationToken);
-            return Results.Json(new RegisterResponse(true, result.PersonId, result.Name, result.Category, result.EmbeddingCount, result.Outcome), InferenceJson.Options);
+            return TypedResults.Ok(new FaceRegisterResponse(true, result.PersonId, result.Name, result.Category, result.EmbeddingCount, result.Outcome));
         }
         catch (InferenceProblemException problem)
         {
             LogRejected(logger, "register", problem.StatusCode, problem.Detail);
-            return TypedResults.Problem(problem.Detail, statusCode: problem.StatusCode, title: problem.Title);
+            return new InferenceProblem(problem);
         }
     }
 
-    private static async Task<IResult> ListAsync(string? category, FaceRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<FaceListResponse>, BadRequestProblem>> ListAsync(string? category, FaceRegistry registry, CancellationToken cancellationToken)
     {
         if (category is not null && !FaceCategories.IsKnown(category))
         {
@@ -72,10 +76,10 @@ public static partial class FacesApi
         }
 
         var identities = await registry.ListAsync(category, cancellationToken);
-        return Results.Json(new ListResponse([.. identities.Select(i => new ListItem(i.PersonId, i.Name, i.Category))], identities.Count), InferenceJson.Options);
+        return TypedResults.Ok(new FaceListResponse([.. identities.Select(i => new FaceListItem(i.PersonId, i.Name, i.Category))], identities.Count));
     }
 
-    private static async Task<IResult> GetAsync(string personId, FaceRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<FaceIdentityResponse>, BadRequestProblem, NotFoundProblem>> GetAsync(string personId, FaceRegistry registry, CancellationToken cancellationToken)
     {
         if (!FaceCategories.IsValidPersonId(personId))
         {
@@ -89,11 +93,11 @@ public static partial class FacesApi
         }
 
         using var metadata = identity.Metadata is null ? null : JsonDocument.Parse(identity.Metadata);
-        return Results.Json(new IdentityResponse(identity.PersonId, identity.Name, identity.Category, metadata?.RootElement.Clone(),
-            identity.EmbeddingCount, identity.CreatedAt.ToUnixTimeMilliseconds(), identity.UpdatedAt.ToUnixTimeMilliseconds()), InferenceJson.Options);
+        return TypedResults.Ok(new FaceIdentityResponse(identity.PersonId, identity.Name, identity.Category, metadata?.RootElement.Clone(),
+            identity.EmbeddingCount, identity.CreatedAt.ToUnixTimeMilliseconds(), identity.UpdatedAt.ToUnixTimeMilliseconds()));
     }
 
-    private static async Task<IResult> DeleteAsync(string personId, FaceRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<FaceDeleteResponse>, BadRequestProblem, NotFoundProblem>> DeleteAsync(string personId, FaceRegistry registry, CancellationToken cancellationToken)
     {
         if (!FaceCategories.IsValidPersonId(personId))
         {
@@ -101,7 +105,7 @@ public static partial class FacesApi
         }
 
         return await registry.DeleteAsync(personId, cancellationToken)
-            ? Results.Json(new DeleteResponse(true, personId), InferenceJson.Options)
+            ? TypedResults.Ok(new FaceDeleteResponse(true, personId))
             : NotFound(personId);
     }
 
@@ -117,8 +121,7 @@ public static partial class FacesApi
                                        or Microsoft.EntityFrameworkCore.DbUpdateException)
         {
             context.HttpContext.RequestServices.GetRequiredService<ILogger<FaceRegistry>>().LogError(ex, "Face registry database failure");
-            return TypedResults.Problem("The face registry database is not available; try again later.",
-                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Face registry unavailable");
+            return new ServiceUnavailableProblem("The face registry database is not available; try again later.", "Face registry unavailable");
         }
     }
 
@@ -288,29 +291,17 @@ public static partial class FacesApi
     private static InferenceProblemException TooLarge() =>
         new(StatusCodes.Status413PayloadTooLarge, "Request body too large", $"The request body exceeds {MaxBodyBytes} bytes; frames are sent by URI.");
 
-    private static IResult UnknownCategory(string category) =>
-        TypedResults.Problem($"category '{Shorten(category)}' is not one of {string.Join(", ", FaceCategories.All)}.",
-            statusCode: StatusCodes.Status400BadRequest, title: "Invalid category");
+    private static BadRequestProblem UnknownCategory(string category) =>
+        new($"category '{Shorten(category)}' is not one of {string.Join(", ", FaceCategories.All)}.", "Invalid category");
 
-    private static IResult InvalidPersonId(string personId) =>
-        TypedResults.Problem($"person_id '{Shorten(personId)}' is not valid: 1 to 64 letters, digits, '_' or '-'.",
-            statusCode: StatusCodes.Status400BadRequest, title: "Invalid person_id");
+    private static BadRequestProblem InvalidPersonId(string personId) =>
+        new($"person_id '{Shorten(personId)}' is not valid: 1 to 64 letters, digits, '_' or '-'.", "Invalid person_id");
 
-    private static IResult NotFound(string personId) =>
-        TypedResults.Problem($"No face identity is registered with person_id '{personId}'.", statusCode: StatusCodes.Status404NotFound, title: "Unknown person");
+    private static NotFoundProblem NotFound(string personId) =>
+        new($"No face identity is registered with person_id '{personId}'.", "Unknown person");
 
     private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "...";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Face registry request {Operation} rejected with {Status}: {Detail}")]
     private static partial void LogRejected(ILogger logger, string operation, int status, string detail);
-
-    internal sealed record RegisterResponse(bool Success, string PersonId, string Name, string Category, int EmbeddingCount, string Outcome);
-
-    internal sealed record ListItem(string PersonId, string Name, string Category);
-
-    internal sealed record ListResponse(IReadOnlyList<ListItem> Faces, int TotalCount);
-
-    internal sealed record IdentityResponse(string PersonId, string Name, string Category, JsonElement? Metadata, int EmbeddingCount, long CreatedAt, long UpdatedAt);
-
-    internal sealed record DeleteResponse(bool Success, string PersonId);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using OpenNvr.Inference.Extensions;
 using OpenNvr.Inference.Security;
@@ -8,44 +9,44 @@ using OpenNvr.Inference.Telemetry;
 
 namespace OpenNvr.Inference.Apis;
 
+/// <summary>The loaded task plugins (<c>GET /capabilities</c>).</summary>
+public sealed record CapabilitiesResponse(IReadOnlyList<string> Tasks);
+
+/// <summary>One task of <c>GET /tasks</c>: <c>schema</c> is the JSON Schema of its <c>/infer</c> response.</summary>
+public sealed record TaskDescription(string Name, string Description, JsonNode Schema, TaskModelInfo ModelInfo);
+
+/// <summary>Every available task by name (<c>GET /tasks</c>).</summary>
+public sealed record TasksResponse(IReadOnlyDictionary<string, TaskDescription> Tasks, int Count);
+
 /// <summary>The AI adapter routes of the contract: <c>/capabilities</c>, <c>/tasks</c>, <c>/schema</c>, <c>/infer</c>.</summary>
 public static partial class InferenceApi
 {
     public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder app)
     {
         // Open, like /health: clients discover what the adapter offers before they hold a key.
-        app.MapGet("/capabilities", (TaskRegistry tasks) => TypedResults.Ok(new { tasks = tasks.Names }));
+        app.MapGet("/capabilities", GetCapabilities).WithName("getCapabilities").WithTags("Tasks").AllowAnonymous()
+            .WithSummary("Names of the loaded task plugins (open: no API key needed)");
 
         var secured = app.MapGroup("").RequireInferenceApiKey();
-        secured.MapGet("/tasks", GetTasks);
-        secured.MapGet("/schema", GetSchema);
-        secured.MapPost("/infer", InferAsync);
+        secured.MapGet("/tasks", GetTasks).WithName("listTasks").WithTags("Tasks")
+            .WithSummary("Every available task with its description, response schema and model (model, framework, device)");
+        secured.MapGet("/schema", GetSchema).WithName("getTaskSchema").WithTags("Tasks")
+            .WithSummary("The JSON Schema of one task's response, or of every task's under 'schemas' when no task is named");
+        // The body is read by hand (InferenceRequestReader) so that every malformed field gets a problem naming it;
+        // the request and response schemas are written by InferDocumentTransformer from the task plugins.
+        secured.MapPost("/infer", InferAsync).WithName("infer").WithTags("Inference")
+            .DocumentsRequestBody<InferenceRequestBody, RouteHandlerBuilder>()
+            .WithSummary("Runs a task on a frame URI (local tasks: input; cloud tasks: input_data)");
         return app;
     }
 
-    private static IResult GetTasks(TaskRegistry tasks)
-    {
-        var byName = new JsonObject();
-        foreach (var task in tasks.Tasks)
-        {
-            byName[task.Name] = new JsonObject
-            {
-                ["name"] = task.Name,
-                ["description"] = task.Description,
-                ["schema"] = tasks.Schema(task.Name),
-                ["model_info"] = new JsonObject
-                {
-                    ["model"] = task.ModelInfo.Model,
-                    ["framework"] = task.ModelInfo.Framework,
-                    ["device"] = task.ModelInfo.Device,
-                },
-            };
-        }
+    private static Ok<CapabilitiesResponse> GetCapabilities(TaskRegistry tasks) => TypedResults.Ok(new CapabilitiesResponse(tasks.Names));
 
-        return TypedResults.Ok(new JsonObject { ["tasks"] = byName, ["count"] = tasks.Names.Count });
-    }
+    private static Ok<TasksResponse> GetTasks(TaskRegistry tasks) => TypedResults.Ok(new TasksResponse(
+        tasks.Tasks.ToDictionary(t => t.Name, t => new TaskDescription(t.Name, t.Description, tasks.Schema(t.Name), t.ModelInfo), StringComparer.Ordinal),
+        tasks.Names.Count));
 
-    private static IResult GetSchema(string? task, TaskRegistry tasks)
+    private static Results<Ok<JsonNode>, NotFoundProblem> GetSchema(string? task, TaskRegistry tasks)
     {
         if (task is null)
         {
@@ -55,16 +56,15 @@ public static partial class InferenceApi
                 schemas[name] = tasks.Schema(name);
             }
 
-            return TypedResults.Ok(new JsonObject { ["schemas"] = schemas });
+            return TypedResults.Ok<JsonNode>(new JsonObject { ["schemas"] = schemas });
         }
 
         return tasks.TryGet(task, out _)
             ? TypedResults.Ok(tasks.Schema(task))
-            : TypedResults.Problem($"Unknown task '{Shorten(task)}'. Available tasks: {string.Join(", ", tasks.Names)}.",
-                statusCode: StatusCodes.Status404NotFound, title: "Unknown task");
+            : new NotFoundProblem($"Unknown task '{Shorten(task)}'. Available tasks: {string.Join(", ", tasks.Names)}.", "Unknown task");
     }
 
-    private static async Task<IResult> InferAsync(
+    private static async Task<Results<Ok<object>, InferenceProblem>> InferAsync(
         HttpContext http,
         TaskRegistry tasks,
         InferenceTelemetry telemetry,
@@ -87,7 +87,7 @@ public static partial class InferenceApi
             activity = telemetry.StartInfer(task.Name);
             var response = await task.RunAsync(request, cancellationToken);
             telemetry.Record("total", Stopwatch.GetElapsedTime(started).TotalMilliseconds, task.Name);
-            return Results.Json(response, InferenceJson.Options);
+            return TypedResults.Ok(response);
         }
         catch (InferenceProblemException problem)
         {
@@ -99,7 +99,7 @@ public static partial class InferenceApi
                 http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            return TypedResults.Problem(problem.Detail, statusCode: problem.StatusCode, title: problem.Title);
+            return new InferenceProblem(problem);
         }
         finally
         {

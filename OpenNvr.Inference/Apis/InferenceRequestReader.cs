@@ -65,7 +65,8 @@ internal static class InferenceRequestReader
                 throw InferenceProblemException.BadRequest($"\"task\" must be 1 to {MaxTaskNameLength} characters long.");
             }
 
-            return new InferenceRequest(name, OptionalObject(root, "input"), OptionalObject(root, "input_data"));
+            return new InferenceRequest(name, OptionalObject(root, "input"), OptionalObject(root, "input_data"),
+                http.HttpContext.RequestServices.GetRequiredService<TimeProvider>());
         }
     }
 

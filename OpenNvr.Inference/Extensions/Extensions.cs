@@ -19,10 +19,11 @@ internal static class Extensions
         builder.Services.AddMigration<InferenceDbContext>();
 
         var services = builder.Services;
-        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
-        services.AddOptions<FramesOptions>().BindConfiguration(FramesOptions.Section);
-        services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
-        services.AddOptions<DetectorOptions>().BindConfiguration(DetectorOptions.Section);
+        services.ConfigureHttpJsonOptions(options => InferenceJson.Configure(options.SerializerOptions));
+        services.AddValidatedOptions<InferenceOptions>(InferenceOptions.Section);
+        services.AddValidatedOptions<FrameSourceOptions>(FrameSourceOptions.Section);
+        services.AddValidatedOptions<ModelsOptions>(ModelsOptions.Section);
+        services.AddValidatedOptions<DetectorOptions>(DetectorOptions.Section);
 
         services.AddSingleton<InferenceTelemetry>();
         services.AddSingleton<OnnxModelRegistry>();
@@ -53,7 +54,9 @@ internal static class Extensions
     {
         // Frames are small and a stale frame is worthless: fail fast rather than retry for half a minute.
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
-        services.AddHttpClient<RecorderFrameClient>(http => http.BaseAddress = new Uri("http://recorder"))
+        services.AddTransient<RecorderFrameClient>();
+        services.AddServiceClient<IRecorderFramesApi>(IRecorderFramesApi.BaseUrl,
+                SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {

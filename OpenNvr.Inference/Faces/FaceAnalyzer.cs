@@ -143,7 +143,7 @@ public sealed class FaceAnalyzer : IDisposable
             return [.. _detector!.Detect(frame, _options.DetectionThreshold, _options.NmsIouThreshold)
                 .Where(f => Math.Min(f.Width, f.Height) >= _options.MinFaceSize)
                 .OrderByDescending(f => f.Area)
-                .Take(Math.Max(1, _options.MaxFacesPerFrame))];
+                .Take(_options.MaxFacesPerFrame)];
         }
     }
 

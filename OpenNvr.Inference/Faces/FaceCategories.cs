@@ -1,9 +1,7 @@
-using System.Text.RegularExpressions;
-
 namespace OpenNvr.Inference.Faces;
 
 /// <summary>The fixed set of identity categories and the person id rule of the contract.</summary>
-public static partial class FaceCategories
+public static class FaceCategories
 {
     public const string Employee = "employee";
     public const string Visitor = "visitor";
@@ -16,9 +14,6 @@ public static partial class FaceCategories
 
     public static bool IsKnown(string category) => All.Contains(category, StringComparer.Ordinal);
 
-    /// <summary><c>^[A-Za-z0-9_-]{1,64}$</c></summary>
-    public static bool IsValidPersonId(string personId) => PersonIdPattern().IsMatch(personId);
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z")]
-    private static partial Regex PersonIdPattern();
+    /// <summary><c>^[A-Za-z0-9_-]{1,64}$</c> (<see cref="PersonIds"/>, the rule Core's console proxy checks too).</summary>
+    public static bool IsValidPersonId(string personId) => PersonIds.IsValid(personId);
 }

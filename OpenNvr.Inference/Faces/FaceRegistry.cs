@@ -39,15 +39,18 @@ public sealed partial class FaceRegistry : IDisposable
     private readonly IServiceScopeFactory _scopes;
     private readonly FacesOptions _options;
     private readonly FacesMetrics _metrics;
+    private readonly TimeProvider _clock;
     private readonly ILogger<FaceRegistry> _logger;
     private readonly SemaphoreSlim _sync = new(1, 1);
     private long _version;
 
-    public FaceRegistry(IServiceScopeFactory scopes, FaceAnalyzer analyzer, IOptions<FacesOptions> options, FacesMetrics metrics, ILogger<FaceRegistry> logger)
+    public FaceRegistry(IServiceScopeFactory scopes, FaceAnalyzer analyzer, IOptions<FacesOptions> options, FacesMetrics metrics, TimeProvider clock,
+        ILogger<FaceRegistry> logger)
     {
         _scopes = scopes;
         _options = options.Value;
         _metrics = metrics;
+        _clock = clock;
         _logger = logger;
         EmbeddingModel = analyzer.Embedder is { } embedder ? $"{embedder.Kind}/{embedder.ModelName}" : "none";
         Index = new FaceIndex(analyzer.Embedder?.Dimensions ?? 512);
@@ -75,7 +78,7 @@ public sealed partial class FaceRegistry : IDisposable
                 db.ChangeTracker.Clear();
                 await using var transaction = await db.Database.BeginTransactionAsync(ct);
                 await LockWritersAsync(db, ct);
-                var now = DateTimeOffset.UtcNow;
+                var now = _clock.GetUtcNow();
                 var identity = await db.FaceIdentities.FirstOrDefaultAsync(i => i.PersonId == registration.PersonId, ct);
                 string outcome;
                 if (identity is null)
@@ -155,7 +158,7 @@ public sealed partial class FaceRegistry : IDisposable
                     return false;
                 }
 
-                await AppendChangeAsync(db, personId, DateTimeOffset.UtcNow, ct);
+                await AppendChangeAsync(db, personId, _clock.GetUtcNow(), ct);
                 await transaction.CommitAsync(ct);
                 return true;
             }, cancellationToken);
@@ -246,7 +249,7 @@ public sealed partial class FaceRegistry : IDisposable
             }
 
             Interlocked.Exchange(ref _version, changes[^1].Version);
-            var now = DateTimeOffset.UtcNow;
+            var now = _clock.GetUtcNow();
             foreach (var change in changes)
             {
                 _metrics.SyncLag((now - change.ChangedAt).TotalMilliseconds);
@@ -306,7 +309,7 @@ public sealed partial class FaceRegistry : IDisposable
     private async Task LoadAllLockedAsync(CancellationToken cancellationToken)
     {
         using var activity = InferenceTelemetry.ActivitySource.StartActivity("faces.load");
-        var started = Stopwatch.GetTimestamp();
+        var started = _clock.GetTimestamp();
         using var scope = _scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<InferenceDbContext>();
         // The version is read first: a change committed during the load is applied again by the next sync, which
@@ -326,7 +329,7 @@ public sealed partial class FaceRegistry : IDisposable
             LogOtherModelEmbeddings(_logger, otherModel, EmbeddingModel);
         }
 
-        LogLoaded(_logger, Index.IdentityCount, Index.EmbeddingCount, version, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        LogLoaded(_logger, Index.IdentityCount, Index.EmbeddingCount, version, _clock.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private async Task<Dictionary<string, (IndexedIdentity? Identity, List<float[]>? Vectors)>> LoadIdentitiesAsync(

@@ -21,7 +21,7 @@ public sealed partial class FaceRegistrySync(FaceRegistry registry, IOptions<Fac
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var poll = TimeSpan.FromSeconds(Math.Max(0.2, options.Value.RegistryPollSeconds));
+        var poll = TimeSpan.FromSeconds(options.Value.RegistryPollSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

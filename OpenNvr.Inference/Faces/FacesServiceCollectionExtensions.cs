@@ -13,7 +13,7 @@ public static class FacesServiceCollectionExtensions
     public static IHostApplicationBuilder AddFaceAnalytics(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<FacesOptions>().BindConfiguration(FacesOptions.Section);
+        services.AddValidatedOptions<FacesOptions>(FacesOptions.Section);
         services.AddSingleton(FaceAnalyzerFactory.Create);
         services.AddSingleton<FacesMetrics>();
         services.AddSingleton<FaceRegistry>();

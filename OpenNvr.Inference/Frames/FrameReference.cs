@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using OpenNvr.Inference.Tasks;
 
 namespace OpenNvr.Inference.Frames;
@@ -7,7 +6,7 @@ namespace OpenNvr.Inference.Frames;
 /// A validated frame URI: a camera folder and a file name, each a single safe path segment, so a reference can never
 /// name anything outside <c>&lt;Frames:Root&gt;/&lt;camera&gt;/</c>.
 /// </summary>
-public sealed partial record FrameReference(string Camera, string File)
+public sealed record FrameReference(string Camera, string File)
 {
     public const string Scheme = "opennvr://";
     public const int MaxUriLength = 512;
@@ -54,14 +53,14 @@ public sealed partial record FrameReference(string Camera, string File)
             _ => throw Invalid($"'{Shorten(uri)}' does not name a frame: use opennvr://frames/<camera>/<file>."),
         };
 
-        if (!CameraPattern().IsMatch(camera))
+        if (!FrameNames.IsCameraFolder(camera))
         {
             throw Invalid($"The camera '{Shorten(camera)}' is not a valid camera name (letters, digits, '_' and '-', at most 64).");
         }
 
-        if (!FilePattern().IsMatch(file))
+        if (!FrameNames.IsFrameFile(file))
         {
-            throw Invalid($"The file '{Shorten(file)}' is not a valid frame file name (letters, digits, '_', '-' and '.', at most 128, ending in .jpg, .jpeg or .png).");
+            throw Invalid($"The file '{Shorten(file)}' is not a valid frame file name ({FrameNames.FileRule}).");
         }
 
         return new FrameReference(camera, file);
@@ -71,11 +70,4 @@ public sealed partial record FrameReference(string Camera, string File)
         new(StatusCodes.Status400BadRequest, "Invalid frame URI", detail);
 
     private static string Shorten(string value) => value.Length <= 80 ? value : value[..80] + "...";
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z")]
-    private static partial Regex CameraPattern();
-
-    // A leading character that is not a dot keeps "..", ".jpg" and hidden files out.
-    [GeneratedRegex(@"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,122}\.(?i:jpg|jpeg|png)\z")]
-    private static partial Regex FilePattern();
 }

@@ -13,7 +13,7 @@ namespace OpenNvr.Inference.Frames;
 /// <c>Inference:MaxFrameBytes</c> or <c>Inference:MaxImagePixels</c>; 502 Recorder unreachable or failing.
 /// </summary>
 public sealed class FrameResolver(
-    IOptions<FramesOptions> frames,
+    IOptions<FrameSourceOptions> frames,
     IOptions<InferenceOptions> options,
     IConfiguration configuration,
     IServiceProvider services,

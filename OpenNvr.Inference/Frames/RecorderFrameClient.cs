@@ -1,14 +1,14 @@
 using System.Net;
-using System.Net.Http.Headers;
 using OpenNvr.Inference.Tasks;
 
 namespace OpenNvr.Inference.Frames;
 
 /// <summary>
-/// Fetches a frame the Recorder published on another host: <c>GET {recorder}/frames/{camera}/{file}</c>, with the
-/// base address <c>http://recorder</c> resolved by service discovery (<c>services:recorder:http:0</c>).
+/// Fetches a frame the Recorder published on another host: <c>GET {recorder}/frames/{camera}/{file}</c> through the
+/// Refit client <see cref="IRecorderFramesApi"/>, with the base address <c>http://recorder</c> resolved by service
+/// discovery (<c>services:recorder:http:0</c>) and <c>X-Internal-Key</c> added by its shared-key handler.
 /// </summary>
-public sealed class RecorderFrameClient(HttpClient http, IConfiguration configuration)
+public sealed class RecorderFrameClient(IRecorderFramesApi recorder)
 {
     /// <summary>Whether a Recorder is known at all (the app host supplies its endpoint).</summary>
     public static bool IsConfigured(IConfiguration configuration) =>
@@ -16,18 +16,10 @@ public sealed class RecorderFrameClient(HttpClient http, IConfiguration configur
 
     public async Task<byte[]> GetAsync(FrameReference frame, long maxBytes, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get,
-            $"frames/{Uri.EscapeDataString(frame.Camera)}/{Uri.EscapeDataString(frame.File)}");
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("image/*"));
-        if (configuration[SharedKeyEndpointExtensions.InternalKeySetting] is { Length: > 0 } internalKey)
-        {
-            request.Headers.Add(SharedKeyEndpointExtensions.InternalKeyHeader, internalKey);
-        }
-
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            response = await recorder.GetFrameAsync(frame.Camera, frame.File, cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException
                                        or Polly.Timeout.TimeoutRejectedException

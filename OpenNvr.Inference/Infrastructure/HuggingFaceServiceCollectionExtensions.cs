@@ -17,10 +17,10 @@ public static class HuggingFaceServiceCollectionExtensions
     {
         services.AddOptions<HuggingFaceOptions>().BindConfiguration(HuggingFaceOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HuggingFaceOptions>, HuggingFaceOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<HuggingFacePipelineKeys>();
         services.TryAddTransient<HuggingFaceAuthHandler>();
         services.TryAddTransient<HuggingFaceAttemptHandler>();
+        services.TryAddSingleton<HuggingFaceHttpLogger>();
         services.TryAddSingleton<HuggingFaceClient>();
 
         var http = services.AddRefitGeneratedClient<IHuggingFaceApi>()
@@ -38,7 +38,9 @@ public static class HuggingFaceServiceCollectionExtensions
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             })
-            .RedactLoggedHeaders(["Authorization"]);
+            // Our own per-attempt logger: the default one keeps the raw token in its structured state.
+            .RemoveAllLoggers()
+            .AddLogger<HuggingFaceHttpLogger>();
 
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
         http.RemoveAllResilienceHandlers();

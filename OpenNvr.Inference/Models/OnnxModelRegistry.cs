@@ -102,7 +102,7 @@ public sealed partial class OnnxModelRegistry : IDisposable
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = Math.Max(1, _options.IntraOpThreads),
+            IntraOpNumThreads = _options.IntraOpThreads,
             InterOpNumThreads = 1,
             // The bundled age/gender exports keep their initializers as graph inputs; ORT warns once per initializer
             // at every load (about a hundred stderr lines) without consequence. Errors still show.

@@ -47,14 +47,21 @@ public static class InferenceJson
         return schema;
     }
 
+    /// <summary>
+    /// The wire conventions (snake_case, nulls written, numbers as numbers), applied to these options and to the HTTP
+    /// JSON options, so that typed results and the OpenAPI document say exactly what the tasks write.
+    /// </summary>
+    public static void Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.NumberHandling = JsonNumberHandling.Strict;
+    }
+
     private static JsonSerializerOptions CreateOptions()
     {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
-        {
-            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-            NumberHandling = JsonNumberHandling.Strict,
-        };
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        Configure(options);
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -11,14 +10,17 @@ namespace OpenNvr.Inference.Tasks;
 /// </summary>
 public sealed class InferenceRequest
 {
-    private readonly long _startTimestamp = Stopwatch.GetTimestamp();
+    private readonly TimeProvider _clock;
+    private readonly long _startTimestamp;
 
-    public InferenceRequest(string task, JsonElement? input, JsonElement? inputData)
+    public InferenceRequest(string task, JsonElement? input, JsonElement? inputData, TimeProvider clock)
     {
         Task = task;
         Input = input;
         InputData = inputData;
-        ExecutedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _clock = clock;
+        _startTimestamp = clock.GetTimestamp();
+        ExecutedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
     }
 
     public string Task { get; }
@@ -33,7 +35,7 @@ public sealed class InferenceRequest
     public long ExecutedAtUnixMs { get; }
 
     /// <summary>Milliseconds since the request was accepted: the contract's <c>latency_ms</c>.</summary>
-    public double ElapsedMilliseconds => Math.Round(Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds, 2);
+    public double ElapsedMilliseconds => Math.Round(_clock.GetElapsedTime(_startTimestamp).TotalMilliseconds, 2);
 
     /// <summary><c>input.&lt;name&gt;.uri</c> (e.g. <c>input.frame.uri</c>, <c>input.frame1.uri</c>); 400 when absent or not a string.</summary>
     public string GetFrameUri(string name = "frame")

@@ -27,7 +27,7 @@ public sealed class EventOutbox : IDisposable
     public EventOutbox(string directory, long maxBytes, long rollBytes = 1024 * 1024)
     {
         _maxBytes = Math.Max(rollBytes * 2, maxBytes);
-        _queue = new DurableQueue<EventIngest>(directory, "events", rollBytes, CoreClient.Json);
+        _queue = new DurableQueue<EventIngest>(directory, "events", rollBytes, ContractJson.Options);
         _gauge = RecorderTelemetry.ObserveEventOutboxDepth(this, () => _queue.Depth);
     }
 
@@ -69,8 +69,8 @@ public sealed class EventOutbox : IDisposable
         }
     }
 
-    public void DeadLetter(EventIngest e, string reason) =>
-        _queue.DeadLetter(new { @event = e, reason, at_unix = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 });
+    public void DeadLetter(EventIngest e, string reason, DateTimeOffset at) =>
+        _queue.DeadLetter(new { @event = e, reason, at_unix = at.ToUnixTimeMilliseconds() / 1000.0 });
 
     public void Dispose()
     {

@@ -12,11 +12,11 @@ public sealed record Finding(string? Label, int? Count, double? Confidence, IRea
 /// set of object labels. Detections below the policy's <c>min_confidence</c> or whose box centre lies outside its
 /// <c>roi</c> are ignored. One instance per camera and policy (the "last" state lives here).
 /// </summary>
-public sealed class EventRules(AiPolicy policy)
+public sealed class EventRules(CameraAiPolicy policy)
 {
     private string? _last;
 
-    public AiPolicy Policy => policy;
+    public CameraAiPolicy Policy => policy;
 
     /// <summary>The finding when it is worth an event, else null. Updates the state either way.</summary>
     public Finding? Evaluate(JsonElement result, int frameWidth, int frameHeight)

@@ -12,15 +12,16 @@ namespace OpenNvr.Recorder.Analytics;
 /// answered 2xx; while Core is away it waits 0.5-5 s and retries (the outbox keeps everything, within its cap). A
 /// batch Core refuses (4xx) is retried one event at a time so that only the refused events are dead-lettered.
 /// </summary>
-public sealed class EventSender(EventOutbox outbox, CoreClient core, IOptions<AnalyticsOptions> options, ILogger<EventSender> logger) : BackgroundService
+public sealed class EventSender(EventOutbox outbox, CoreClient core, IOptions<AnalyticsOptions> options, TimeProvider clock, ILogger<EventSender> logger)
+    : BackgroundService
 {
     /// <summary>Batches Core acknowledged (tests and the bench watch it).</summary>
     public long BatchesSent { get; private set; }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batchSize = Math.Clamp(options.Value.EventBatchSize, 1, 500);
-        var linger = TimeSpan.FromMilliseconds(Math.Clamp(options.Value.EventBatchMilliseconds, 0, 60_000));
+        var batchSize = options.Value.EventBatchSize;
+        var linger = TimeSpan.FromMilliseconds(options.Value.EventBatchMilliseconds);
         return OutboxDelivery.RunAsync(
             async ct =>
             {
@@ -30,10 +31,10 @@ public sealed class EventSender(EventOutbox outbox, CoreClient core, IOptions<An
                 }
 
                 // Something waits: give the batch a moment to fill unless it is full already.
-                var started = DateTime.UtcNow;
-                while (outbox.Peek(batchSize).Count < batchSize && DateTime.UtcNow - started < linger)
+                var started = clock.GetTimestamp();
+                while (outbox.Peek(batchSize).Count < batchSize && clock.GetElapsedTime(started) < linger)
                 {
-                    await outbox.WaitForAppendAsync(linger - (DateTime.UtcNow - started), ct);
+                    await outbox.WaitForAppendAsync(linger - clock.GetElapsedTime(started), ct);
                 }
 
                 var batch = outbox.Peek(batchSize);
@@ -47,7 +48,7 @@ public sealed class EventSender(EventOutbox outbox, CoreClient core, IOptions<An
             },
             outbox.WaitForAppendAsync,
             ex => RecorderLog.CoreUnreachableForEvents(logger, outbox.Depth, ex.Message),
-            TimeProvider.System,
+            clock,
             stoppingToken);
     }
 
@@ -61,7 +62,7 @@ public sealed class EventSender(EventOutbox outbox, CoreClient core, IOptions<An
         },
         (entry, rejection) =>
         {
-            outbox.DeadLetter(entry.Event, rejection.Message);
+            outbox.DeadLetter(entry.Event, rejection.Message, clock.GetUtcNow());
             outbox.Acknowledge([entry]);
             RecorderTelemetry.EventsDropped.Add(1, new KeyValuePair<string, object?>("reason", "rejected"));
             RecorderLog.EventRejected(logger, entry.Event.CameraId, entry.Event.Task, (int)rejection.Status, rejection.Detail);

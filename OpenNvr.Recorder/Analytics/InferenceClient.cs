@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
+using OpenNvr.Contracts.Inference;
 
 namespace OpenNvr.Recorder.Analytics;
 
@@ -12,25 +12,17 @@ public sealed class InferenceFailedException(HttpStatusCode status, string detai
 }
 
 /// <summary>
-/// Inference's <c>POST /infer</c> (service discovery <c>http://inference</c>, <c>X-API-Key</c> from
-/// <c>Inference:ApiKey</c>). The HttpClient carries a short timeout and a circuit breaker (Extensions.cs), so a dead
-/// Inference costs one fast failure per frame, and HttpClient instrumentation sends the frame's trace as
-/// <c>traceparent</c>.
+/// Inference's <c>POST /infer</c> through the Refit client <see cref="IInferenceApi"/> (service discovery
+/// <c>http://inference</c>, <c>X-API-Key</c> from <c>Inference:ApiKey</c>). The HttpClient carries a short timeout and
+/// a circuit breaker (Extensions.cs), so a dead Inference costs one fast failure per frame, and HttpClient
+/// instrumentation sends the frame's trace as <c>traceparent</c>. A task's result is a JSON object whose shape depends
+/// on the task, so it comes back as one.
 /// </summary>
-public sealed class InferenceClient(HttpClient http)
+public sealed class InferenceClient(IInferenceApi inference)
 {
-    public const string KeyHeader = "X-API-Key";
-
-    /// <summary>Tasks that run on the Hugging Face route and take <c>input_data</c> rather than <c>input</c>.</summary>
-    private static readonly HashSet<string> CloudTasks = ["object_detection_detr", "object-detection", "image-classification", "image-to-text"];
-
-    public static object RequestBody(string task, string frameUri) => CloudTasks.Contains(task)
-        ? new { task, input_data = new { inputs = new { image = frameUri } } }
-        : new { task, input = new { frame = new { uri = frameUri } } };
-
     public async Task<JsonElement> InferAsync(string task, string frameUri, CancellationToken ct)
     {
-        using var response = await http.PostAsJsonAsync("infer", RequestBody(task, frameUri), ct);
+        using var response = await inference.InferAsync(InferRequest.ForFrame(task, frameUri), ct);
         var body = await response.Content.ReadAsByteArrayAsync(ct);
         if (!response.IsSuccessStatusCode)
         {

@@ -12,6 +12,8 @@ public sealed class PipelineStatistics
     private long _analysed;
     private long _dropped;
     private long _events;
+    private long _queued;
+    private long _finished;
 
     /// <summary>Policy runs that were due (interval elapsed).</summary>
     public long Due => Interlocked.Read(ref _due);
@@ -29,6 +31,12 @@ public sealed class PipelineStatistics
 
     public long Events => Interlocked.Read(ref _events);
 
+    /// <summary>
+    /// Frames taken for analysis that are still queued or being analysed: 0 once a released camera's last frames
+    /// have had their answer (or were dropped), so a test can tell that nothing of it is on its way to Inference.
+    /// </summary>
+    public long Pending => Interlocked.Read(ref _queued) - Interlocked.Read(ref _finished);
+
     internal void AddDue() => Interlocked.Increment(ref _due);
 
     internal void AddSkippedMotion() => Interlocked.Increment(ref _skippedMotion);
@@ -41,6 +49,11 @@ public sealed class PipelineStatistics
 
     internal void AddEvent() => Interlocked.Increment(ref _events);
 
+    internal void AddQueued() => Interlocked.Increment(ref _queued);
+
+    /// <summary>A queued frame left the pipeline: analysed, failed or dropped from the queue.</summary>
+    internal void AddFinished() => Interlocked.Increment(ref _finished);
+
     public override string ToString() =>
-        $"due {Due}, skipped by motion {SkippedMotion}, inference calls {InferenceCalls}, analysed {Analysed}, dropped {Dropped}, events {Events}";
+        $"due {Due}, skipped by motion {SkippedMotion}, inference calls {InferenceCalls}, analysed {Analysed}, dropped {Dropped}, events {Events}, pending {Pending}";
 }

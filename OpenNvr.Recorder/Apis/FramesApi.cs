@@ -1,50 +1,46 @@
-using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using OpenNvr.Recorder.Frames;
 
 namespace OpenNvr.Recorder.Apis;
 
 /// <summary>
 /// <c>GET /frames/{camera}/{file}</c>: published frames for Inference instances on other hosts
-/// (<c>opennvr://frames/&lt;camera&gt;/&lt;file&gt;</c>). Names are validated like any user input: a camera folder is
-/// 1-64 characters of A-Z a-z 0-9 _ -, a file 1-128 characters of those and '.', ending in .jpg, not starting with
-/// a dot; anything else (traversal, encoded slashes, hidden files) is a 400 problem, a missing frame a 404 problem.
+/// (<c>opennvr://frames/&lt;camera&gt;/&lt;file&gt;</c>). Names follow <see cref="FrameNames"/>, the rule Inference
+/// applies to frame URIs: anything else (traversal, encoded slashes, hidden files) is a 400 problem, a missing frame a
+/// 404 problem.
 /// When <c>Internal:ApiKey</c> is configured (always under the app host) callers must send it in
 /// <c>X-Internal-Key</c> (Inference does): frames are camera pictures, not public.
 /// </summary>
-public static partial class FramesApi
+public static class FramesApi
 {
     public static IEndpointRouteBuilder MapFramesApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/frames/{camera}/{file}", GetFrame)
             .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting, openWhenUnset: true)
+            .WithName("getFrame")
             .WithTags("Frames")
-            .WithSummary("A published frame (JPEG) of a camera, e.g. /frames/1/latest.jpg")
-            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("A published frame (JPEG or PNG) of a camera, e.g. /frames/1/latest.jpg")
+            .Produces<Stream>(StatusCodes.Status200OK, MediaTypes.Jpeg, MediaTypes.Png);
         return app;
     }
 
-    private static IResult GetFrame(string camera, string file, FramePublisher frames, HttpContext http)
+    private static Results<FileContentHttpResult, BadRequestProblem, NotFoundProblem> GetFrame(string camera, string file, FramePublisher frames, HttpContext http)
     {
-        if (!CameraName().IsMatch(camera))
+        if (!FrameNames.IsCameraFolder(camera))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad frame path",
-                detail: "camera must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'.");
+            return new BadRequestProblem($"camera must be {FrameNames.CameraRule}.", "Bad frame path");
         }
 
-        if (!FileName().IsMatch(file) || file.Contains("..", StringComparison.Ordinal))
+        if (!FrameNames.IsFrameFile(file))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad frame path",
-                detail: "file must be 1-128 characters of A-Z, a-z, 0-9, '_', '-' or '.', end in .jpg and not start with '.'.");
+            return new BadRequestProblem($"file must be {FrameNames.FileRule}.", "Bad frame path");
         }
 
         var root = frames.Root;
         var path = Path.GetFullPath(Path.Combine(root, camera, file));
         if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad frame path", detail: "The frame path escapes the frames root.");
+            return new BadRequestProblem("The frame path escapes the frames root.", "Bad frame path");
         }
 
         // Read whole: latest.jpg is replaced by rename, so the bytes read are one complete frame.
@@ -55,16 +51,10 @@ public static partial class FramesApi
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return TypedResults.Problem(statusCode: 404, title: "Frame not found", detail: $"No frame '{file}' has been published for camera '{camera}'.");
+            return new NotFoundProblem($"No frame '{file}' has been published for camera '{camera}'.", "Frame not found");
         }
 
         http.Response.Headers.CacheControl = "no-store";
-        return TypedResults.File(bytes, "image/jpeg", lastModified: File.GetLastWriteTimeUtc(path));
+        return TypedResults.File(bytes, MediaTypes.OfImageFile(file), lastModified: File.GetLastWriteTimeUtc(path));
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex CameraName();
-
-    [GeneratedRegex(@"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,123}\.jpg$")]
-    private static partial Regex FileName();
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Microsoft.Extensions.Options;
+using OpenNvr.Contracts.Inference;
 using OpenNvr.Recorder.Analytics;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Infrastructure;
@@ -16,13 +17,12 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<RecorderOptions>(builder.Configuration.GetSection(RecorderOptions.Section));
-        builder.Services.Configure<FramesOptions>(builder.Configuration.GetSection(FramesOptions.Section));
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddValidatedOptions<RecorderOptions>(RecorderOptions.Section);
+        builder.Services.AddValidatedOptions<FramePublishingOptions>(FramePublishingOptions.Section);
 
         builder.Services.AddSingleton(sp => new ChunkOutbox(sp.GetRequiredService<RecorderIdentity>().StateDirectory));
         builder.Services.AddSingleton(sp => new ChildProcesses(sp.GetRequiredService<IOptions<RecorderOptions>>().Value.ResolveRecordingsRoot()));
-        builder.Services.AddSingleton(sp => new FramePublisher(sp.GetRequiredService<IOptions<FramesOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new FramePublisher(sp.GetRequiredService<IOptions<FramePublishingOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IFramePublisher>(sp => sp.GetRequiredService<FramePublisher>());
         builder.Services.AddSingleton<RecorderIdentity>();
         builder.Services.AddSingleton<RecordingCoordinator>();
@@ -33,41 +33,27 @@ public static class Extensions
         AddHosted<HeartbeatService>(builder.Services);
         AddHosted<RetentionService>(builder.Services);
 
-        var internalKey = builder.Configuration["Internal:ApiKey"];
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental in Microsoft.Extensions.Http.Resilience 10
-        builder.Services.AddHttpClient(CoreClient.HttpClientName, http =>
-            {
-                http.BaseAddress = new Uri("http://core");
-                http.Timeout = TimeSpan.FromSeconds(15);
-                if (!string.IsNullOrEmpty(internalKey))
-                {
-                    http.DefaultRequestHeaders.Add(SharedKeyEndpointExtensions.InternalKeyHeader, internalKey);
-                }
-            })
+        builder.Services.AddServiceClient<ICoreInternalApi>(ICoreInternalApi.BaseUrl,
+                SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+            .ConfigureHttpClient(http => http.Timeout = TimeSpan.FromSeconds(15))
             // The outbox, the heartbeat loop and the state reporter retry on their own terms (in order, forever);
             // the default handler's retries and circuit breaker would only delay them after Core comes back.
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
-        builder.Services.AddSingleton(sp => new CoreClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(CoreClient.HttpClientName)));
+        builder.Services.AddSingleton<CoreClient>();
         builder.AddAnalytics();
     }
 
     /// <summary>The AI pipeline (Analytics/): Inference client, event outbox and sender, the pipeline itself.</summary>
     private static void AddAnalytics(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<AnalyticsOptions>(builder.Configuration.GetSection(RecorderOptions.Section));
+        builder.Services.AddValidatedOptions<AnalyticsOptions>(RecorderOptions.Section);
         var analytics = builder.Configuration.GetSection(RecorderOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
-        var inferenceKey = builder.Configuration["Inference:ApiKey"];
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental in Microsoft.Extensions.Http.Resilience 10
-        builder.Services.AddHttpClient<InferenceClient>(http =>
-            {
-                http.BaseAddress = new Uri(analytics.InferenceUrl.TrimEnd('/') + "/");
-                http.Timeout = analytics.InferenceTimeout + TimeSpan.FromSeconds(1);
-                if (!string.IsNullOrEmpty(inferenceKey))
-                {
-                    http.DefaultRequestHeaders.Add(InferenceClient.KeyHeader, inferenceKey);
-                }
-            })
+        builder.Services.AddServiceClient<IInferenceApi>(analytics.InferenceUrl,
+                SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
+            .ConfigureHttpClient(http => http.Timeout = analytics.InferenceTimeout + TimeSpan.FromSeconds(1))
             // No retries: a frame is worth something now or never, the next one is due in a moment. A short timeout
             // and a circuit breaker make a dead or stuck Inference cost one fast failure per frame.
             .RemoveAllResilienceHandlers()
@@ -81,6 +67,7 @@ public static class Extensions
                 })
                 .AddTimeout(analytics.InferenceTimeout));
 #pragma warning restore EXTEXP0001
+        builder.Services.AddSingleton<InferenceClient>();
         builder.Services.AddSingleton(sp => new EventOutbox(Path.Combine(sp.GetRequiredService<RecorderIdentity>().StateDirectory, "events"),
             sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value.EventOutboxMaxBytes));
         AddHosted<EventSender>(builder.Services);

@@ -112,7 +112,7 @@ public sealed class FrameDecoder : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in BuildArguments(SourceUrl, Math.Clamp(_options.FrameRate, 0.1, 30), _recordingsRoot))
+        foreach (var arg in BuildArguments(SourceUrl, _options.FrameRate, _recordingsRoot))
         {
             start.ArgumentList.Add(arg);
         }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Telemetry;
 
@@ -17,10 +16,8 @@ public interface IFramePublisher
 /// Publishes decoded frames atomically: the JPEG is written to a temporary file in the same folder, then renamed over
 /// <c>latest.jpg</c>, so a reader (Inference, GET /frames) never sees a half-written image.
 /// </summary>
-public sealed class FramePublisher(FramesOptions options, TimeProvider clock) : IFramePublisher
+public sealed class FramePublisher(FramePublishingOptions options, TimeProvider clock) : IFramePublisher
 {
-    public const string LatestFile = "latest.jpg";
-
     public event Action<PublishedFrame>? FramePublished;
 
     public string Root { get; } = options.ResolveRoot();
@@ -28,9 +25,9 @@ public sealed class FramePublisher(FramesOptions options, TimeProvider clock) : 
     public PublishedFrame Publish(int cameraId, ReadOnlySpan<byte> jpeg)
     {
         var capturedAt = clock.GetUtcNow();
-        var dir = Path.Combine(Root, cameraId.ToString(CultureInfo.InvariantCulture));
+        var dir = Path.Combine(Root, FrameNames.CameraFolder(cameraId));
         Directory.CreateDirectory(dir);
-        var target = Path.Combine(dir, LatestFile);
+        var target = Path.Combine(dir, FrameNames.LatestFile);
         var temp = Path.Combine(dir, $".latest-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}.tmp");
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {

@@ -19,6 +19,7 @@ public sealed class HeartbeatService(
     IOptions<RecorderOptions> options,
     IServer server,
     RecorderIdentity identity,
+    TimeProvider clock,
     ILogger<HeartbeatService> logger) : BackgroundService
 {
     public DateTimeOffset? LastSuccess { get; private set; }
@@ -33,7 +34,7 @@ public sealed class HeartbeatService(
             RecorderLog.OrphansKilled(logger, swept);
         }
 
-        var period = TimeSpan.FromSeconds(Math.Clamp(options.Value.HeartbeatSeconds, 1, 60));
+        var period = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -41,7 +42,7 @@ public sealed class HeartbeatService(
                 await BeatAsync(stoppingToken);
                 try
                 {
-                    await Task.Delay(period, stoppingToken);
+                    await Task.Delay(period, clock, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
@@ -59,8 +60,8 @@ public sealed class HeartbeatService(
     {
         try
         {
-            var answer = await core.HeartbeatAsync(new HeartbeatRequest(identity.Id, BaseUrl(), Math.Clamp(options.Value.MaxCameras, 0, 10_000)), ct);
-            LastSuccess = DateTimeOffset.UtcNow;
+            var answer = await core.HeartbeatAsync(new HeartbeatRequest(identity.Id, BaseUrl(), options.Value.MaxCameras), ct);
+            LastSuccess = clock.GetUtcNow();
             LeaseSeconds = answer.LeaseSeconds;
             await coordinator.ApplyAsync(answer.Cameras ?? [], ct);
         }

@@ -26,6 +26,7 @@ public sealed class CameraRecorder : IAsyncDisposable
     private readonly ISealedChunkSink _sealed;
     private readonly CameraStateReporter _states;
     private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
     private readonly FfmpegSegmenter _segmenter;
     private readonly ResiliencePipeline _reconnect;
     private readonly CancellationTokenSource _stop = new();
@@ -41,6 +42,7 @@ public sealed class CameraRecorder : IAsyncDisposable
         _sealed = sealedChunks;
         _states = states;
         _logger = logger;
+        _clock = clock;
         _segmenter = new FfmpegSegmenter(options, recordingsRoot, children, clock, logger);
         _segmenter.Started += p => CurrentProcess = p;
         _segmenter.Recording += () => _states.Report(Camera.Id, RecordingStates.Recording);
@@ -52,8 +54,8 @@ public sealed class CameraRecorder : IAsyncDisposable
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = TimeSpan.FromSeconds(Math.Max(0.1, options.ReconnectDelaySeconds)),
-                MaxDelay = TimeSpan.FromSeconds(Math.Max(options.ReconnectDelaySeconds, options.ReconnectMaxDelaySeconds)),
+                Delay = TimeSpan.FromSeconds(options.ReconnectDelaySeconds),
+                MaxDelay = TimeSpan.FromSeconds(options.ReconnectMaxDelaySeconds),
                 OnRetry = args =>
                 {
                     var reason = args.Outcome.Exception?.Message;
@@ -121,7 +123,7 @@ public sealed class CameraRecorder : IAsyncDisposable
                 _states.Report(Camera.Id, RecordingStates.Error, ex.Message);
                 try
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(_options.ReconnectMaxDelaySeconds), stop);
+                    await Task.Delay(TimeSpan.FromSeconds(_options.ReconnectMaxDelaySeconds), _clock, stop);
                 }
                 catch (OperationCanceledException)
                 {
@@ -144,10 +146,10 @@ public sealed class CameraRecorder : IAsyncDisposable
     private async Task<SegmenterOutcome> RunOnceAsync(CancellationToken ct)
     {
         // Chunk names have one-second resolution: never let a new run open a chunk in the second the last one died.
-        var sinceExit = DateTimeOffset.UtcNow - _lastExit;
+        var sinceExit = _clock.GetUtcNow() - _lastExit;
         if (sinceExit < TimeSpan.FromSeconds(1.1))
         {
-            await Task.Delay(TimeSpan.FromSeconds(1.1) - sinceExit, ct);
+            await Task.Delay(TimeSpan.FromSeconds(1.1) - sinceExit, _clock, ct);
         }
 
         if (_runs++ > 0)
@@ -162,7 +164,7 @@ public sealed class CameraRecorder : IAsyncDisposable
         finally
         {
             CurrentProcess = null;
-            _lastExit = DateTimeOffset.UtcNow;
+            _lastExit = _clock.GetUtcNow();
         }
     }
 

@@ -3,15 +3,6 @@ using OpenNvr.Recorder.Infrastructure;
 
 namespace OpenNvr.Recorder.Recording;
 
-public static class RecordingStates
-{
-    public const string Recording = "recording";
-    public const string Reconnecting = "reconnecting";
-    public const string Stalled = "stalled";
-    public const string Disabled = "disabled";
-    public const string Error = "error";
-}
-
 public sealed record CameraState(string State, string? Reason, double? LastRecordingAtUnix, DateTimeOffset At);
 
 /// <summary>

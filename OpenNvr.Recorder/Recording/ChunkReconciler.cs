@@ -63,7 +63,7 @@ public sealed class ChunkReconciler(
 
         var horizon = outbox.AcknowledgedEnd(cameraId) is { } acknowledged
             ? DateTimeOffset.FromUnixTimeMilliseconds((long)(acknowledged * 1000)).AddSeconds(1)
-            : clock.GetUtcNow().AddHours(-Math.Max(0, options.Value.ReconcileHours));
+            : clock.GetUtcNow().AddHours(-options.Value.ReconcileHours);
         var latest = before.AddSeconds(-1);
         var candidates = new DirectoryInfo(dir).EnumerateFiles("*.mp4", SearchOption.AllDirectories)
             .Where(f => f.LastWriteTimeUtc > horizon.UtcDateTime && f.LastWriteTimeUtc < latest.UtcDateTime)

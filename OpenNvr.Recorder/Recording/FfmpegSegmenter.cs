@@ -165,7 +165,7 @@ public sealed partial class FfmpegSegmenter(
                     lastGrowth = now;
                 }
 
-                var limit = TimeSpan.FromSeconds(Math.Max(2, options.StallSeconds) + (current is null ? 10 : 0));
+                var limit = TimeSpan.FromSeconds(options.StallSeconds + (current is null ? 10 : 0));
                 if (now - lastGrowth > limit)
                 {
                     stalled = true;

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -31,46 +30,21 @@ public static class Mp4Probe
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         var length = stream.Length;
-        long offset = 0, lastCompleteEnd = 0, lastMoofStart = -1;
-        Span<byte> header = stackalloc byte[16];
-        while (offset + 8 <= length)
+        long lastCompleteEnd = 0, lastMoofStart = -1;
+        foreach (var box in new Mp4Boxes(stream).TopLevel())
         {
-            stream.Seek(offset, SeekOrigin.Begin);
-            var read = stream.Read(header);
-            if (read < 8)
+            if (box.Type == "moof")
             {
-                break;
+                lastMoofStart = box.Offset;
             }
-
-            long size = BinaryPrimitives.ReadUInt32BigEndian(header);
-            var type = System.Text.Encoding.ASCII.GetString(header.Slice(4, 4));
-            if (size == 1 && read >= 16)
-            {
-                size = (long)BinaryPrimitives.ReadUInt64BigEndian(header.Slice(8, 8));
-            }
-            else if (size == 0)
-            {
-                size = length - offset;
-            }
-
-            if (size < 8 || offset + size > length)
-            {
-                break;
-            }
-
-            if (type == "moof")
-            {
-                lastMoofStart = offset;
-            }
-            else if (type == "mdat")
+            else if (box.Type == "mdat")
             {
                 lastMoofStart = -1;
             }
 
-            offset += size;
             if (lastMoofStart < 0)
             {
-                lastCompleteEnd = offset;
+                lastCompleteEnd = box.End;
             }
         }
 

@@ -35,7 +35,7 @@ public sealed class ChunkOutbox : IDisposable
 
     public ChunkOutbox(string directory, long rollBytes = DefaultRollBytes)
     {
-        _queue = new DurableQueue<ChunkRegistration>(directory, "chunks", rollBytes, CoreClient.Json,
+        _queue = new DurableQueue<ChunkRegistration>(directory, "chunks", rollBytes, ContractJson.Options,
             replay: chunk => _pendingPaths.Add((chunk.CameraId, chunk.Path)));
         if (_queue.StoredExtra[CamerasProperty] is JsonObject cameras)
         {
@@ -136,8 +136,8 @@ public sealed class ChunkOutbox : IDisposable
     }
 
     /// <summary>Keeps a registration Core refused for good (4xx) so that it is not lost silently.</summary>
-    public void DeadLetter(ChunkRegistration chunk, string reason) =>
-        _queue.DeadLetter(new { chunk, reason, at_unix = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 });
+    public void DeadLetter(ChunkRegistration chunk, string reason, DateTimeOffset at) =>
+        _queue.DeadLetter(new { chunk, reason, at_unix = at.ToUnixTimeMilliseconds() / 1000.0 });
 
     public void Dispose()
     {

@@ -28,7 +28,7 @@ public sealed class RegistrationSender(
         {
             while (outbox.Peek(1).Count > 0)
             {
-                await DeliverAsync(outbox.Peek(Math.Clamp(options.Value.RegistrationBatchSize, 1, 1000)), drain.Token);
+                await DeliverAsync(outbox.Peek(options.Value.RegistrationBatchSize), drain.Token);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or TimeoutException or IOException)
@@ -39,7 +39,7 @@ public sealed class RegistrationSender(
 
     private Task SendLoopAsync(CancellationToken stoppingToken)
     {
-        var batchSize = Math.Clamp(options.Value.RegistrationBatchSize, 1, 1000);
+        var batchSize = options.Value.RegistrationBatchSize;
         return OutboxDelivery.RunAsync(
             async ct =>
             {
@@ -68,7 +68,7 @@ public sealed class RegistrationSender(
         },
         (entry, rejection) =>
         {
-            outbox.DeadLetter(entry.Chunk, rejection.Message);
+            outbox.DeadLetter(entry.Chunk, rejection.Message, clock.GetUtcNow());
             outbox.Acknowledge([entry]);
             RecorderTelemetry.RegistrationsRejected.Add(1, new KeyValuePair<string, object?>("status", (int)rejection.Status));
             RecorderLog.ChunkRejected(logger, entry.Chunk.CameraId, entry.Chunk.Path, (int)rejection.Status, rejection.Detail);

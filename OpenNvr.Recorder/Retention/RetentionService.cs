@@ -48,7 +48,7 @@ public sealed class RetentionService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var period = TimeSpan.FromSeconds(Math.Max(1, options.Value.RetentionIntervalSeconds));
+        var period = TimeSpan.FromSeconds(options.Value.RetentionIntervalSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -177,7 +177,7 @@ public sealed class RetentionService(
         }
 
         var (available, total) = VolumeSpace(Path.GetDirectoryName(probe)!);
-        var floor = Math.Max(opts.MinFreeBytes, (long)(total * Math.Clamp(opts.MinFreePercent, 0, 100) / 100));
+        var floor = Math.Max(opts.MinFreeBytes, (long)(total * opts.MinFreePercent / 100));
         if (available >= floor || cameras.Count == 0)
         {
             return (0, 0);
@@ -326,7 +326,7 @@ public sealed class RetentionService(
         return count;
     }
 
-    private static void RemoveEmptyHourFolder(string hourDir)
+    private void RemoveEmptyHourFolder(string hourDir)
     {
         try
         {
@@ -334,7 +334,7 @@ public sealed class RetentionService(
             var day = Path.GetDirectoryName(hourDir)!;
             if (!DateTime.TryParseExact($"{Path.GetFileName(day)} {Path.GetFileName(hourDir)}", "yyyy-MM-dd HH", CultureInfo.InvariantCulture,
                     DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var hourStart) ||
-                hourStart > DateTime.UtcNow.AddHours(-2))
+                hourStart > clock.GetUtcNow().UtcDateTime.AddHours(-2))
             {
                 return;
             }

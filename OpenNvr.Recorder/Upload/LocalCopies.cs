@@ -21,7 +21,7 @@ public sealed class LocalCopies : IDisposable
     public LocalCopies(string directory, string recordingsRoot)
     {
         _root = recordingsRoot;
-        _ledger = new DurableQueue<CachedCopy>(directory, "copies", 1024 * 1024, CoreClient.Json, replay: copy =>
+        _ledger = new DurableQueue<CachedCopy>(directory, "copies", 1024 * 1024, ContractJson.Options, replay: copy =>
         {
             if (File.Exists(LocalPath(copy.Key)))
             {

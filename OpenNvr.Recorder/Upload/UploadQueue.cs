@@ -24,7 +24,7 @@ public sealed class UploadQueue : ISealedChunkSink, IDisposable
     public UploadQueue(string directory, TimeProvider clock, long rollBytes = DefaultRollBytes)
     {
         _clock = clock;
-        _queue = new DurableQueue<UploadItem>(directory, "uploads", rollBytes, CoreClient.Json, replay: item =>
+        _queue = new DurableQueue<UploadItem>(directory, "uploads", rollBytes, ContractJson.Options, replay: item =>
         {
             _pendingKeys.Add(item.Key);
             _pendingBytes += item.SizeBytes;

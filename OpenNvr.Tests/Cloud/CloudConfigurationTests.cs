@@ -122,7 +122,7 @@ public sealed class CloudConfigurationTests
     {
         var options = new HuggingFaceOptions { AllowedModels = ["facebook/detr-resnet-50"] };
         InferenceRequest Request(string model) => new("object_detection_detr", null, System.Text.Json.JsonDocument.Parse(
-            "{\"model_name\":\"" + model + "\",\"inputs\":{\"image\":\"opennvr://frames/cam/x.jpg\"}}").RootElement.Clone());
+            "{\"model_name\":\"" + model + "\",\"inputs\":{\"image\":\"opennvr://frames/cam/x.jpg\"}}").RootElement.Clone(), TimeProvider.System);
 
         var problem = Assert.Throws<InferenceProblemException>(() => CloudInput.Parse(Request("other/model"), "facebook/detr-resnet-50", options));
         Assert.Equal(403, problem.StatusCode);

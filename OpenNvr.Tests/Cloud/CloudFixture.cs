@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Logging.Testing;
 using OpenNvr.Tests.Inference;
 using OpenNvr.Tests.Infrastructure;
 
@@ -30,7 +31,8 @@ public class CloudFixture : InferenceServiceFixture
 
     public FakeHuggingFace HuggingFace { get; private set; } = null!;
 
-    public ConcurrentQueue<string> Logs { get; } = new();
+    /// <summary>Every log entry so far (FakeLogger), each formatted with its structured values, scopes and exception.</summary>
+    public IReadOnlyList<string> Logs => Factory.Services.GetFakeLogCollector().GetSnapshot().Select(Describe).ToList();
 
     public ConcurrentQueue<Activity> Activities { get; } = new();
 
@@ -63,7 +65,7 @@ public class CloudFixture : InferenceServiceFixture
 
     protected override void ConfigureHost(IWebHostBuilder host) =>
         host.ConfigureServices(services => services.AddLogging(logging => logging
-            .AddProvider(new CollectingLoggerProvider(Logs))
+            .AddFakeLogging()
             // Trace everywhere is for the collector; the console would drown the test output.
             .AddFilter<ConsoleLoggerProvider>(level => level >= LogLevel.Warning)));
 
@@ -100,46 +102,42 @@ public class CloudFixture : InferenceServiceFixture
 
     public static byte[] FrameBytes(string camera, string file) => File.ReadAllBytes(RepositoryPaths.TestData(camera, file));
 
-    /// <summary>Formats the message, every structured value, the exception and the scopes of each entry.</summary>
-    private sealed class CollectingLoggerProvider(ConcurrentQueue<string> logs) : ILoggerProvider, ISupportExternalScope
+    /// <summary>The message, every structured value, the scopes and the exception of an entry: where a token could leak.</summary>
+    private static string Describe(FakeLogRecord record)
     {
-        private IExternalScopeProvider? _scopes;
-
-        public ILogger CreateLogger(string categoryName) => new Collector(this, categoryName);
-
-        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
-
-        public void Dispose()
+        var entry = new System.Text.StringBuilder($"{record.Level} {record.Category}: {record.Message}");
+        // FakeLogger keeps structured state as strings; anything else is kept whole.
+        switch (record.State)
         {
-        }
-
-        private sealed class Collector(CollectingLoggerProvider owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner._scopes?.Push(state);
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var entry = new System.Text.StringBuilder($"{logLevel} {category}: {formatter(state, exception)}");
-                if (state is IEnumerable<KeyValuePair<string, object?>> values)
+            case IEnumerable<KeyValuePair<string, string?>> values:
+                foreach (var (key, value) in values)
                 {
-                    foreach (var (key, value) in values)
-                    {
-                        entry.Append(" | ").Append(key).Append('=').Append(value);
-                    }
+                    entry.Append(" | ").Append(key).Append('=').Append(value);
                 }
 
-                owner._scopes?.ForEachScope((scope, builder) => builder.Append(" | scope: ").Append(scope), entry);
-                if (exception is not null)
+                break;
+            case IEnumerable<KeyValuePair<string, object?>> objects:
+                foreach (var (key, value) in objects)
                 {
-                    entry.Append(" | ").Append(exception);
+                    entry.Append(" | ").Append(key).Append('=').Append(value);
                 }
 
-                owner.Logs(entry.ToString());
-            }
+                break;
+            case { } other:
+                entry.Append(" | ").Append(other);
+                break;
         }
 
-        private void Logs(string entry) => logs.Enqueue(entry);
+        foreach (var scope in record.Scopes)
+        {
+            entry.Append(" | scope: ").Append(scope);
+        }
+
+        if (record.Exception is not null)
+        {
+            entry.Append(" | ").Append(record.Exception);
+        }
+
+        return entry.ToString();
     }
 }

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenNvr.Inference.Infrastructure;
 
 namespace OpenNvr.Tests.Cloud;
@@ -13,15 +16,14 @@ public sealed partial class CloudRoutingTests
 
         await InferOkAsync("object_detection_detr", "opennvr://frames/persons/astronaut.jpg", model);
 
-        var cloud = await WaitForAsync(() => fixture.Activities.SingleOrDefault(a =>
-            a.OperationName == "cloud.call" && Equals(a.GetTagItem(HuggingFaceClient.ModelTag), model)));
+        var cloud = await WaitForSpanAsync(a => a.OperationName == "cloud.call" && Equals(a.GetTagItem(HuggingFaceClient.ModelTag), model), "the cloud.call span");
         Assert.Equal("OpenNvr.Inference", cloud.Source.Name);
         Assert.Equal(3, cloud.GetTagItem(HuggingFaceClient.AttemptsTag));
         Assert.Equal("success", cloud.GetTagItem(HuggingFaceClient.OutcomeTag));
 
         var infer = fixture.Activities.Single(a => a.SpanId == cloud.ParentSpanId);
         Assert.Equal("infer object_detection_detr", infer.OperationName);
-        var request = await WaitForAsync(() => fixture.Activities.SingleOrDefault(a => a.SpanId == infer.ParentSpanId));
+        var request = await WaitForSpanAsync(a => a.SpanId == infer.ParentSpanId, "the request span of POST /infer");
         Assert.Equal(ActivityKind.Server, request.Kind); // ASP.NET Core's span of POST /infer
 
         // HttpClient's outbound spans: one per attempt (two "loading" replies, then the answer), all under cloud.call.
@@ -37,13 +39,17 @@ public sealed partial class CloudRoutingTests
         // A success, retries and failures: every code path that logs or tags.
         await InferOkAsync("object_detection_detr", "opennvr://frames/persons/astronaut.jpg", CloudFixture.UniqueModel("rate-limited"));
         (await fixture.PostCloudAsync("object-detection", "opennvr://frames/persons/astronaut.jpg", CloudFixture.UniqueModel("failing"))).Dispose();
-        (await fixture.PostCloudAsync("object-detection", "opennvr://frames/persons/astronaut.jpg", CloudFixture.UniqueModel("slow"))).Dispose();
-        await Task.Delay(200); // let the server-side spans of the last call stop
+        var slow = CloudFixture.UniqueModel("slow");
+        (await fixture.PostCloudAsync("object-detection", "opennvr://frames/persons/astronaut.jpg", slow)).Dispose();
+        // The server-side spans of the last call stop just after its answer reached the client: wait for the outermost.
+        var slowCall = await WaitForSpanAsync(a => a.OperationName == "cloud.call" && Equals(a.GetTagItem(HuggingFaceClient.ModelTag), slow), "the slow call's span");
+        var slowInfer = await WaitForSpanAsync(a => a.SpanId == slowCall.ParentSpanId, "the slow call's infer span");
+        await WaitForSpanAsync(a => a.SpanId == slowInfer.ParentSpanId, "the slow call's request span");
 
         // HttpClient logged the request headers (at Trace) and redacted the token's header.
         Assert.Contains(fixture.Logs, entry => entry.Contains("Authorization: *", StringComparison.Ordinal));
         Assert.Contains(fixture.Logs, entry => entry.Contains("Hugging Face call to model failing/", StringComparison.Ordinal));
-        Assert.DoesNotContain(fixture.Logs, entry => entry.Contains(CloudFixture.ValidToken, StringComparison.Ordinal));
+        AssertNotLogged(fixture, CloudFixture.ValidToken);
 
         Assert.Contains(fixture.Activities, a => a.OperationName == "cloud.call");
         foreach (var activity in fixture.Activities)
@@ -55,34 +61,20 @@ public sealed partial class CloudRoutingTests
     [Fact]
     public async Task Each_call_is_counted_by_outcome()
     {
-        var outcomes = new System.Collections.Concurrent.ConcurrentQueue<(string? Outcome, long Value)>();
-        using var listener = new System.Diagnostics.Metrics.MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == "OpenNvr.Inference" && instrument.Name == HuggingFaceClient.CallsInstrument)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "outcome")
-                {
-                    outcomes.Enqueue((tag.Value as string, value));
-                }
-            }
-        });
-        listener.Start();
+        using var calls = new MetricCollector<long>(fixture.Factory.Services.GetRequiredService<IMeterFactory>(), "OpenNvr.Inference", HuggingFaceClient.CallsInstrument);
 
         (await fixture.PostCloudAsync("object-detection", "opennvr://frames/persons/astronaut.jpg", CloudFixture.UniqueModel("nosuchorg"))).Dispose();
         (await fixture.PostCloudAsync("object-detection", "opennvr://frames/persons/astronaut.jpg", CloudFixture.UniqueModel("rate-limited-long"))).Dispose();
 
+        var outcomes = calls.GetMeasurementSnapshot().Select(m => (m.Tags.GetValueOrDefault("outcome") as string, m.Value)).ToList();
         Assert.Contains(("model_not_found", 1L), outcomes);
         Assert.Contains(("rate_limited", 1L), outcomes);
+    }
+
+    internal static void AssertNotLogged(CloudFixture fixture, string secret)
+    {
+        var leaks = fixture.Logs.Where(entry => entry.Contains(secret, StringComparison.Ordinal)).ToList();
+        Assert.True(leaks.Count == 0, "logged:\n" + string.Join("\n", leaks));
     }
 
     internal static string Describe(Activity activity) => string.Join("\n",
@@ -93,18 +85,7 @@ public sealed partial class CloudRoutingTests
             .. activity.Events.SelectMany(e => e.Tags.Select(t => $"{e.Name} {t.Key}={t.Value}")),
         ]);
 
-    private static async Task<T> WaitForAsync<T>(Func<T?> find) where T : class
-    {
-        for (var i = 0; i < 40; i++)
-        {
-            if (find() is { } found)
-            {
-                return found;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return find() ?? throw new Xunit.Sdk.XunitException("not found within 2 s");
-    }
+    /// <summary>A span recorded by now or shortly: server-side spans stop just after the answer reached the client.</summary>
+    private Task<Activity> WaitForSpanAsync(Func<Activity, bool> match, string what) =>
+        Wait.ForAsync(() => fixture.Activities.SingleOrDefault(match), TimeSpan.FromSeconds(10), what, pollMs: 20);
 }

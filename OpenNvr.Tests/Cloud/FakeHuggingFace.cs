@@ -115,6 +115,7 @@ public sealed class FakeHuggingFace : IAsyncDisposable
             case "failing":
                 return Error(500, "Internal Server Error");
             case "slow":
+                // The fake's behaviour, not a synchronisation: a model that answers after the service's timeouts.
                 await Task.Delay(TimeSpan.FromSeconds(10), http.RequestAborted);
                 return Json(DetrReply);
             case "bad-params":

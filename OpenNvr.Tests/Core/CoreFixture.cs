@@ -25,13 +25,17 @@ public class CoreFixture : IAsyncLifetime
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public string RecordingsRoot { get; } = Path.Combine(Path.GetTempPath(), "opennvr-core-tests-" + Guid.NewGuid().ToString("N")[..8]);
+    public string RecordingsRoot { get; } = TestTemp.NewFolder("core");
 
     public string ConnectionString { get; private set; } = "";
 
     public WebApplicationFactory<NvrDbContext> Factory { get; private set; } = null!;
 
+    /// <summary>Core's clock (a fake one in <see cref="FakeClockCoreFixture"/>).</summary>
+    public virtual TimeProvider Clock => TimeProvider.System;
+
     private string? _adminToken;
+    private DateTimeOffset _adminTokenExpires;
 
     protected virtual void Configure(IWebHostBuilder host)
     {
@@ -58,13 +62,7 @@ public class CoreFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
-        try
-        {
-            Directory.Delete(RecordingsRoot, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TestTemp.TryDelete(RecordingsRoot);
     }
 
     public HttpClient Anonymous() => Factory.CreateClient();
@@ -94,7 +92,14 @@ public class CoreFixture : IAsyncLifetime
 
     public async Task<HttpClient> AdminAsync()
     {
-        _adminToken ??= (string)(await LoginAsync("admin", AdminPassword))["access_token"]!;
+        // Logs in again when Core's clock has moved past the token's lifetime (a fake clock moves in leaps).
+        if (_adminToken is null || Clock.GetUtcNow() > _adminTokenExpires - TimeSpan.FromMinutes(1))
+        {
+            var tokens = await LoginAsync("admin", AdminPassword);
+            _adminToken = (string)tokens["access_token"]!;
+            _adminTokenExpires = Clock.GetUtcNow() + TimeSpan.FromSeconds((int)tokens["expires_in"]!);
+        }
+
         return WithToken(_adminToken);
     }
 

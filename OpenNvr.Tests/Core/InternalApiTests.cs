@@ -5,10 +5,16 @@ using Microsoft.AspNetCore.Hosting;
 
 namespace OpenNvr.Tests.Core;
 
-/// <summary>Short leases so that failover is observable in a test.</summary>
-public sealed class ShortLeaseCoreFixture : CoreFixture
+/// <summary>Short leases on a fake clock, so that failover is observable in a test without waiting for it.</summary>
+public sealed class ShortLeaseCoreFixture : FakeClockCoreFixture
 {
-    protected override void Configure(IWebHostBuilder host) => host.UseSetting("Internal:LeaseSeconds", "2");
+    public const int LeaseSeconds = 2;
+
+    protected override void Configure(IWebHostBuilder host)
+    {
+        base.Configure(host);
+        host.UseSetting("Internal:LeaseSeconds", LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
 
 /// <summary>The routes the Recorder calls (docs/internal-api.md), against real PostgreSQL.</summary>
@@ -49,23 +55,23 @@ public sealed class InternalApiTests(ShortLeaseCoreFixture core) : IClassFixture
         Assert.Empty(heldBy1.Intersect(heldBy2));
         Assert.Contains(cameraA, heldBy1.Concat(heldBy2));
         Assert.Contains(cameraB, heldBy1.Concat(heldBy2));
-        Assert.Equal(2, (int)first["lease_seconds"]!);
+        Assert.Equal(ShortLeaseCoreFixture.LeaseSeconds, (int)first["lease_seconds"]!);
 
         var cameraAConfig = first["cameras"]!.AsArray().Concat(second["cameras"]!.AsArray()).Single(c => (int)c!["id"]! == cameraA)!;
         Assert.Equal("rtsp://operator:p%40ss%3Aword@10.1.2.3:554/main", (string)cameraAConfig["stream_url"]!);
         Assert.Equal("person_counting", (string)cameraAConfig["ai_policies"]![0]!["task"]!);
         Assert.Equal(500, (int)cameraAConfig["ai_policies"]![0]!["interval_ms"]!);
 
-        // rec-1 goes silent; after its lease lapses rec-2 gets everything.
-        for (var i = 0; i < 6; i++)
-        {
-            await Task.Delay(600);
-            second = await Heartbeat(recorder, "rec-2");
-        }
+        // rec-1 goes silent. Within its lease rec-2 takes nothing of it; once the lease has lapsed (on Core's clock,
+        // moved on rather than waited for) rec-2's next heartbeat gets everything.
+        core.FakeClock.Advance(TimeSpan.FromSeconds(ShortLeaseCoreFixture.LeaseSeconds - 1));
+        Assert.Equal(heldBy2, Ids(await Heartbeat(recorder, "rec-2")));
+        core.FakeClock.Advance(TimeSpan.FromSeconds(2));
+        second = await Heartbeat(recorder, "rec-2");
 
         Assert.Contains(cameraA, Ids(second));
         Assert.Contains(cameraB, Ids(second));
-        Assert.Equal(0L, await core.ScalarAsync<long>("SELECT count(*) FROM recorder_leases WHERE recorder_id = 'rec-1' AND expires_at > now()"));
+        Assert.Equal(0L, await core.ScalarAsync<long>("SELECT count(*) FROM recorder_leases WHERE recorder_id = 'rec-1' AND expires_at > $1", core.Clock.GetUtcNow()));
 
         // A disabled camera is dropped from its holder's answer.
         using var admin = await core.AdminAsync();

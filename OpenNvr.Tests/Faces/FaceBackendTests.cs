@@ -12,9 +12,9 @@ namespace OpenNvr.Tests.Faces;
 /// </summary>
 public sealed class FaceBackendTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("opennvr-face-models-").FullName;
+    private readonly string _folder = TestTemp.NewFolder("face-models");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => TestTemp.TryDelete(_folder);
 
     [Fact]
     public void UltraFace_rows_are_thresholded_scaled_to_the_frame_and_suppressed()

@@ -31,7 +31,7 @@ public sealed class FaceReplicaTests(FacesFixture fixture) : IClassFixture<Faces
             frame = FacesFixture.Frame("bald", "bruce_0.jpg"), person_id = "rep-bruce", name = "Bruce Willis", category = "watchlist",
         });
         Assert.True(status == 200, body.GetRawText());
-        var seenAfter = await WaitAsync(() => secondIndex.Contains("rep-bruce"));
+        var seenAfter = await WaitAsync(() => secondIndex.Contains("rep-bruce"), "the second replica to see the registration");
         Assert.True(seenAfter < Propagation, $"the second replica saw the registration after {seenAfter.TotalMilliseconds} ms");
 
         var recognised = await FacesFixture.InferAsync(secondClient, "face_recognition", new { frame = FacesFixture.Frame("bald", "bruce_5.jpg") });
@@ -42,7 +42,7 @@ public sealed class FaceReplicaTests(FacesFixture fixture) : IClassFixture<Faces
 
         using var delete = await fixture.Client.DeleteAsync("/faces/rep-bruce");
         Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
-        var goneAfter = await WaitAsync(() => !secondIndex.Contains("rep-bruce"));
+        var goneAfter = await WaitAsync(() => !secondIndex.Contains("rep-bruce"), "the second replica to see the deletion");
         Assert.True(goneAfter < Propagation, $"the second replica saw the deletion after {goneAfter.TotalMilliseconds} ms");
         var forgotten = await FacesFixture.InferAsync(secondClient, "watchlist_check", new { frame = FacesFixture.Frame("bald", "bruce_5.jpg") });
         Assert.False(forgotten.GetProperty("is_on_watchlist").GetBoolean(), forgotten.GetRawText());
@@ -68,7 +68,7 @@ public sealed class FaceReplicaTests(FacesFixture fixture) : IClassFixture<Faces
             await db.SaveChangesAsync();
         }
 
-        var seenAfter = await WaitAsync(() => index.Contains("silent-jason"), TimeSpan.FromSeconds(5));
+        var seenAfter = await WaitAsync(() => index.Contains("silent-jason"), "the version check to pick up the change", TimeSpan.FromSeconds(5));
         Assert.True(seenAfter < TimeSpan.FromSeconds(2), $"seen after {seenAfter.TotalMilliseconds} ms");
         var recognised = await FacesFixture.InferAsync(client, "face_recognition", new { frame = FacesFixture.Frame("bald", "jason_4.jpg") });
         Assert.Equal("silent-jason", recognised.GetProperty("person_id").GetString());
@@ -108,16 +108,7 @@ public sealed class FaceReplicaTests(FacesFixture fixture) : IClassFixture<Faces
         Assert.Equal("restart-dwayne", recognised.GetProperty("person_id").GetString());
     }
 
-    /// <summary>How long until <paramref name="condition"/> held (fails the test when it never does).</summary>
-    private static async Task<TimeSpan> WaitAsync(Func<bool> condition, TimeSpan? limit = null)
-    {
-        var started = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(started.Elapsed < (limit ?? TimeSpan.FromSeconds(10)), "the condition never held");
-            await Task.Delay(5);
-        }
-
-        return started.Elapsed;
-    }
+    /// <summary>How long until <paramref name="condition"/> held, looking every 5 ms (fails the test when it never does).</summary>
+    private static Task<TimeSpan> WaitAsync(Func<bool> condition, string what, TimeSpan? limit = null) =>
+        Wait.UntilAsync(condition, limit ?? TimeSpan.FromSeconds(10), what, pollMs: 5);
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenNvr.Inference.Faces;
 using OpenNvr.Inference.Telemetry;
 
@@ -29,22 +30,13 @@ public sealed class FaceTelemetryTests(FacesFixture fixture) : IClassFixture<Fac
             },
         };
         ActivitySource.AddActivityListener(activityListener);
-        var meterFactory = fixture.Factory.Services.GetRequiredService<IMeterFactory>();
-        var measurements = new ConcurrentQueue<(string Instrument, double Value, string? Tag)>();
-        using var meterListener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Scope == meterFactory && instrument.Meter.Name is FacesMetrics.MeterName or InferenceTelemetry.SourceName)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        meterListener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, Tag(tags))));
-        meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, Tag(tags))));
-        meterListener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, Tag(tags))));
-        meterListener.Start();
+        // This host's meters only (other test classes host their own services in parallel).
+        var meters = fixture.Factory.Services.GetRequiredService<IMeterFactory>();
+        using var durations = new MetricCollector<double>(meters, InferenceTelemetry.SourceName, InferenceTelemetry.DurationInstrument);
+        using var searches = new MetricCollector<double>(meters, FacesMetrics.MeterName, "opennvr.faces.search.duration");
+        using var registrations = new MetricCollector<long>(meters, FacesMetrics.MeterName, "opennvr.faces.registrations");
+        using var syncLag = new MetricCollector<double>(meters, FacesMetrics.MeterName, "opennvr.faces.registry.sync_lag");
+        using var identities = new MetricCollector<int>(meters, FacesMetrics.MeterName, "opennvr.faces.identities");
 
         var (status, body) = await FacesFixture.RegisterAsync(fixture.Client, new { frame = FacesFixture.Frame("bald", "jason_0.jpg"), person_id = "tel-jason", name = "Jason" });
         Assert.True(status == 200, body.GetRawText());
@@ -55,16 +47,16 @@ public sealed class FaceTelemetryTests(FacesFixture fixture) : IClassFixture<Fac
         request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
         using var response = await fixture.Client.SendAsync(request);
         Assert.True(response.IsSuccessStatusCode);
-        meterListener.RecordObservableInstruments();
+        identities.RecordObservableInstruments();
 
         var infer = Assert.Single(activities, a => a.OperationName == "infer face_recognition");
         var stages = activities.Where(a => a.ParentSpanId == infer.SpanId).Select(a => a.OperationName).ToList();
         Assert.Equal(["decode", "face.detect", "face.landmarks", "face.align", "face.embed"], stages);
-        Assert.Contains(measurements, m => m.Instrument == InferenceTelemetry.DurationInstrument && m.Tag == "face_recognition/face.embed" && m.Value > 0);
-        Assert.Contains(measurements, m => m.Instrument == "opennvr.faces.search.duration" && m.Tag == "face_recognition");
-        Assert.Contains(measurements, m => m.Instrument == "opennvr.faces.registrations" && m.Tag == "created" && m.Value == 1);
-        Assert.Contains(measurements, m => m.Instrument == "opennvr.faces.registry.sync_lag" && m.Value >= 0);
-        Assert.Contains(measurements, m => m.Instrument == "opennvr.faces.identities" && m.Value >= 1);
+        Assert.Contains(durations.GetMeasurementSnapshot(), m => m.ContainsTags(new KeyValuePair<string, object?>("task", "face_recognition"), new KeyValuePair<string, object?>("stage", "face.embed")) && m.Value > 0);
+        Assert.Contains(searches.GetMeasurementSnapshot(), m => m.ContainsTags(new KeyValuePair<string, object?>("task", "face_recognition")));
+        Assert.Contains(registrations.GetMeasurementSnapshot(), m => m.ContainsTags(new KeyValuePair<string, object?>("outcome", "created")) && m.Value == 1);
+        Assert.Contains(syncLag.GetMeasurementSnapshot(), m => m.Value >= 0);
+        Assert.Contains(identities.GetMeasurementSnapshot(), m => m.Value >= 1);
     }
 
     [Fact]
@@ -85,27 +77,5 @@ public sealed class FaceTelemetryTests(FacesFixture fixture) : IClassFixture<Fac
         }));
 
         Assert.All(results, r => Assert.Equal(reference[r.file], r.Item2));
-    }
-
-    private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        string? task = null, stage = null, outcome = null;
-        foreach (var tag in tags)
-        {
-            switch (tag.Key)
-            {
-                case "task":
-                    task = tag.Value as string;
-                    break;
-                case "stage":
-                    stage = tag.Value as string;
-                    break;
-                case "outcome":
-                    outcome = tag.Value as string;
-                    break;
-            }
-        }
-
-        return outcome ?? (stage is null ? task : $"{task}/{stage}");
     }
 }

@@ -18,7 +18,7 @@ public class FacesFixture : IAsyncLifetime
 {
     private readonly List<WebApplicationFactory<InferenceDbContext>> _instances = [];
 
-    public string FramesRoot { get; } = Path.Combine(Path.GetTempPath(), "opennvr-faces-" + Guid.NewGuid().ToString("N")[..8]);
+    public string FramesRoot { get; } = TestTemp.NewFolder("faces");
 
     public string ConnectionString { get; private set; } = null!;
 
@@ -63,7 +63,7 @@ public class FacesFixture : IAsyncLifetime
             await instance.DisposeAsync();
         }
 
-        Directory.Delete(FramesRoot, recursive: true);
+        TestTemp.TryDelete(FramesRoot);
     }
 
     public static object Frame(string camera, string file) => new { uri = $"opennvr://frames/{camera}/{file}" };

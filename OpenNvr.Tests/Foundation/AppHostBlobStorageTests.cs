@@ -22,9 +22,7 @@ public sealed class AppHostBlobStorageTests
     [Fact]
     public async Task Runs_Azurite_and_the_demo_cameras_chunks_are_stored_in_it_before_Core_lists_them()
     {
-        // Not CreateTempSubdirectory (mode 0700): as root, local PostgreSQL runs as the postgres user and must reach it.
-        var dataRoot = Path.Combine(Path.GetTempPath(), "opennvr-apphost-blob-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dataRoot);
+        var dataRoot = TestTemp.NewFolder("apphost-blob");
         DistributedApplication? app = null;
         try
         {
@@ -88,14 +86,7 @@ public sealed class AppHostBlobStorageTests
                 await app.DisposeAsync();
             }
 
-            try
-            {
-                Directory.Delete(dataRoot, recursive: true);
-            }
-            catch (IOException)
-            {
-                // PostgreSQL may still be closing its files; the folder is under the temp directory anyway.
-            }
+            TestTemp.TryDelete(dataRoot);
         }
     }
 

@@ -11,7 +11,7 @@ public sealed class ManifestTests
     [Fact]
     public async Task Manifest_lists_every_resource_with_its_references()
     {
-        var output = Path.Combine(Path.GetTempPath(), $"opennvr-manifest-{Guid.NewGuid():N}.json");
+        var output = TestTemp.NewFilePath("manifest", ".json");
         try
         {
             await RunAppHostAsync("--publisher", "manifest", "--output-path", output);
@@ -84,7 +84,7 @@ public sealed class ManifestTests
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start)!;
+        using var process = await TestProcesses.StartAsync(start);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));

@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace OpenNvr.Tests.Inference;
 
@@ -13,32 +13,18 @@ public sealed class SecuredCudaFixture : InferenceServiceFixture
 {
     public const string ApiKey = "test-inference-key-0123456789abcdef";
 
-    public ConcurrentQueue<(LogLevel Level, string Category, string Message)> Logs { get; } = new();
+    /// <summary>What the service logged at Information and above (FakeLogger).</summary>
+    public IReadOnlyList<FakeLogRecord> Logs => Factory.Services.GetFakeLogCollector().GetSnapshot();
 
     protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
         [new("Inference:ApiKey", ApiKey), new("Inference:ExecutionProvider", "cuda")];
 
     protected override void ConfigureHost(IWebHostBuilder host) =>
-        host.ConfigureServices(services => services.AddLogging(logging => logging.AddProvider(new CollectingLoggerProvider(Logs))));
-
-    private sealed class CollectingLoggerProvider(ConcurrentQueue<(LogLevel, string, string)> logs) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new Collector(logs, categoryName);
-
-        public void Dispose()
+        host.ConfigureServices(services => services.AddFakeLogging(options =>
         {
-        }
-
-        private sealed class Collector(ConcurrentQueue<(LogLevel, string, string)> logs, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                logs.Enqueue((logLevel, category, formatter(state, exception)));
-        }
-    }
+            options.FilteredLevels.UnionWith([LogLevel.Information, LogLevel.Warning, LogLevel.Error, LogLevel.Critical]);
+            options.CollectRecordsForDisabledLogLevels = false;
+        }));
 }
 
 public sealed class ApiKeyAndDeviceTests(SecuredCudaFixture fixture) : IClassFixture<SecuredCudaFixture>

@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenNvr.Inference.Telemetry;
 
 namespace OpenNvr.Tests.Inference;
@@ -60,36 +61,8 @@ public sealed class ConcurrencyAndTelemetryTests(InferenceServiceFixture fixture
         };
         ActivitySource.AddActivityListener(activityListener);
         // Only this host's meter (other test classes host their own services in parallel).
-        var meterFactory = fixture.Factory.Services.GetRequiredService<IMeterFactory>();
-        var measurements = new ConcurrentQueue<(double Value, string? Task, string? Stage)>();
-        using var meterListener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Scope == meterFactory && instrument.Meter.Name == InferenceTelemetry.SourceName && instrument.Name == InferenceTelemetry.DurationInstrument)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        meterListener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
-        {
-            string? task = null, stage = null;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "task")
-                {
-                    task = tag.Value as string;
-                }
-                else if (tag.Key == "stage")
-                {
-                    stage = tag.Value as string;
-                }
-            }
-
-            measurements.Enqueue((value, task, stage));
-        });
-        meterListener.Start();
+        using var durations = new MetricCollector<double>(fixture.Factory.Services.GetRequiredService<IMeterFactory>(),
+            InferenceTelemetry.SourceName, InferenceTelemetry.DurationInstrument);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/infer")
         {
@@ -107,6 +80,8 @@ public sealed class ConcurrencyAndTelemetryTests(InferenceServiceFixture fixture
         Assert.Equal(4, stages.Count);
         Assert.Equal("person_counting", infer.GetTagItem("opennvr.task"));
 
+        var measurements = durations.GetMeasurementSnapshot()
+            .Select(m => (m.Value, Task: m.Tags.GetValueOrDefault("task") as string, Stage: m.Tags.GetValueOrDefault("stage") as string)).ToList();
         foreach (var stage in new[] { "decode", "preprocess", "model", "postprocess", "total" })
         {
             Assert.Contains(measurements, m => m.Task == "person_counting" && m.Stage == stage && m.Value > 0);

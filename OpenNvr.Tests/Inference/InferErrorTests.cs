@@ -12,7 +12,7 @@ public sealed class HostileFramesFixture : InferenceServiceFixture
 {
     public const long MaxFrameBytes = 2_000_000;
 
-    public string Outside { get; } = Path.Combine(Path.GetTempPath(), "opennvr-outside-" + Guid.NewGuid().ToString("N")[..8]);
+    public string Outside { get; } = TestTemp.NewFolder("outside");
 
     protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
         [new("Inference:MaxFrameBytes", MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))];
@@ -45,7 +45,7 @@ public sealed class HostileFramesFixture : InferenceServiceFixture
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        Directory.Delete(Outside, recursive: true);
+        TestTemp.TryDelete(Outside);
     }
 
     /// <summary>A tiny PNG (signature, IHDR, empty IDAT, IEND) whose header claims a huge canvas.</summary>

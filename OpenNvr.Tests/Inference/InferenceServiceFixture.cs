@@ -14,7 +14,7 @@ namespace OpenNvr.Tests.Inference;
 /// </summary>
 public class InferenceServiceFixture : IAsyncLifetime
 {
-    public string FramesRoot { get; } = Path.Combine(Path.GetTempPath(), "opennvr-frames-" + Guid.NewGuid().ToString("N")[..8]);
+    public string FramesRoot { get; } = TestTemp.NewFolder("frames");
 
     public WebApplicationFactory<InferenceDbContext> Factory { get; private set; } = null!;
 
@@ -56,7 +56,7 @@ public class InferenceServiceFixture : IAsyncLifetime
             await Factory.DisposeAsync();
         }
 
-        Directory.Delete(FramesRoot, recursive: true);
+        TestTemp.TryDelete(FramesRoot);
     }
 
     public static object InferBody(string task, string uri) => new { task, input = new { frame = new { uri } } };

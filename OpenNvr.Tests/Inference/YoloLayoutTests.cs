@@ -26,7 +26,7 @@ public sealed class YoloModelFixture : InferenceServiceFixture
         new(Candidates - 1, 600, 495, 40, 30, (79, 0.5f)),      // toothbrush reaching into the bottom padding: clipped
     ];
 
-    public string ModelPath { get; } = Path.Combine(Path.GetTempPath(), $"opennvr-yolo-{Guid.NewGuid():N}.onnx");
+    public string ModelPath { get; } = TestTemp.NewFilePath("yolo", ".onnx");
 
     protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
         [new("Inference:Detector:Kind", "yolo"), new("Inference:Detector:Model", ModelPath)];

@@ -13,7 +13,7 @@ public sealed class AppHostFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
-    public string DataRoot { get; } = Path.Combine(Path.GetTempPath(), "opennvr-apphost-" + Guid.NewGuid().ToString("N")[..8]);
+    public string DataRoot { get; } = TestTemp.NewFolder("apphost");
 
     public DistributedApplication App { get; private set; } = null!;
 
@@ -51,14 +51,8 @@ public sealed class AppHostFixture : IAsyncLifetime
             await App.DisposeAsync();
         }
 
-        try
-        {
-            Directory.Delete(DataRoot, recursive: true);
-        }
-        catch (IOException)
-        {
-            // PostgreSQL may still be closing its files; the folder is under the temp directory anyway.
-        }
+        // PostgreSQL may still be closing its files: what cannot go now goes with the run's temp folder.
+        TestTemp.TryDelete(DataRoot);
     }
 }
 

@@ -6,9 +6,8 @@ namespace OpenNvr.Tests.Infrastructure;
 
 /// <summary>
 /// A real Azure Blob Storage server for tests: Azurite (eng/tools, installed by eng/setup.sh) on a free loopback
-/// port over its own temp folder. It dies with the test host, however that dies: it is started through
-/// <see cref="ChildProcesses.StartDyingWithUsAsync"/> (<c>setpriv --pdeathsig KILL</c> from one long-lived launcher
-/// thread), like the Recorder's ffmpeg children. <see cref="StopAsync"/> and <see cref="StartAgainAsync"/> make
+/// port over its own temp folder (<see cref="TestTemp"/>). It dies with the test host, however that dies: it is
+/// started through <see cref="TestProcesses"/> like every test child process. <see cref="StopAsync"/> and <see cref="StartAgainAsync"/> make
 /// outages (same port, same data); disposing stops it and deletes its folder.
 /// </summary>
 public sealed partial class AzuriteServer : IAsyncDisposable
@@ -49,7 +48,7 @@ public sealed partial class AzuriteServer : IAsyncDisposable
     /// <summary>Starts a private server (for tests that stop and restart it).</summary>
     public static async Task<AzuriteServer> StartAsync()
     {
-        var server = new AzuriteServer(Directory.CreateTempSubdirectory("opennvr-test-azurite-").FullName);
+        var server = new AzuriteServer(TestTemp.NewFolder("azurite"));
         try
         {
             await server.LaunchAsync(port: 0);
@@ -126,9 +125,10 @@ public sealed partial class AzuriteServer : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var process = await TestProcesses.StartAsync(start);
+        process.EnableRaisingEvents = true;
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
@@ -152,7 +152,11 @@ public sealed partial class AzuriteServer : IAsyncDisposable
         process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException(
             $"Azurite exited before listening: {string.Join(" | ", output)}"));
 
-        await ChildProcesses.StartDyingWithUsAsync(process);
+        if (process.HasExited)
+        {
+            listening.TrySetException(new InvalidOperationException($"Azurite exited at once with code {process.ExitCode}."));
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;

@@ -4,7 +4,8 @@ namespace OpenNvr.Tests.Infrastructure;
 
 /// <summary>
 /// A real PostgreSQL server for the whole test run, made from the machine's server binaries the same way the app
-/// host's local mode does (<see cref="LocalPostgresCluster"/>), over a throw-away cluster in the temp folder.
+/// host's local mode does (<see cref="LocalPostgresCluster"/>), over a throw-away cluster in the run's temp folder.
+/// It dies with the test host (<see cref="TestProcesses"/>) and its folder goes with the run's (<see cref="TestTemp"/>).
 /// Each test class asks for its own database, so classes never see each other's rows.
 /// </summary>
 public sealed class PostgresServer
@@ -27,24 +28,9 @@ public sealed class PostgresServer
 
     private static async Task<PostgresServer> StartAsync()
     {
-        var root = Path.Combine(Path.GetTempPath(), "opennvr-test-pg-" + Guid.NewGuid().ToString("N")[..8]);
-        var cluster = LocalPostgresCluster.Ensure(LocalPostgresCluster.FindBinDir(), root);
+        var cluster = LocalPostgresCluster.Ensure(LocalPostgresCluster.FindBinDir(), TestTemp.NewFolder("pg"));
         // Durability is not under test here; speed is.
-        var server = await LocalPostgresServer.StartAsync(cluster, "fsync=off", "synchronous_commit=off", "full_page_writes=off");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(server, root);
+        var server = await LocalPostgresServer.StartAsync(cluster, ["fsync=off", "synchronous_commit=off", "full_page_writes=off"], TestProcesses.StartAsync);
         return new PostgresServer(server);
-    }
-
-    private static void Stop(LocalPostgresServer server, string root)
-    {
-        try
-        {
-            server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
-            Directory.Delete(root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException or AggregateException)
-        {
-            // Best effort at process exit; the folder lives in the temp directory.
-        }
     }
 }

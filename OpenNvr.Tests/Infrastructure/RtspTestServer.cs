@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace OpenNvr.Tests.Infrastructure;
@@ -94,19 +92,20 @@ public sealed class RtspTestServer : IAsyncDisposable
     public async Task RestartAsync()
     {
         await StopAsync();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
+        string? lastFailure = null;
+        await Wait.UntilAsync(async () =>
         {
             try
             {
                 await LaunchAsync(Port);
-                return;
+                return true;
             }
-            catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
+            catch (InvalidOperationException ex)
             {
-                await Task.Delay(250);
+                lastFailure = ex.Message;
+                return false;
             }
-        }
+        }, TimeSpan.FromSeconds(15), () => $"the RTSP test server to listen on port {Port} again ({lastFailure})");
     }
 
     public async ValueTask DisposeAsync()
@@ -156,7 +155,7 @@ public sealed class RtspTestServer : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
+        var process = await TestProcesses.StartAsync(start);
         var ready = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
         {
@@ -212,13 +211,6 @@ public sealed class RtspTestServer : IAsyncDisposable
                 return [.. _stderr];
             }
         }
-    }
-
-    public static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private const int SigTerm = 15;

@@ -31,14 +31,13 @@ public sealed class AppHostPipelineTests(AppHostFixture host)
         var policy = demo["ai_policies"]!.AsArray().Single()!;
         Assert.Equal((500, true), ((int)policy["interval_ms"]!, (bool)policy["motion_gating"]!));
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
         JsonArray events = [];
-        while (events.Count < 3)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"fewer than 3 person_counting events of the demo camera within 60 s: {events.ToJsonString()}");
-            await Task.Delay(1000);
-            events = (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events/latest?camera_id={demo["id"]}&task=person_counting&limit=20"))!["events"]!.AsArray();
-        }
+        await Wait.UntilAsync(async () =>
+            {
+                events = (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events/latest?camera_id={demo["id"]}&task=person_counting&limit=20"))!["events"]!.AsArray();
+                return events.Count >= 3;
+            },
+            TimeSpan.FromSeconds(60), () => $"3 person_counting events of the demo camera (so far: {events.ToJsonString()})", pollMs: 1000);
 
         foreach (var e in events.Select(e => e!))
         {

@@ -5,6 +5,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenNvr.Inference.Infrastructure;
 using OpenNvr.Recorder.Analytics;
 using OpenNvr.Tests.Core;
@@ -18,18 +19,17 @@ namespace OpenNvr.Tests.Pipeline;
 /// its own PostgreSQL database, Inference on Kestrel (real models, the Recorder's frames folder, an API key) at a
 /// fixed port so that it can go away and come back, the Recorder (TestServer) finding both by service discovery.
 /// Every Activity of the process is recorded (the three hosts share it), and Inference's requests are counted by a
-/// MeterListener bound to its own meter factory.
+/// MetricCollector bound to the current Inference host's meter factory.
 /// </summary>
 public sealed class PipelineHosts : IAsyncLifetime
 {
     public const string InferenceKey = "pipeline-test-inference-key";
 
     private readonly ActivityListener _listener;
-    private readonly MeterListener _meters = new();
     private WebApplicationFactory<InferenceDbContext>? _inference;
     private string _inferenceDb = "";
-    private long _inferenceRequests;
-    private volatile IMeterFactory? _inferenceMeters;
+    private volatile MetricCollector<double>? _inferenceDurations;
+    private long _requestsOfEarlierHosts;
 
     public PipelineHosts()
     {
@@ -40,43 +40,20 @@ public sealed class PipelineHosts : IAsyncLifetime
             ActivityStopped = a => Activities.Add(a),
         };
         ActivitySource.AddActivityListener(_listener);
-        _meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Name == "opennvr.inference.duration")
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _meters.SetMeasurementEventCallback<double>((instrument, _, tags, _) =>
-        {
-            if (!ReferenceEquals(instrument.Meter.Scope, _inferenceMeters))
-            {
-                return; // another Inference host of this test process
-            }
-
-            foreach (var tag in tags)
-            {
-                if (tag is { Key: "stage", Value: "total" })
-                {
-                    Interlocked.Increment(ref _inferenceRequests);
-                }
-            }
-        });
-        _meters.Start();
     }
 
     public CoreServer Core { get; private set; } = null!;
 
     public RecorderInstance Recorder { get; private set; } = null!;
 
-    public int InferencePort { get; } = RtspTestServer.FreeTcpPort();
+    public int InferencePort { get; } = FreePort.Tcp();
 
     public string InferenceUrl => $"http://127.0.0.1:{InferencePort}";
 
     public ConcurrentBag<Activity> Activities { get; } = [];
 
-    /// <summary>Tasks answered by the current Inference host (its <c>stage=total</c> samples).</summary>
-    public long InferenceRequests => Interlocked.Read(ref _inferenceRequests);
+    /// <summary>Tasks answered by this fixture's Inference hosts (their <c>stage=total</c> samples).</summary>
+    public long InferenceRequests => Interlocked.Read(ref _requestsOfEarlierHosts) + RequestsOf(_inferenceDurations);
 
     public AnalyticsPipeline Pipeline => Recorder.Services.GetRequiredService<AnalyticsPipeline>();
 
@@ -85,7 +62,7 @@ public sealed class PipelineHosts : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _inferenceDb = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("pipe_inference");
-        var recordings = RecorderInstance.NewTempFolder("opennvr-pipe-rec");
+        var recordings = TestTemp.NewFolder("pipe-rec");
         Core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string>
         {
             ["Recorder:RecordingsRoot"] = recordings,
@@ -117,7 +94,8 @@ public sealed class PipelineHosts : IAsyncLifetime
         factory.UseKestrel(options => options.Listen(IPAddress.Loopback, InferencePort));
         factory.StartServer();
         _inference = factory;
-        _inferenceMeters = factory.Services.GetRequiredService<IMeterFactory>();
+        // Only this host's meter: other Inference hosts of this test process record into their own.
+        _inferenceDurations = new MetricCollector<double>(factory.Services.GetRequiredService<IMeterFactory>(), "OpenNvr.Inference", "opennvr.inference.duration");
         using var http = new HttpClient { BaseAddress = new Uri(InferenceUrl) };
         (await http.GetAsync("/health")).EnsureSuccessStatusCode();
     }
@@ -130,7 +108,17 @@ public sealed class PipelineHosts : IAsyncLifetime
             _inference = null;
             await factory.DisposeAsync();
         }
+
+        if (_inferenceDurations is { } durations)
+        {
+            _inferenceDurations = null;
+            Interlocked.Add(ref _requestsOfEarlierHosts, RequestsOf(durations));
+            durations.Dispose();
+        }
     }
+
+    private static long RequestsOf(MetricCollector<double>? durations) =>
+        durations?.GetMeasurementSnapshot().LongCount(m => m.ContainsTags(new KeyValuePair<string, object?>("stage", "total"))) ?? 0;
 
     public async Task DisposeAsync()
     {
@@ -138,7 +126,6 @@ public sealed class PipelineHosts : IAsyncLifetime
         await StopInferenceAsync();
         await Core.DisposeAsync();
         _listener.Dispose();
-        _meters.Dispose();
     }
 }
 
@@ -148,22 +135,14 @@ public static class PipelineTestData
     public static string VtestUrl => new Uri(RepositoryPaths.TestData("video", "vtest.mp4")).AbsoluteUri;
 
     /// <summary>A static scene: one real frame looped as a short H.264 MP4 (made once per test run).</summary>
-    public static string StillSceneUrl => new Uri(StillScene.Value).AbsoluteUri;
+    public static async Task<string> StillSceneUrlAsync() => new Uri(await StillScene.Value).AbsoluteUri;
 
-    private static readonly Lazy<string> StillScene = new(() =>
+    private static readonly Lazy<Task<string>> StillScene = new(async () =>
     {
-        var file = Path.Combine(RecorderInstance.NewTempFolder("opennvr-still"), "still.mp4");
-        var start = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
-        foreach (var arg in new[] { "-hide_banner", "-loglevel", "error", "-loop", "1", "-t", "4", "-i", RepositoryPaths.TestData("persons", "vtest_0200.jpg"),
-                     "-c:v", "libx264", "-bf", "0", "-g", "20", "-pix_fmt", "yuv420p", "-r", "10", file })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, "ffmpeg could not make the still scene: " + errors);
+        var file = Path.Combine(TestTemp.NewFolder("still"), "still.mp4");
+        var (exitCode, _, errors) = await TestProcesses.RunAsync("ffmpeg", "-hide_banner", "-loglevel", "error", "-loop", "1", "-t", "4",
+            "-i", RepositoryPaths.TestData("persons", "vtest_0200.jpg"), "-c:v", "libx264", "-bf", "0", "-g", "20", "-pix_fmt", "yuv420p", "-r", "10", file);
+        Assert.True(exitCode == 0, "ffmpeg could not make the still scene: " + errors);
         return file;
     });
 }

@@ -88,11 +88,11 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
     public async Task Motion_gating_skips_a_static_scene_after_its_first_frame_and_analyses_moving_content()
     {
         var statistics = default(OpenNvr.Recorder.Analytics.PipelineStatistics);
-        await using (var still = await AnalysedCamera.AddAsync(hosts, "still", PipelineTestData.StillSceneUrl, PersonCounting))
+        await using (var still = await AnalysedCamera.AddAsync(hosts, "still", await PipelineTestData.StillSceneUrlAsync(), PersonCounting))
         {
             statistics = hosts.Pipeline.Statistics(still.Id);
-            await Wait.UntilAsync(() => statistics.Analysed >= 1, TimeSpan.FromSeconds(30), "the first frame of the still scene analysed");
-            await Task.Delay(1000); // earlier tests' cameras are gone; nothing else is on its way to Inference
+            // Earlier tests' cameras are gone with nothing left on its way to Inference (AnalysedCamera.DisposeAsync).
+            await Wait.UntilAsync(() => statistics.Analysed >= 1 && statistics.Pending == 0, TimeSpan.FromSeconds(30), "the first frame of the still scene analysed");
             var inferenceBefore = hosts.InferenceRequests;
             var callsBefore = statistics.InferenceCalls;
             var dueBefore = statistics.Due;
@@ -109,7 +109,10 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
         var requestsBefore = hosts.InferenceRequests;
         await Wait.UntilAsync(() => stats.Due >= 14, TimeSpan.FromSeconds(30), "14 due frames of the moving scene");
         await Wait.UntilAsync(() => stats.Analysed + stats.Dropped >= stats.InferenceCalls, TimeSpan.FromSeconds(10), "answers to the calls made");
-        Assert.True(stats.InferenceCalls >= stats.Due * 2 / 3, $"pedestrians walking must pass the gate most of the time: {stats}");
+        // Passing the gate is the gate's decision; whether each passed frame then reaches Inference depends on how fast
+        // Inference answers (a slow one overflows the 2-frame queue, counted as dropped), so it is not counted here.
+        Assert.True(stats.Due - stats.SkippedMotion >= stats.Due * 2 / 3, $"pedestrians walking must pass the gate most of the time: {stats}");
+        Assert.True(stats.InferenceCalls >= 1, $"frames that passed the gate were sent to Inference: {stats}");
         Assert.True(hosts.InferenceRequests - requestsBefore >= stats.Analysed, $"Inference answered {hosts.InferenceRequests - requestsBefore} requests; {stats}");
     }
 
@@ -126,9 +129,11 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
         await hosts.StopInferenceAsync();
         try
         {
+            // The scenario: Inference stays away for 30 s (a fixed outage, not a synchronisation).
             await Task.Delay(TimeSpan.FromSeconds(30));
             var analysedWhileDown = stats.Analysed;
             Assert.True(stats.Dropped - droppedBefore >= 30, $"about 60 frames were due in 30 s and got no answer: {stats}");
+            // Still away for one more second: nothing can be analysed meanwhile (an absence needs a span of time to show).
             await Task.Delay(1000);
             Assert.Equal(analysedWhileDown, stats.Analysed);
         }
@@ -229,6 +234,8 @@ public sealed class AnalysedCamera : IAsyncDisposable
         using var admin = await _hosts.Core.AdminAsync();
         (await admin.DeleteAsync($"/api/v1/cameras/{Id.ToString(CultureInfo.InvariantCulture)}")).EnsureSuccessStatusCode();
         await Wait.UntilAsync(() => !_hosts.Recorder.Coordinator.RecordingCameraIds.Contains(Id), TimeSpan.FromSeconds(15), $"camera {Id} released");
-        await Task.Delay(500); // its last frame's analysis
+        // Its last queued frames get their answer (or are dropped): nothing of it is on its way to Inference any more.
+        var statistics = _hosts.Pipeline.Statistics(Id);
+        await Wait.UntilAsync(() => statistics.Pending == 0, TimeSpan.FromSeconds(30), $"camera {Id}'s last frames analysed ({statistics})", pollMs: 50);
     }
 }

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using OpenNvr.Contracts;
+using OpenNvr.Contracts.Inference;
+using OpenNvr.Contracts.Internal;
+using OpenNvr.Contracts.Media;
 using OpenNvr.Recorder.Analytics;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Tests.Core;
@@ -34,9 +38,9 @@ public sealed class PipelineUnitTests
     [Fact]
     public void Jpeg_size_is_read_from_the_frame_header()
     {
-        Assert.Equal((768, 576), JpegSize.Read(Frame("vtest_0200.jpg")));
-        Assert.Null(JpegSize.Read([0xFF, 0xD8, 0xFF]));
-        Assert.Null(JpegSize.Read("not a jpeg"u8));
+        Assert.Equal(new ImageHeader(ImageFormat.Jpeg, 768, 576), ImageHeader.TryRead(Frame("vtest_0200.jpg")));
+        Assert.Null(ImageHeader.TryRead([0xFF, 0xD8, 0xFF]));
+        Assert.Null(ImageHeader.TryRead("not a jpeg"u8));
     }
 
     private static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
@@ -52,7 +56,7 @@ public sealed class PipelineUnitTests
     [Fact]
     public void Counting_events_come_with_the_first_result_and_each_change_after_confidence_and_roi()
     {
-        var rules = new EventRules(new AiPolicy(1, "person_counting", 500, true, 0.4, true,
+        var rules = new EventRules(new CameraAiPolicy("person_counting", 500, true, 0.4, MotionGating: true, Id: 1,
             Roi: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]])); // the left half of a 100x100 frame
         var inLeft = (0.9, new double[] { 10, 10, 20, 20 });   // centre (20, 20)
         var inRight = (0.9, new double[] { 70, 10, 20, 20 });  // centre (80, 20): outside the roi
@@ -71,7 +75,7 @@ public sealed class PipelineUnitTests
     [Fact]
     public void Appearances_identities_watchlist_hits_and_label_sets_are_events_only_when_new()
     {
-        var person = new EventRules(new AiPolicy(1, "person_detection", 500, true, 0.5, true));
+        var person = new EventRules(new CameraAiPolicy("person_detection", 500, true, 0.5, MotionGating: true, Id: 1));
         const string none = """{"label":"person","confidence":0.0,"bbox":[0,0,0,0]}""";
         const string seen = """{"label":"person","confidence":0.8,"bbox":[1,2,30,60]}""";
         Assert.Null(person.Evaluate(Json(none), 100, 100));
@@ -80,11 +84,11 @@ public sealed class PipelineUnitTests
         Assert.Null(person.Evaluate(Json(none), 100, 100));
         Assert.NotNull(person.Evaluate(Json(seen), 100, 100));
 
-        var faces = new EventRules(new AiPolicy(2, "face_detection", 500, true, 0.5, true));
+        var faces = new EventRules(new CameraAiPolicy("face_detection", 500, true, 0.5, MotionGating: true, Id: 2));
         Assert.Equal(1, faces.Evaluate(Json("""{"faces":[{"bbox":[10,10,30,40],"confidence":0.9}],"face_count":1}"""), 100, 100)!.Count);
         Assert.Null(faces.Evaluate(Json("""{"faces":[{"bbox":[10,10,30,40],"confidence":0.9},{"bbox":[50,10,70,40],"confidence":0.8}],"face_count":2}"""), 100, 100));
 
-        var recognition = new EventRules(new AiPolicy(3, "face_recognition", 500, true, 0.4, true));
+        var recognition = new EventRules(new CameraAiPolicy("face_recognition", 500, true, 0.4, MotionGating: true, Id: 3));
         const string ada = """{"recognized":true,"person_id":"ada","name":"Ada","category":"staff","similarity":0.7,"face_bbox":[1,1,20,20]}""";
         const string bob = """{"recognized":true,"person_id":"bob","name":"Bob","category":"staff","similarity":0.6,"face_bbox":[1,1,20,20]}""";
         Assert.Equal("Ada", recognition.Evaluate(Json(ada), 100, 100)!.Label);
@@ -93,12 +97,12 @@ public sealed class PipelineUnitTests
         Assert.Null(recognition.Evaluate(Json("""{"recognized":false,"message":"no face"}"""), 100, 100));
         Assert.Null(recognition.Evaluate(Json(ada.Replace("0.7", "0.3")), 100, 100)); // under min_confidence
 
-        var watchlist = new EventRules(new AiPolicy(4, "watchlist_check", 500, true, 0.4, true));
+        var watchlist = new EventRules(new CameraAiPolicy("watchlist_check", 500, true, 0.4, MotionGating: true, Id: 4));
         Assert.Null(watchlist.Evaluate(Json("""{"is_on_watchlist":false,"matches":[]}"""), 100, 100));
         var hit = watchlist.Evaluate(Json("""{"is_on_watchlist":true,"matches":[{"person_id":"x1","name":"Mallory","category":"watchlist","similarity":0.8}],"face_bbox":[1,1,9,9]}"""), 100, 100);
         Assert.Equal(("Mallory", 1), (hit!.Label, hit.Count));
 
-        var objects = new EventRules(new AiPolicy(5, "object_detection", 500, true, 0.5, true));
+        var objects = new EventRules(new CameraAiPolicy("object_detection", 500, true, 0.5, MotionGating: true, Id: 5));
         const string dog = """{"task":"object_detection","count":1,"detections":[{"label":"dog","confidence":0.9,"bbox":[1,1,10,10]}]}""";
         const string dogAndCat = """{"task":"object_detection","count":2,"detections":[{"label":"dog","confidence":0.9,"bbox":[1,1,10,10]},{"label":"cat","confidence":0.7,"bbox":[20,1,10,10]}]}""";
         Assert.Equal("dog", objects.Evaluate(Json(dog), 100, 100)!.Label);
@@ -106,13 +110,14 @@ public sealed class PipelineUnitTests
         Assert.Equal(2, objects.Evaluate(Json(dogAndCat), 100, 100)!.Count);
     }
 
-    private static EventIngest Event(int i) => new(1, "person_counting", "person", i, 0.5, [[1, 2, 3, 4]], null,
-        1795784710000 + i, 1795784710000 + i, 30, "4bf92f3577b34da6a3ce929d0e0e4736", null, JsonSerializer.SerializeToElement(new { pad = new string('x', 400) }));
+    private static EventIngest Event(int i) => new(1, "person_counting", 1795784710000 + i, Label: "person", Count: i, Confidence: 0.5,
+        Bbox: JsonSerializer.SerializeToElement(new[] { new[] { 1, 2, 3, 4 } }), CapturedAtUnixMs: 1795784710000 + i, LatencyMs: 30,
+        TraceId: "4bf92f3577b34da6a3ce929d0e0e4736", Payload: JsonSerializer.SerializeToElement(new { pad = new string('x', 400) }));
 
     [Fact]
     public void Event_outbox_keeps_events_across_restarts_delivers_in_order_and_drops_the_oldest_over_its_cap()
     {
-        var dir = RecorderInstance.NewTempFolder("opennvr-event-outbox");
+        var dir = TestTemp.NewFolder("event-outbox");
         using (var outbox = new EventOutbox(dir, maxBytes: 20_000, rollBytes: 5_000))
         {
             for (var i = 0; i < 10; i++)
@@ -152,9 +157,9 @@ public sealed class PipelineUnitTests
     [Fact]
     public void Cloud_tasks_are_asked_with_input_data_and_local_tasks_with_input()
     {
-        var local = JsonSerializer.SerializeToElement(InferenceClient.RequestBody("person_counting", "opennvr://frames/1/f-1-1.jpg"));
+        var local = JsonSerializer.SerializeToElement(InferRequest.ForFrame("person_counting", "opennvr://frames/1/f-1-1.jpg"), ContractJson.Options);
         Assert.Equal("opennvr://frames/1/f-1-1.jpg", local.GetProperty("input").GetProperty("frame").GetProperty("uri").GetString());
-        var cloud = JsonSerializer.SerializeToElement(InferenceClient.RequestBody("object_detection_detr", "opennvr://frames/1/f-1-1.jpg"));
+        var cloud = JsonSerializer.SerializeToElement(InferRequest.ForFrame("object_detection_detr", "opennvr://frames/1/f-1-1.jpg"), ContractJson.Options);
         Assert.Equal("opennvr://frames/1/f-1-1.jpg", cloud.GetProperty("input_data").GetProperty("inputs").GetProperty("image").GetString());
     }
 }
@@ -166,7 +171,7 @@ public sealed class CorePipelineContractTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string>
     {
-        ["services:inference:http:0"] = "http://127.0.0.1:" + RtspTestServer.FreeTcpPort(), // nobody listens
+        ["services:inference:http:0"] = "http://127.0.0.1:" + FreePort.Tcp(), // nobody listens
     });
 
     public async Task DisposeAsync() => await _core.DisposeAsync();

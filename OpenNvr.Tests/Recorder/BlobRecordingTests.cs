@@ -133,7 +133,7 @@ public sealed class BlobRecordingTests
 
     private static async Task<string> DownloadAsync(IRecordingStore store, string key)
     {
-        var file = Path.Combine(RecorderInstance.NewTempFolder("blob-download"), Path.GetFileName(key));
+        var file = Path.Combine(TestTemp.NewFolder("blob-download"), Path.GetFileName(key));
         await using var source = await store.OpenReadAsync(key) ?? throw new Xunit.Sdk.XunitException($"{key} is missing");
         await using var target = File.Create(file);
         await source.CopyToAsync(target);

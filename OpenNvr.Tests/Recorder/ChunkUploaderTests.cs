@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using OpenNvr.Contracts.Internal;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Registration;
@@ -110,7 +111,7 @@ public sealed class ChunkUploaderTests : UploaderTestBase
     [Fact]
     public async Task A_filesystem_store_elsewhere_gets_a_verified_copy()
     {
-        var storeRoot = RecorderInstance.NewTempFolder("upload-fsstore");
+        var storeRoot = TestTemp.NewFolder("upload-fsstore");
         using var parts = Parts(new FileSystemRecordingStore(storeRoot));
         Assert.False(parts.Uploader.WritesInPlace);
         var (chunk, bytes) = SealChunk(7, 0);
@@ -199,8 +200,8 @@ public sealed class ChunkUploaderOutageTests : UploaderTestBase
 
 public abstract class UploaderTestBase : IAsyncLifetime
 {
-    private protected readonly string _root = RecorderInstance.NewTempFolder("upload-root");
-    private protected readonly string _state = RecorderInstance.NewTempFolder("upload-state");
+    private protected readonly string _root = TestTemp.NewFolder("upload-root");
+    private protected readonly string _state = TestTemp.NewFolder("upload-state");
     private protected IRecordingStore _blob = null!;
 
     public async Task InitializeAsync() => _blob = BlobStore((await AzuriteServer.SharedAsync()).ConnectionString);

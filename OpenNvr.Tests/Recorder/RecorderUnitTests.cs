@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using OpenNvr.Contracts;
+using OpenNvr.Contracts.Internal;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Recording;
@@ -31,7 +33,7 @@ public sealed class SegmentListTests
     [Fact]
     public void Reads_only_complete_new_lines()
     {
-        var path = Path.Combine(RecorderInstance.NewTempFolder("seglist"), "list.csv");
+        var path = Path.Combine(TestTemp.NewFolder("seglist"), "list.csv");
         var list = new SegmentList(path);
         Assert.Empty(list.ReadNew());
         File.WriteAllText(path, "a.mp4,0,10\nb.mp4,10,2");
@@ -105,7 +107,7 @@ public sealed class ChunkOutboxTests
     [Fact]
     public void Survives_restarts_delivers_in_order_and_forgets_only_what_was_acknowledged()
     {
-        var dir = RecorderInstance.NewTempFolder("outbox");
+        var dir = TestTemp.NewFolder("outbox");
         using (var outbox = new ChunkOutbox(dir))
         {
             for (var i = 0; i < 5; i++)
@@ -146,10 +148,10 @@ public sealed class ChunkOutboxTests
     [Fact]
     public void Rolls_to_new_files_and_deletes_delivered_ones()
     {
-        var dir = RecorderInstance.NewTempFolder("outbox-roll");
+        var dir = TestTemp.NewFolder("outbox-roll");
         using var outbox = new ChunkOutbox(dir, rollBytes: 16 * 1024);
         var big = Chunk(0) with { Codec = new string('x', 20) };
-        var perLine = Encoding.UTF8.GetByteCount(System.Text.Json.JsonSerializer.Serialize(big, CoreClient.Json)) + 1;
+        var perLine = Encoding.UTF8.GetByteCount(System.Text.Json.JsonSerializer.Serialize(big, ContractJson.Options)) + 1;
         var count = (int)(outbox.RollBytes / perLine) + 20;
         for (var i = 0; i < count; i++)
         {
@@ -172,7 +174,7 @@ public sealed class Mp4ProbeTests
     [Fact]
     public async Task A_torn_last_fragment_is_cut_off_and_the_rest_plays()
     {
-        var dir = RecorderInstance.NewTempFolder("mp4probe");
+        var dir = TestTemp.NewFolder("mp4probe");
         var file = Path.Combine(dir, "chunk.mp4");
         await RunAsync("ffmpeg", "-v", "error", "-i", RepositoryPaths.TestData("video", "vtest.mp4"), "-t", "6", "-c", "copy",
             "-movflags", "+frag_keyframe+empty_moov+default_base_moof", file);
@@ -200,16 +202,8 @@ public sealed class Mp4ProbeTests
 
     private static async Task RunAsync(string exe, params string[] args)
     {
-        var start = new ProcessStartInfo(exe) { RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        var err = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, err);
+        var (exitCode, _, errors) = await TestProcesses.RunAsync(exe, args);
+        Assert.True(exitCode == 0, errors);
     }
 }
 
@@ -218,9 +212,9 @@ public sealed class ChildProcessesTests
     [Fact]
     public async Task The_next_start_kills_ffmpeg_children_left_by_a_crashed_host()
     {
-        var root = RecorderInstance.NewTempFolder("orphans");
+        var root = TestTemp.NewFolder("orphans");
         // An ffmpeg writing under this root whose owner is dead (a pid that has exited).
-        using var dead = Process.Start(new ProcessStartInfo("true"))!;
+        using var dead = await TestProcesses.StartAsync(new ProcessStartInfo("true"));
         await dead.WaitForExitAsync();
         var start = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in new[] { "-v", "error", "-re", "-stream_loop", "-1", "-i", RepositoryPaths.TestData("video", "vtest.mp4"), "-c", "copy", "-f", "null",
@@ -229,8 +223,8 @@ public sealed class ChildProcessesTests
             start.ArgumentList.Add(a);
         }
 
-        using var orphan = Process.Start(start)!;
-        using var unrelated = Process.Start(new ProcessStartInfo("sleep", "30"))!;
+        using var orphan = await TestProcesses.StartAsync(start);
+        using var unrelated = await TestProcesses.StartAsync(new ProcessStartInfo("sleep") { ArgumentList = { "30" } });
         try
         {
             Directory.CreateDirectory(Path.Combine(root, ".recorder"));

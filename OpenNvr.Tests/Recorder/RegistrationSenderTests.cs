@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using OpenNvr.Contracts;
+using OpenNvr.Contracts.Internal;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Registration;
@@ -21,7 +23,7 @@ public sealed class RegistrationSenderTests
         var first = Chunk(0, 1000, 1010);
         var refused = Chunk(1, 1020, 1010); // ends before it starts: Core answers 400
         var third = Chunk(2, 1020, 1030);
-        var dir = RecorderInstance.NewTempFolder("dead-letter");
+        var dir = TestTemp.NewFolder("dead-letter");
         using var outbox = new ChunkOutbox(dir);
         foreach (var chunk in new[] { first, refused, third })
         {
@@ -29,17 +31,11 @@ public sealed class RegistrationSenderTests
         }
 
         using var http = core.Internal();
-        var sender = new RegistrationSender(outbox, new CoreClient(http), Options.Create(new RecorderOptions()), TimeProvider.System, NullLogger<RegistrationSender>.Instance);
+        var sender = new RegistrationSender(outbox, new CoreClient(Refit.RestService.ForGenerated<ICoreInternalApi>(http, ContractJson.RefitSettings())), Options.Create(new RecorderOptions()), TimeProvider.System, NullLogger<RegistrationSender>.Instance);
         await sender.StartAsync(CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (outbox.Depth > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
+        await Wait.UntilAsync(() => outbox.Depth == 0, TimeSpan.FromSeconds(20), "the outbox to drain", pollMs: 100);
         await sender.StopAsync(CancellationToken.None);
 
-        Assert.Equal(0, outbox.Depth);
         using var query = await http.PostAsJsonAsync("/api/v1/internal/recordings/query", new { camera_id = camera, limit = 500 });
         var indexed = (await query.Content.ReadFromJsonAsync<JsonObject>())!["recordings"]!.AsArray().Select(r => (string)r!["path"]!).ToList();
         Assert.Equal([first.Path, third.Path], indexed);

@@ -4,20 +4,26 @@ using Xunit.Abstractions;
 
 namespace OpenNvr.Tests.Recorder;
 
-/// <summary>Two Recorder replicas over one recordings volume share the cameras through Core's leases.</summary>
+/// <summary>
+/// Two Recorder replicas over one recordings volume share the cameras through Core's leases. What Core guarantees
+/// today: every camera is held by exactly one live replica, and a dead replica's cameras move to a live one. It does
+/// not promise an even split: a camera goes to the least-loaded replica that is live at the moment it becomes free,
+/// so which heartbeat comes first (and a late one under load) decides the split. Rebalancing (issue 14) will let
+/// these tests assert an even split again.
+/// </summary>
 [Trait(TestTraits.Category, TestTraits.Slow)]
 public sealed class ReplicaTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task Two_replicas_split_the_cameras_without_double_recording_and_a_dead_ones_cameras_move_within_30_s()
+    public async Task Two_replicas_share_the_cameras_without_double_recording_and_a_dead_ones_cameras_move_within_30_s()
     {
         await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
         // Short leases (Core's Internal:LeaseSeconds) so the handover is quick to observe; production uses 30 s.
         await using var core = await CoreServer.StartAsync(leaseSeconds: 6);
-        var root = RecorderInstance.NewTempFolder("opennvr-shared");
-        var a = RecorderInstance.Start(core, root);
-        await using var b = RecorderInstance.Start(core, root);
-        Assert.NotEqual(a.Id, b.Id);
+        var root = TestTemp.NewFolder("shared");
+        await using var first = RecorderInstance.Start(core, root);
+        await using var second = RecorderInstance.Start(core, root);
+        Assert.NotEqual(first.Id, second.Id);
         await Wait.UntilAsync(async () => await CountAsync(core, "SELECT count(*) FROM recorders") == 2, TimeSpan.FromSeconds(15), "both replicas to heartbeat");
 
         var cameras = new List<int>();
@@ -26,12 +32,16 @@ public sealed class ReplicaTests(ITestOutputHelper output)
             cameras.Add(await core.CreateCameraAsync($"replica-{i}", camera.Url("/cam")));
         }
 
-        await Wait.UntilAsync(() => a.Coordinator.RecordingCameraIds.Count + b.Coordinator.RecordingCameraIds.Count == 4, TimeSpan.FromSeconds(15), "all cameras leased");
+        await Wait.UntilAsync(() => first.Coordinator.RecordingCameraIds.Count + second.Coordinator.RecordingCameraIds.Count == 4, TimeSpan.FromSeconds(15), "all cameras leased");
+        var heldByFirst = first.Coordinator.RecordingCameraIds;
+        var heldBySecond = second.Coordinator.RecordingCameraIds;
+        output.WriteLine($"split: {heldByFirst.Count}/{heldBySecond.Count}");
+        // Full coverage, no overlap: each camera is recorded by exactly one replica (not necessarily two each).
+        Assert.Empty(heldByFirst.Intersect(heldBySecond));
+        Assert.Equal(cameras, heldByFirst.Concat(heldBySecond).Order());
+        // The replica that dies is the one holding more (at least two of the four), so a handover always happens.
+        var (a, b) = heldByFirst.Count >= heldBySecond.Count ? (first, second) : (second, first);
         var heldByA = a.Coordinator.RecordingCameraIds;
-        var heldByB = b.Coordinator.RecordingCameraIds;
-        Assert.Empty(heldByA.Intersect(heldByB));
-        Assert.Equal(cameras, heldByA.Concat(heldByB).Order());
-        Assert.Equal((2, 2), (heldByA.Count, heldByB.Count));
 
         await Wait.UntilAsync(async () =>
         {
@@ -84,24 +94,22 @@ public sealed class ReplicaTests(ITestOutputHelper output)
     {
         await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
         await using var core = await CoreServer.StartAsync(leaseSeconds: 6);
-        var root = RecorderInstance.NewTempFolder("opennvr-shared");
+        var root = TestTemp.NewFolder("shared");
         // The victim runs in its own process (as in production), the survivor in-process.
-        await using var victim = RecorderProcess.Start(core, root, "victim");
+        await using var victim = await RecorderProcess.StartAsync(core, root, "victim");
         await Wait.UntilAsync(async () => await CountAsync(core, "SELECT count(*) FROM recorders") == 1, TimeSpan.FromSeconds(30),
             "the replica process to heartbeat");
+        // The victim's camera exists while the victim is the only replica: it is the victim's whatever the timing.
+        var victimCamera = await core.CreateCameraAsync("killed-replica-0", camera.Url("/cam"));
+        await Wait.UntilAsync(async () => (await core.RowsAsync(victimCamera)).Count >= 1, TimeSpan.FromSeconds(40),
+            "a chunk from the replica process");
         await using var survivor = RecorderInstance.Start(core, root);
         await Wait.UntilAsync(async () => await CountAsync(core, "SELECT count(*) FROM recorders") == 2, TimeSpan.FromSeconds(15), "both replicas to heartbeat");
 
-        var cameras = new List<int>();
-        for (var i = 0; i < 2; i++)
-        {
-            cameras.Add(await core.CreateCameraAsync($"killed-replica-{i}", camera.Url("/cam")));
-        }
-
+        // The second camera goes to the least-loaded live replica: the survivor (the victim holds one already).
+        var cameras = new List<int> { victimCamera, await core.CreateCameraAsync("killed-replica-1", camera.Url("/cam")) };
         await Wait.UntilAsync(() => survivor.Coordinator.RecordingCameraIds.Count == 1, TimeSpan.FromSeconds(15), "one camera for each replica");
-        var victimCamera = cameras.Except(survivor.Coordinator.RecordingCameraIds).Single();
-        await Wait.UntilAsync(async () => (await core.RowsAsync(victimCamera)).Count >= 1, TimeSpan.FromSeconds(40),
-            "a chunk from the replica process");
+        Assert.Equal(cameras[1], Assert.Single(survivor.Coordinator.RecordingCameraIds));
         var orphans = victim.ChildPids();
         Assert.True(orphans.Count == 1, $"the replica process tracks {orphans.Count} ffmpeg: {victim.Output}");
 

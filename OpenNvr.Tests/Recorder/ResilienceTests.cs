@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OpenNvr.Contracts;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -25,6 +26,7 @@ public sealed class CameraAwayTests
             TimeSpan.FromSeconds(15), "the reconnecting state");
         await Wait.UntilAsync(async () => (string?)(await core.CameraAsync(cameraId))["recording_state"] == RecordingStates.Reconnecting,
             TimeSpan.FromSeconds(10), "Core to show the camera reconnecting");
+        // The scenario: the camera stays away for 20 s in all (a fixed outage, not a synchronisation).
         await Task.Delay(TimeSpan.FromSeconds(20) - TimeSpan.FromSeconds(Now() - awayAt));
         var rowsBeforeReturn = (await core.RowsAsync(cameraId)).Count;
 
@@ -73,9 +75,10 @@ public sealed class FfmpegKilledTests
 
         await Wait.UntilAsync(async () => (await core.RowsAsync(cameraId)).Count >= 1, TimeSpan.FromSeconds(40), "a first chunk");
         var rowsBefore = await core.RowsAsync(cameraId);
-        // The chunk being written now: the newest file not yet indexed.
+        // The chunk being written now: the newest file not yet indexed. Killed once two fragments are complete.
         var open = recorder.ChunkFiles(cameraId).Except(rowsBefore.Select(r => r.Path)).Single();
-        await Task.Delay(5000);
+        await Wait.UntilAsync(() => CompleteFragments(Path.Combine(recorder.RecordingsRoot, open)) >= 2, TimeSpan.FromSeconds(20),
+            $"two complete fragments in the open chunk {open}", pollMs: 100);
         var ffmpegPid = recorder.Coordinator.Recorder(cameraId)!.CurrentProcess!.Id;
         var sizeAtKill = new FileInfo(Path.Combine(recorder.RecordingsRoot, open)).Length;
         Assert.True(sizeAtKill > 10_000, $"the open chunk {open} holds only {sizeAtKill} bytes; files: " +
@@ -94,6 +97,33 @@ public sealed class FfmpegKilledTests
         // Recording resumes with a new ffmpeg, and its chunks are indexed too.
         await Wait.UntilAsync(async () => (await core.RowsAsync(cameraId)).Count(r => r.StartUnix > cut.EndUnix) >= 1, TimeSpan.FromSeconds(30), "chunks after the kill");
         Assert.NotEqual(ffmpegPid, recorder.Coordinator.Recorder(cameraId)!.CurrentProcess?.Id);
+    }
+
+    /// <summary>Complete <c>moof</c>+<c>mdat</c> pairs at the top level of a fragmented MP4 that ffmpeg is still writing.</summary>
+    private static int CompleteFragments(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var header = new byte[8];
+        long offset = 0;
+        var fragments = 0;
+        var inFragment = false;
+        while (offset + 8 <= stream.Length)
+        {
+            stream.Position = offset;
+            stream.ReadExactly(header);
+            var size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header);
+            var type = System.Text.Encoding.ASCII.GetString(header, 4, 4);
+            if (size < 8 || offset + size > stream.Length)
+            {
+                break; // the box being written
+            }
+
+            fragments += type == "mdat" && inFragment ? 1 : 0;
+            inFragment = type == "moof";
+            offset += size;
+        }
+
+        return fragments;
     }
 }
 
@@ -114,6 +144,7 @@ public sealed class CoreOutageTests
 
             await core.StopAsync();
             var filesAtOutage = recorder.ChunkFiles(cameraId).Count;
+            // The scenario: Core stays away for 30 s (a fixed outage, not a synchronisation).
             await Task.Delay(TimeSpan.FromSeconds(30));
             var filesAfterOutage = recorder.ChunkFiles(cameraId).Count;
             // 30 s at 4-s chunks: about 7 more chunks were recorded and wait in the outbox.

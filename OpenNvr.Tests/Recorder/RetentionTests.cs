@@ -20,17 +20,10 @@ public sealed class RetentionFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Core = await CoreServer.StartAsync(leaseSeconds: 3);
-        SampleChunk = Path.Combine(RecorderInstance.NewTempFolder("sample"), "chunk.mp4");
-        var start = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
-        foreach (var a in new[] { "-v", "error", "-i", RepositoryPaths.TestData("video", "vtest.mp4"), "-t", "4", "-c", "copy",
-                     "-movflags", "+frag_keyframe+empty_moov+default_base_moof", SampleChunk })
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        await p.WaitForExitAsync();
-        Assert.Equal(0, p.ExitCode);
+        SampleChunk = Path.Combine(TestTemp.NewFolder("sample"), "chunk.mp4");
+        var (exitCode, _, errors) = await TestProcesses.RunAsync("ffmpeg", "-v", "error", "-i", RepositoryPaths.TestData("video", "vtest.mp4"),
+            "-t", "4", "-c", "copy", "-movflags", "+frag_keyframe+empty_moov+default_base_moof", SampleChunk);
+        Assert.True(exitCode == 0, errors);
     }
 
     public async Task DisposeAsync() => await Core.DisposeAsync();

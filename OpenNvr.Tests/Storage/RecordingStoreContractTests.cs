@@ -10,7 +10,7 @@ namespace OpenNvr.Tests.Storage;
 /// </summary>
 public abstract class RecordingStoreContractTests : IAsyncLifetime
 {
-    private readonly string _scratch = Directory.CreateTempSubdirectory("opennvr-test-store-").FullName;
+    private readonly string _scratch = TestTemp.NewFolder("store-scratch");
 
     protected IRecordingStore Store { get; private set; } = null!;
 
@@ -213,7 +213,7 @@ public sealed class FileSystemStoreContractTests : RecordingStoreContractTests
 
     protected override Task<IRecordingStore> CreateStoreAsync()
     {
-        _root = Directory.CreateTempSubdirectory("opennvr-test-fsstore-").FullName;
+        _root = TestTemp.NewFolder("fsstore");
         return Task.FromResult<IRecordingStore>(new InstrumentedRecordingStore(new FileSystemRecordingStore(_root), TimeProvider.System));
     }
 

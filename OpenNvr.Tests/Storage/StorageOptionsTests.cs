@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenNvr.Storage;
+using OpenNvr.Tests.Infrastructure;
 
 namespace OpenNvr.Tests.Storage;
 
@@ -27,7 +28,7 @@ public sealed class StorageOptionsTests
     [Fact]
     public async Task ValidSettings_GiveTheConfiguredBackend()
     {
-        var root = Directory.CreateTempSubdirectory("opennvr-test-fsstore-").FullName;
+        var root = TestTemp.NewFolder("fsstore");
         try
         {
             using (var fileSystem = Build("filesystem", root, null, null))

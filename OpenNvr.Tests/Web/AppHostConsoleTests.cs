@@ -102,12 +102,9 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
     {
         var demo = await DemoCameraAsync();
         using var admin = await ClientAsync("admin", await AdminPasswordAsync());
-        var deadline = DateTime.UtcNow + PipelineWait;
-        while ((await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events/latest?camera_id={demo}&task=person_counting&limit=1"))!["count"]!.GetValue<int>() == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no person_counting event arrived from the demo camera");
-            await Task.Delay(2000);
-        }
+        await Wait.UntilAsync(
+            async () => (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events/latest?camera_id={demo}&task=person_counting&limit=1"))!["count"]!.GetValue<int>() > 0,
+            PipelineWait, "a person_counting event from the demo camera", pollMs: 2000);
 
         await using var session = await browser.OpenAsync(CoreUrl);
         var page = session.Page;
@@ -212,56 +209,42 @@ public sealed class AppHostConsoleTests(AppHostFixture host, BrowserFixture brow
     private async Task<long> PersonCountingEventWithSnapshotAsync(int camera)
     {
         using var admin = await ClientAsync("admin", await AdminPasswordAsync());
-        var deadline = DateTime.UtcNow + PipelineWait;
-        while (true)
-        {
-            var events = (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events/latest?camera_id={camera}&task=person_counting&limit=10"))!["events"]!.AsArray();
-            if (events.FirstOrDefault(e => e!["snapshot_url"] is not null) is { } withSnapshot)
+        var withSnapshot = await Wait.ForAsync(async () =>
             {
-                return (long)withSnapshot["id"]!;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "no person_counting event with a snapshot arrived from the demo camera");
-            await Task.Delay(2000);
-        }
+                var events = (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events/latest?camera_id={camera}&task=person_counting&limit=10"))!["events"]!.AsArray();
+                return events.FirstOrDefault(e => e!["snapshot_url"] is not null);
+            },
+            PipelineWait, "a person_counting event with a snapshot from the demo camera", pollMs: 2000);
+        return (long)withSnapshot["id"]!;
     }
 
     /// <summary>The camera with a person_counting policy, once a Recorder holds it and reports it recording.</summary>
     private async Task<int> DemoCameraAsync()
     {
         using var admin = await ClientAsync("admin", await AdminPasswordAsync());
-        var deadline = DateTime.UtcNow + PipelineWait;
-        while (true)
-        {
-            var cameras = (await admin.GetFromJsonAsync<JsonObject>("/api/v1/cameras"))!["cameras"]!.AsArray();
-            var demo = cameras.FirstOrDefault(c => c!["ai_policies"]!.AsArray().Any(p => (string)p!["task"]! == "person_counting"));
-            if (demo is not null && (string?)demo["recorder_id"] is not null && (string)demo["recording_state"]! == "recording")
+        JsonArray cameras = [];
+        var demo = await Wait.ForAsync(async () =>
             {
-                return (int)demo["id"]!;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "no demo camera with a person_counting policy is recording: " + cameras.ToJsonString());
-            await Task.Delay(2000);
-        }
+                cameras = (await admin.GetFromJsonAsync<JsonObject>("/api/v1/cameras"))!["cameras"]!.AsArray();
+                var found = cameras.FirstOrDefault(c => c!["ai_policies"]!.AsArray().Any(p => (string)p!["task"]! == "person_counting"));
+                return found is not null && (string?)found["recorder_id"] is not null && (string)found["recording_state"]! == "recording" ? found : null;
+            },
+            PipelineWait, () => "a recording demo camera with a person_counting policy: " + cameras.ToJsonString(), pollMs: 2000);
+        return (int)demo["id"]!;
     }
 
     /// <summary>Waits until Core indexes at least <paramref name="count"/> chunks of the camera in the last hour.</summary>
     private async Task WaitForChunksAsync(int camera, int count)
     {
         using var admin = await ClientAsync("admin", await AdminPasswordAsync());
-        var deadline = DateTime.UtcNow + PipelineWait;
-        while (true)
-        {
-            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            var window = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/recordings/{camera}?start_unix={now - 3600}&end_unix={now + 60}");
-            if (window!["recordings"]!.AsArray().Count >= count)
+        JsonObject? window = null;
+        await Wait.UntilAsync(async () =>
             {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} chunks of the demo camera were indexed: {window.ToJsonString()}");
-            await Task.Delay(1000);
-        }
+                var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                window = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/recordings/{camera}?start_unix={now - 3600}&end_unix={now + 60}");
+                return window!["recordings"]!.AsArray().Count >= count;
+            },
+            PipelineWait, () => $"{count} indexed chunks of the demo camera (so far: {window?.ToJsonString()})", pollMs: 1000);
     }
 
     private async Task<HttpClient> ClientAsync(string username, string password)

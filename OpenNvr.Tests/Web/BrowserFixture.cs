@@ -21,6 +21,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run eng/setup.sh (Debian package chromium).");
+        // Expectations poll until they hold; their ceiling is generous (Playwright's default is 5 s), because on a
+        // loaded machine a page that waits for Core and Inference (a face registration) can take longer.
+        Assertions.SetDefaultExpectTimeout(30_000);
         Directory.CreateDirectory(ArtifactsDir);
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

@@ -20,7 +20,7 @@ public sealed class ConsoleApiFixture : CoreFixture, IAsyncLifetime
 {
     public const string InferenceKey = "inference-key-for-tests-0123456789";
 
-    public string FramesRoot { get; } = Path.Combine(Path.GetTempPath(), "opennvr-console-frames-" + Guid.NewGuid().ToString("N")[..8]);
+    public string FramesRoot { get; } = TestTemp.NewFolder("console-frames");
 
     public FrameServer Frames { get; private set; } = null!;
 
@@ -49,7 +49,7 @@ public sealed class ConsoleApiFixture : CoreFixture, IAsyncLifetime
         await base.DisposeAsync();
         await Frames.DisposeAsync();
         await Faces.DisposeAsync();
-        Directory.Delete(FramesRoot, recursive: true);
+        TestTemp.TryDelete(FramesRoot);
     }
 
     public async Task HeartbeatAsync(string recorderId, string baseUrl)

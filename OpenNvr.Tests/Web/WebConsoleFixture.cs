@@ -30,7 +30,7 @@ public sealed class WebConsoleFixture : IAsyncLifetime
     public static readonly (string File, int People)[] Snapshots =
         [("vtest_0000.jpg", 3), ("vtest_0200.jpg", 7), ("vtest_0400.jpg", 3), ("vtest_0600.jpg", 6)];
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "opennvr-web-tests-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly string _root = TestTemp.NewFolder("web");
 
     public string RecordingsRoot => Path.Combine(_root, "recordings");
 
@@ -60,7 +60,7 @@ public sealed class WebConsoleFixture : IAsyncLifetime
         Frames = await FrameServer.StartAsync(InternalKey, new() { ["1"] = frames }, TimeSpan.FromMilliseconds(700));
 
         var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("web");
-        var port = FreeTcpPort();
+        var port = FreePort.Tcp();
         Factory = new WebApplicationFactory<NvrDbContext>().WithWebHostBuilder(host =>
         {
             host.UseSetting("ConnectionStrings:nvrdb", connectionString);
@@ -72,7 +72,7 @@ public sealed class WebConsoleFixture : IAsyncLifetime
             host.UseSetting("Recorder:RecordingsRoot", RecordingsRoot);
             host.UseSetting("Frames:Root", FramesRoot);
             // No Inference here: the faces page must show that it is unreachable, not break.
-            host.UseSetting("WebConsole:InferenceUrl", $"http://127.0.0.1:{FreeTcpPort()}");
+            host.UseSetting("WebConsole:InferenceUrl", $"http://127.0.0.1:{FreePort.Tcp()}");
         });
         Factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         Factory.StartServer();
@@ -84,13 +84,7 @@ public sealed class WebConsoleFixture : IAsyncLifetime
     {
         await Factory.DisposeAsync();
         await Frames.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TestTemp.TryDelete(_root);
     }
 
     public HttpClient Client(string? accessToken = null)
@@ -207,22 +201,12 @@ public sealed class WebConsoleFixture : IAsyncLifetime
     public static async Task<string[]> CutChunksAsync(string folder)
     {
         Directory.CreateDirectory(folder);
-        var start = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[]
-                 {
-                     "-v", "error", "-nostdin", "-i", RepositoryPaths.TestData("video", "vtest.mp4"), "-t", "60", "-c", "copy", "-an",
-                     "-f", "segment", "-segment_time", "10", "-reset_timestamps", "1",
-                     "-segment_format", "mp4", "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof",
-                     Path.Combine(folder, "chunk%02d.mp4"),
-                 })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var ffmpeg = Process.Start(start)!;
-        var errors = await ffmpeg.StandardError.ReadToEndAsync();
-        await ffmpeg.WaitForExitAsync();
-        Assert.True(ffmpeg.ExitCode == 0, "ffmpeg: " + errors);
+        var (exitCode, _, errors) = await TestProcesses.RunAsync("ffmpeg",
+            "-v", "error", "-nostdin", "-i", RepositoryPaths.TestData("video", "vtest.mp4"), "-t", "60", "-c", "copy", "-an",
+            "-f", "segment", "-segment_time", "10", "-reset_timestamps", "1",
+            "-segment_format", "mp4", "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof",
+            Path.Combine(folder, "chunk%02d.mp4"));
+        Assert.True(exitCode == 0, "ffmpeg: " + errors);
         var chunks = Directory.GetFiles(folder, "chunk*.mp4").Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(6, chunks.Length);
         return chunks;
@@ -239,12 +223,5 @@ public sealed class WebConsoleFixture : IAsyncLifetime
         {
             throw new IOException($"link({existing}, {created}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
         }
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

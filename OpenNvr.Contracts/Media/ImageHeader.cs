@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace OpenNvr.Inference.Frames;
+namespace OpenNvr.Contracts.Media;
 
 public enum ImageFormat
 {
@@ -16,25 +16,25 @@ public readonly record struct ImageHeader(ImageFormat Format, int Width, int Hei
 {
     public long Pixels => (long)Width * Height;
 
-    public string MediaType => Format == ImageFormat.Jpeg ? "image/jpeg" : "image/png";
+    public string MediaType => Format == ImageFormat.Jpeg ? MediaTypes.Jpeg : MediaTypes.Png;
+
+    public string Extension => Format == ImageFormat.Jpeg ? MediaTypes.JpegExtension : MediaTypes.PngExtension;
 
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
+    /// <summary>The format by its signature alone (JPEG's SOI + marker, PNG's 8 bytes), without reading dimensions.</summary>
+    public static ImageFormat? DetectFormat(ReadOnlySpan<byte> data) =>
+        data.StartsWith(PngSignature) ? ImageFormat.Png
+        : data is [0xFF, 0xD8, 0xFF, ..] ? ImageFormat.Jpeg
+        : null;
+
     /// <summary>The header, or null when the bytes are not a JPEG or PNG whose dimensions can be read.</summary>
-    public static ImageHeader? TryRead(ReadOnlySpan<byte> data)
+    public static ImageHeader? TryRead(ReadOnlySpan<byte> data) => DetectFormat(data) switch
     {
-        if (data.StartsWith(PngSignature))
-        {
-            return TryReadPng(data);
-        }
-
-        if (data.Length >= 4 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-        {
-            return TryReadJpeg(data);
-        }
-
-        return null;
-    }
+        ImageFormat.Png => TryReadPng(data),
+        ImageFormat.Jpeg when data.Length >= 4 => TryReadJpeg(data),
+        _ => null,
+    };
 
     private static ImageHeader? TryReadPng(ReadOnlySpan<byte> data)
     {
@@ -69,7 +69,7 @@ public readonly record struct ImageHeader(ImageFormat Format, int Width, int Hei
                 continue;
             }
 
-            if (marker is 0x01 or (>= 0xD0 and <= 0xD7))
+            if (marker is 0x01 or 0xD8 or (>= 0xD0 and <= 0xD7))
             {
                 position += 2; // standalone markers have no length
                 continue;

@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OpenNvr.Contracts.Internal;
+
+/// <summary>
+/// <c>POST /api/v1/internal/recorders/heartbeat</c>: a Recorder replica says it is alive, where Core and Inference reach
+/// its <c>/frames</c>, and how many cameras it takes.
+/// </summary>
+public sealed record HeartbeatRequest(
+    [property: Required(ErrorMessage = HeartbeatRequest.RecorderIdRule)]
+    [property: PrintableText(64, ErrorMessage = HeartbeatRequest.RecorderIdRule)]
+    string RecorderId,
+    string BaseUrl,
+    [property: Range(0, HeartbeatRequest.MaxMaxCameras, ErrorMessage = "max_cameras must be between 0 and 10000.")]
+    int MaxCameras = HeartbeatRequest.DefaultMaxCameras) : IValidatableObject
+{
+    public const int DefaultMaxCameras = 32;
+    public const int MaxMaxCameras = 10_000;
+    private const string RecorderIdRule = "recorder_id is required (at most 64 characters, no control characters).";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(RecorderId))
+        {
+            yield return new ValidationResult(RecorderIdRule, [nameof(RecorderId)]);
+        }
+
+        if (BaseUrl is not { Length: <= 2048 } || !Uri.TryCreate(BaseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            yield return new ValidationResult("base_url must be an absolute http(s) URL.", [nameof(BaseUrl)]);
+        }
+    }
+}
+
+/// <summary>The heartbeat's answer: the lease length and the full configuration of the cameras this replica records now.</summary>
+public sealed record HeartbeatResponse(int LeaseSeconds, IReadOnlyList<CameraConfig> Cameras);
+
+/// <summary>A camera as the heartbeat answer describes it. Stream URLs carry decrypted credentials: never log them.</summary>
+public sealed record CameraConfig(
+    int Id,
+    string Name,
+    bool Enabled,
+    bool RecordingEnabled,
+    string StreamUrl,
+    string? SubStreamUrl,
+    int RetentionDays,
+    long? StorageQuotaBytes,
+    IReadOnlyList<CameraAiPolicy> AiPolicies);
+
+/// <summary>
+/// An AI policy of a camera, as the heartbeat carries it: which task to run how often, the confidence below which a
+/// result is no event, an optional region of interest (a polygon of [x, y] points normalised to 0..1 of the frame) and
+/// whether a motion gate runs first. <c>id</c> is Core's row id (null before the policy is stored).
+/// </summary>
+public sealed record CameraAiPolicy(
+    string Task,
+    int IntervalMs = 1000,
+    bool Enabled = true,
+    double MinConfidence = 0.5,
+    double[][]? Roi = null,
+    bool MotionGating = true,
+    int? Id = null);

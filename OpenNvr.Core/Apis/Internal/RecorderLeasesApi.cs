@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using OpenNvr.Core.Cameras;
+using OpenNvr.Core.Model;
+using OpenNvr.Core.Recordings;
+
+namespace OpenNvr.Core.Apis.Internal;
+
+/// <summary><c>POST /recorders/heartbeat</c>: a Recorder's membership, its camera leases and their configuration.</summary>
+internal static class RecorderLeasesApi
+{
+    public static void MapRecorderLeases(this RouteGroupBuilder api) =>
+        api.MapPost("/recorders/heartbeat", HeartbeatAsync).WithName("recorderHeartbeat")
+            .WithSummary("Recorder heartbeat: renews leases, assigns cameras, returns the caller's camera configuration");
+
+    private static async Task<Ok<HeartbeatResponse>> HeartbeatAsync(HeartbeatRequest request, RecorderLeaseService leases,
+        CameraCredentialProtector protector, CancellationToken ct)
+    {
+        var cameras = await leases.HeartbeatAsync(request.RecorderId, request.BaseUrl, request.MaxCameras, ct);
+        return TypedResults.Ok(new HeartbeatResponse(leases.LeaseSeconds, cameras.Select(c => ToConfig(c, protector)).ToList()));
+    }
+
+    /// <summary>The camera as its Recorder needs it: stream URLs with decrypted credentials (internal use only).</summary>
+    private static CameraConfig ToConfig(Camera c, CameraCredentialProtector protector) => new(
+        c.Id,
+        c.Name,
+        c.IsActive,
+        c.RecordingEnabled,
+        StreamUrl.WithCredentials(c.StreamUrl, protector.Unprotect(c.StreamCredentialsProtected)),
+        c.SubStreamUrl is null ? null : StreamUrl.WithCredentials(c.SubStreamUrl, protector.Unprotect(c.SubStreamCredentialsProtected)),
+        c.RetentionDays,
+        c.StorageQuotaBytes,
+        c.AiPolicies.OrderBy(p => p.Id)
+            .Select(p => new CameraAiPolicy(p.Task, p.IntervalMs, p.Enabled, p.MinConfidence, p.Roi, p.MotionGating, p.Id))
+            .ToList());
+}

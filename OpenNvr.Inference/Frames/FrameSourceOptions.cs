@@ -1,0 +1,13 @@
+namespace OpenNvr.Inference.Frames;
+
+/// <summary>
+/// The <c>Frames</c> section as Inference reads it: the local folder that <c>opennvr://frames/...</c> URIs resolve
+/// against first (the Recorder publishes frames into it; frames not found there are fetched from the Recorder).
+/// </summary>
+public sealed class FrameSourceOptions
+{
+    public const string Section = "Frames";
+
+    /// <summary>The folder the recorder publishes frames into (<c>&lt;root&gt;/&lt;camera&gt;/&lt;file&gt;</c>).</summary>
+    public string? Root { get; set; }
+}
