@@ -98,6 +98,7 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             lease.ToTable("recorder_leases");
             lease.HasKey(l => l.CameraId);
             lease.Property(l => l.RecorderId).HasMaxLength(64);
+            lease.Property(l => l.HandingTo).HasMaxLength(64);
             lease.HasIndex(l => l.RecorderId);
             lease.HasOne<Camera>().WithOne().HasForeignKey<RecorderLease>(l => l.CameraId).OnDelete(DeleteBehavior.Cascade);
         });

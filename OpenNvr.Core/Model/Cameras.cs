@@ -57,4 +57,13 @@ public sealed class RecorderLease
     public int CameraId { get; set; }
     public required string RecorderId { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>
+    /// A graceful hand-off in progress: the live Recorder that gets the camera once <see cref="RecorderId"/> has
+    /// stopped recording it (null when the lease is not moving). Until then neither of the two is told to record it.
+    /// </summary>
+    public string? HandingTo { get; set; }
+
+    /// <summary>When the hand-off to <see cref="HandingTo"/> began (its duration is logged and measured).</summary>
+    public DateTimeOffset? HandingSince { get; set; }
 }

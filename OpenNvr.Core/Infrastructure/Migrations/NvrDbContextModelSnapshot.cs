@@ -354,6 +354,15 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
 
+                    b.Property<DateTimeOffset?>("HandingSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("handing_since");
+
+                    b.Property<string>("HandingTo")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("handing_to");
+
                     b.Property<string>("RecorderId")
                         .IsRequired()
                         .HasMaxLength(64)
