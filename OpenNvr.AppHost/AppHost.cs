@@ -11,7 +11,10 @@ var recordingStorage = builder.AddRecordingStorage(dataRoot);
 var adminPassword = builder.AddGeneratedSecret("admin-password", minLength: 20);
 var jwtSigningKey = builder.AddGeneratedSecret("jwt-signing-key", minLength: 64);
 var inferenceApiKey = builder.AddGeneratedSecret("inference-api-key", minLength: 32);
-var internalApiKey = builder.AddGeneratedSecret("internal-api-key", minLength: 32);
+// One key per pair of services that talk (ServiceKeys in the service defaults): each service holds only its own.
+var recorderCoreKey = builder.AddGeneratedSecret("recorder-core-key", minLength: 32);
+var recorderInferenceKey = builder.AddGeneratedSecret("recorder-inference-key", minLength: 32);
+var coreInferenceKey = builder.AddGeneratedSecret("core-inference-key", minLength: 32);
 var hfToken = builder.AddParameter("hf-token", builder.Configuration["Parameters:hf-token"] ?? "", secret: true);
 
 var recordingsRoot = Path.Combine(dataRoot, "recordings");
@@ -25,29 +28,30 @@ var inference = builder.AddProject<Projects.OpenNvr_Inference>("inference")
     .WithEnvironment("Inference__ApiKey", inferenceApiKey)
     .WithEnvironment("HuggingFace__Token", hfToken)
     .WithEnvironment("Frames__Root", framesRoot)
-    .WithEnvironment("Internal__ApiKey", internalApiKey)
+    .WithEnvironment("ServiceKeys__RecorderInference", recorderInferenceKey)
+    .WithEnvironment("ServiceKeys__CoreInference", coreInferenceKey)
     .WithHttpHealthCheck("/health");
 
 var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithDatabase(databases.NvrDb, databases)
     .WithEnvironment("Auth__AdminPassword", adminPassword)
     .WithEnvironment("Auth__JwtSigningKey", jwtSigningKey)
-    .WithEnvironment("Internal__ApiKey", internalApiKey)
+    .WithEnvironment("ServiceKeys__RecorderCore", recorderCoreKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
     .WithRecordingStorage(recordingStorage, recordingsRoot)
     .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
     .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
     // The console's faces page goes through Core to Inference; uploaded photos reach Inference as frames.
     .WithReference(inference)
-    .WithEnvironment("Inference__ApiKey", inferenceApiKey)
+    .WithEnvironment("ServiceKeys__CoreInference", coreInferenceKey)
     .WithEnvironment("Frames__Root", framesRoot)
     .WithHttpHealthCheck("/health");
 
 var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
     .WithReference(core).WaitFor(core)
     .WithReference(inference).WaitFor(inference)
-    .WithEnvironment("Internal__ApiKey", internalApiKey)
-    .WithEnvironment("Inference__ApiKey", inferenceApiKey)
+    .WithEnvironment("ServiceKeys__RecorderCore", recorderCoreKey)
+    .WithEnvironment("ServiceKeys__RecorderInference", recorderInferenceKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
     .WithRecordingStorage(recordingStorage, recordingsRoot)
     .WithEnvironment("Frames__Root", framesRoot)

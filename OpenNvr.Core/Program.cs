@@ -13,6 +13,7 @@ builder.Services.AddCoreOpenApi();
 var app = builder.Build();
 
 app.UseProblemResponses();
+app.UseSharedKeys();
 app.UseWebConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -66,7 +66,7 @@ internal static class Extensions
                 // Saving a camera waits for this at most once per 10 s: an unreachable Inference must not hold it up.
                 http.Timeout = TimeSpan.FromSeconds(3);
             })
-            .AddSharedKey(SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
+            .AddSharedKey(SharedKeyClientExtensions.InferenceKeyHeader, ServiceKeys.CoreInference)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         builder.Services.AddValidatedOptions<CameraOptions>(CameraOptions.Section);

@@ -8,15 +8,16 @@ namespace OpenNvr.Recorder.Apis;
 /// (<c>opennvr://frames/&lt;camera&gt;/&lt;file&gt;</c>). Names follow <see cref="FrameNames"/>, the rule Inference
 /// applies to frame URIs: anything else (traversal, encoded slashes, hidden files) is a 400 problem, a missing frame a
 /// 404 problem.
-/// When <c>Internal:ApiKey</c> is configured (always under the app host) callers must send it in
-/// <c>X-Internal-Key</c> (Inference does): frames are camera pictures, not public.
+/// Callers send their key in <c>X-Internal-Key</c>: Core <c>ServiceKeys:RecorderCore</c>, Inference
+/// <c>ServiceKeys:RecorderInference</c>; frames are camera pictures, not public. Without a configured key the route is
+/// closed, except in Development.
 /// </summary>
 public static class FramesApi
 {
     public static IEndpointRouteBuilder MapFramesApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/frames/{camera}/{file}", GetFrame)
-            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting, openWhenUnset: true)
+            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, openInDevelopmentWhenUnset: true, ServiceKeys.RecorderCore, ServiceKeys.RecorderInference)
             .WithName("getFrame")
             .WithTags("Frames")
             .WithSummary("A published frame (JPEG or PNG) of a camera, e.g. /frames/1/latest.jpg")

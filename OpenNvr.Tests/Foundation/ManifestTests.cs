@@ -31,6 +31,37 @@ public sealed class ManifestTests
             Assert.Contains("{jwt-signing-key.value}", Env(resources, "core", "Auth__JwtSigningKey"));
             Assert.Contains("{inference-api-key.value}", Env(resources, "inference", "Inference__ApiKey"));
             Assert.Contains("{hf-token.value}", Env(resources, "inference", "HuggingFace__Token"));
+
+            // One key per pair of services, and each service gets only the keys of the pairs it belongs to.
+            var keys = new Dictionary<string, (string Parameter, string[] Holders)>
+            {
+                ["ServiceKeys__RecorderCore"] = ("recorder-core-key", ["core", "recorder"]),
+                ["ServiceKeys__RecorderInference"] = ("recorder-inference-key", ["recorder", "inference"]),
+                ["ServiceKeys__CoreInference"] = ("core-inference-key", ["core", "inference"]),
+            };
+            foreach (var (variable, (parameter, holders)) in keys)
+            {
+                Assert.True(resources.GetProperty(parameter).GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+                foreach (var service in new[] { "core", "inference", "recorder" })
+                {
+                    var env = resources.GetProperty(service).GetProperty("env");
+                    if (holders.Contains(service))
+                    {
+                        Assert.Equal($"{{{parameter}.value}}", Env(resources, service, variable));
+                    }
+                    else
+                    {
+                        Assert.False(env.TryGetProperty(variable, out _), $"{service} must not hold {parameter}");
+                    }
+                }
+            }
+
+            Assert.False(resources.TryGetProperty("internal-api-key", out _), "the shared internal-api-key is gone");
+            foreach (var service in new[] { "core", "recorder" })
+            {
+                Assert.False(resources.GetProperty(service).GetProperty("env").TryGetProperty("Inference__ApiKey", out _),
+                    $"{service} must not hold Inference's external clients' key");
+            }
             Assert.True(resources.GetProperty("admin-password").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
         }
         finally

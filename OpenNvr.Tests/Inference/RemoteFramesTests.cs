@@ -27,7 +27,7 @@ public sealed class RemoteFramesFixture : InferenceServiceFixture
     public string RecorderUrl { get; private set; } = "";
 
     protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
-        [new("services:recorder:http:0", RecorderUrl), new("Internal:ApiKey", InternalKey)];
+        [new("services:recorder:http:0", RecorderUrl), new(ServiceKeys.RecorderInference, InternalKey)];
 
     public override async Task InitializeAsync()
     {

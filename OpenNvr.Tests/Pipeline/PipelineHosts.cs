@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -67,12 +68,12 @@ public sealed class PipelineHosts : IAsyncLifetime
         {
             ["Recorder:RecordingsRoot"] = recordings,
             ["services:inference:http:0"] = InferenceUrl,
-            ["Inference:ApiKey"] = InferenceKey,
+            [ServiceKeys.CoreInference] = InferenceKey,
         });
         Recorder = RecorderInstance.Start(Core, recordings, new Dictionary<string, string>
         {
             ["services:inference:http:0"] = InferenceUrl,
-            ["Inference:ApiKey"] = InferenceKey,
+            [ServiceKeys.RecorderInference] = InferenceKey,
             ["Recorder:FrameRate"] = "2",
             ["Recorder:ChunkSeconds"] = "4",
             ["Recorder:InferenceBreakSeconds"] = "2",
@@ -88,7 +89,8 @@ public sealed class PipelineHosts : IAsyncLifetime
             host.UseSetting("ConnectionStrings:inferencedb", _inferenceDb);
             host.UseSetting("Frames:Root", Recorder.FramesRoot);
             host.UseSetting("Models:Root", RepositoryPaths.Models());
-            host.UseSetting("Inference:ApiKey", InferenceKey);
+            host.UseSetting(ServiceKeys.RecorderInference, InferenceKey);
+            host.UseSetting(ServiceKeys.CoreInference, InferenceKey);
             host.UseSetting("Logging:LogLevel:Default", "Warning");
         });
         factory.UseKestrel(options => options.Listen(IPAddress.Loopback, InferencePort));
