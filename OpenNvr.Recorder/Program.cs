@@ -16,5 +16,6 @@ app.UseSharedKeys();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapFramesApi();
+app.UseLiveApi();
 
 app.Run();
