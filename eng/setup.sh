@@ -18,7 +18,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 #   gstreamer1.0-plugins-good   qtdemux (MP4), rtph264pay, RTP/RTSP plumbing
 #   gstreamer1.0-plugins-ugly   x264enc (pattern mounts)
 #   gstreamer1.0-plugins-bad    h264parse (videoparsersbad), needed by file mounts
+#   curl, jq                    the README's first-five-minutes commands (and its test)
 PACKAGES=(
+  curl
+  jq
   postgresql
   ffmpeg
   libgtk-3-0

@@ -23,7 +23,7 @@ public static class CamerasApi
         api.MapPut("/{id:int}", UpdateAsync).WithName("updateCamera").RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Changes a camera; absent fields keep their values (admin)").ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapDelete("/{id:int}", DeleteAsync).WithName("deleteCamera").RequireAuthorization(AuthPolicies.Admin)
-            .WithSummary("Removes a camera with its index rows and events; chunk files stay on disk (admin)")
+            .WithSummary("Deletes a camera: it stops recording and disappears from lists; its events and recordings stay, readable by admins (admin)")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/{id:int}/policies", GetPoliciesAsync).WithName("getCameraPolicies").WithSummary("The camera's AI policies");
         api.MapPut("/{id:int}/policies", PutPoliciesAsync).WithName("replaceCameraPolicies").RequireAuthorization(AuthPolicies.Operator)
@@ -242,7 +242,12 @@ public static class CamerasApi
         return null;
     }
 
-    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    /// <summary>
+    /// Soft delete: events are stored permanently (the reference) and the recordings index is their context, so the
+    /// camera row stays, marked deleted (hidden by the query filter), inactive and not recording; its lease and grants go,
+    /// so the Recorder stops it at its next heartbeat and only admins still read its history.
+    /// </summary>
+    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(int id, HttpContext http, NvrDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == id, ct);
         if (camera is null)
@@ -250,9 +255,20 @@ public static class CamerasApi
             return Problems.NoSuchCamera(id);
         }
 
-        db.Cameras.Remove(camera);
+        var now = clock.GetUtcNow();
+        camera.DeletedAt = now;
+        camera.UpdatedAt = now;
+        camera.IsActive = false;
+        camera.RecordingEnabled = false;
         db.Audit(http, "camera.delete", "camera", id, new { camera.Name });
-        await db.SaveChangesAsync(ct);
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await db.CameraGrants.Where(g => g.CameraId == id).ExecuteDeleteAsync(ct);
+            await db.RecorderLeases.Where(l => l.CameraId == id).ExecuteDeleteAsync(ct);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        });
         return TypedResults.NoContent();
     }
 

@@ -255,6 +255,10 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
                     b.Property<bool>("IsActive")
                         .HasColumnType("boolean")
                         .HasColumnName("is_active");
@@ -581,7 +585,7 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
                         .WithMany()
                         .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_events_cameras_camera_id");
                 });
@@ -628,7 +632,7 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
                         .WithMany()
                         .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_recordings_cameras_camera_id");
                 });
