@@ -31,13 +31,14 @@ public static class UnixTime
     public static double ToSeconds(DateTimeOffset at) => (at - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerSecond;
 }
 
-/// <summary>Unix seconds in <see cref="UnixTime"/>'s range (null passes: add <see cref="RequiredAttribute"/>).</summary>
+/// <summary>
+/// Unix seconds in <see cref="UnixTime"/>'s range (null passes: add <see cref="RequiredAttribute"/>). A
+/// <see cref="RangeAttribute"/>, so that OpenAPI documents show the bounds; unlike a plain range it refuses NaN.
+/// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter | AttributeTargets.Field)]
-public sealed class UnixSecondsAttribute : ValidationAttribute
+public sealed class UnixSecondsAttribute : RangeAttribute
 {
-    public UnixSecondsAttribute() : base("{0} " + UnixTime.Rule + ".")
-    {
-    }
+    public UnixSecondsAttribute() : base(0d, UnixTime.MaxSeconds) => ErrorMessage = "{0} " + UnixTime.Rule + ".";
 
     public override bool IsValid(object? value) => value is null || value is double d && UnixTime.IsValidSeconds(d);
 }
