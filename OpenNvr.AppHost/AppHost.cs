@@ -12,6 +12,10 @@ var jwtSigningKey = builder.AddGeneratedSecret("jwt-signing-key", minLength: 64)
 var inferenceApiKey = builder.AddGeneratedSecret("inference-api-key", minLength: 32);
 var internalApiKey = builder.AddGeneratedSecret("internal-api-key", minLength: 32);
 var hfToken = builder.AddParameter("hf-token", builder.Configuration["Parameters:hf-token"] ?? "", secret: true);
+// Prometheus scrapes every service's /metrics with this Bearer key; MQTT clients (Home Assistant) use mqtt-password.
+var metricsScrapeKey = builder.AddGeneratedSecret("metrics-scrape-key", minLength: 32);
+var mqttPassword = builder.AddGeneratedSecret("mqtt-password", minLength: 24);
+var mqtt = builder.MqttSettings();
 
 var recordingsRoot = Path.Combine(dataRoot, "recordings");
 var framesRoot = Path.Combine(dataRoot, "frames");
@@ -25,6 +29,7 @@ var inference = builder.AddProject<Projects.OpenNvr_Inference>("inference")
     .WithEnvironment("HuggingFace__Token", hfToken)
     .WithEnvironment("Frames__Root", framesRoot)
     .WithEnvironment("Internal__ApiKey", internalApiKey)
+    .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithHttpHealthCheck("/health");
 
 var core = builder.AddProject<Projects.OpenNvr_Core>("core")
@@ -33,12 +38,15 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithEnvironment("Auth__JwtSigningKey", jwtSigningKey)
     .WithEnvironment("Internal__ApiKey", internalApiKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
+    .WithEnvironment("Exports__Root", Path.Combine(dataRoot, "exports"))
     .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
     .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
     // The console's faces page goes through Core to Inference; uploaded photos reach Inference as frames.
     .WithReference(inference)
     .WithEnvironment("Inference__ApiKey", inferenceApiKey)
     .WithEnvironment("Frames__Root", framesRoot)
+    .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
+    .WithMqtt(mqtt, mqttPassword)
     .WithHttpHealthCheck("/health");
 
 var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
@@ -48,6 +56,7 @@ var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
     .WithEnvironment("Inference__ApiKey", inferenceApiKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
     .WithEnvironment("Frames__Root", framesRoot)
+    .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithHttpHealthCheck("/health");
 
 // Inference reads frames that are not on its own disk from the Recorder (no WaitFor: that would be a cycle).

@@ -1,5 +1,8 @@
 using OpenNvr.Core.Apis;
+using OpenNvr.Core.Exports;
 using OpenNvr.Core.Extensions;
+using OpenNvr.Core.Integrations;
+using OpenNvr.Core.Live;
 using OpenNvr.Core.WebConsole;
 using Scalar.AspNetCore;
 
@@ -7,7 +10,10 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddIntegrations();
 builder.AddWebConsole();
+builder.AddExports();
+builder.AddLiveRelay();
 builder.Services.AddCoreOpenApi();
 
 var app = builder.Build();
@@ -17,6 +23,7 @@ app.UseWebConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseWebSockets();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
@@ -28,7 +35,11 @@ app.MapCamerasApi();
 app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();
+app.MapExportsApi();
+app.MapLiveApi();
 app.MapInternalApi();
+app.MapWebhooksApi();
+app.MapMqttApi();
 app.MapWebConsole();
 
 app.Run();

@@ -79,4 +79,19 @@ public sealed class TimeParameterRangeTests(CoreFixture core) : IClassFixture<Co
         Assert.Equal(0, await core.ScalarAsync<long>("SELECT count(*) FROM recordings WHERE camera_id = $1", camera));
         Assert.Equal(0, await core.ScalarAsync<long>("SELECT count(*) FROM cameras WHERE id = $1 AND last_recording_at IS NOT NULL", camera));
     }
+
+    [Theory]
+    [InlineData("253402300800", "253402300801", "start_unix")]
+    [InlineData("1795784700", "1e300", "end_unix")]
+    [InlineData("-1", "100", "start_unix")]
+    public async Task Exports_refuse_out_of_range_times_and_queue_nothing(string start, string end, string field)
+    {
+        var camera = await core.CreateCameraAsync("range-export-" + Guid.NewGuid().ToString("N")[..6]);
+        using var admin = await core.AdminAsync();
+        var id = camera.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var content = new StringContent($$"""{"camera_id":{{id}},"start_unix":{{start}},"end_unix":{{end}}}""", Encoding.UTF8, "application/json");
+        var detail = await HttpAssert.ProblemAsync(await admin.PostAsync("/api/v1/exports", content), HttpStatusCode.BadRequest);
+        Assert.Contains(field, detail);
+        Assert.Equal(0, await core.ScalarAsync<long>("SELECT count(*) FROM exports WHERE camera_id = $1", camera));
+    }
 }

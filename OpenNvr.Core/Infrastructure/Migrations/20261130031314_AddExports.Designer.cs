@@ -13,8 +13,8 @@ using OpenNvr.Core.Infrastructure;
 namespace OpenNvr.Core.Infrastructure.Migrations
 {
     [DbContext(typeof(NvrDbContext))]
-    [Migration("20261130033156_SoftDeleteCameras")]
-    partial class SoftDeleteCameras
+    [Migration("20261130031314_AddExports")]
+    partial class AddExports
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -47,6 +47,92 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasName("pk_data_protection_keys");
 
                     b.ToTable("data_protection_keys", (string)null);
+                });
+
+            modelBuilder.Entity("OpenNvr.Core.Exports.ClipExport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("CameraId")
+                        .HasColumnType("integer")
+                        .HasColumnName("camera_id");
+
+                    b.Property<DateTimeOffset?>("ClipStartAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("clip_start_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int?>("CreatedByUserId")
+                        .HasColumnType("integer")
+                        .HasColumnName("created_by_user_id");
+
+                    b.Property<double?>("DurationS")
+                        .HasColumnType("double precision")
+                        .HasColumnName("duration_s");
+
+                    b.Property<DateTimeOffset>("EndAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("end_at");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("error");
+
+                    b.Property<string>("FileName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("file_name");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<JsonDocument>("Gaps")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("gaps");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<double>("Progress")
+                        .HasColumnType("double precision")
+                        .HasColumnName("progress");
+
+                    b.Property<long?>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<DateTimeOffset>("StartAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("start_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_exports");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_exports_created_at");
+
+                    b.HasIndex("CameraId", "StartAt")
+                        .HasDatabaseName("ix_exports_camera_id_start_at");
+
+                    b.ToTable("exports", (string)null);
                 });
 
             modelBuilder.Entity("OpenNvr.Core.Model.AiEvent", b =>
@@ -257,10 +343,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
-
-                    b.Property<DateTimeOffset?>("DeletedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("deleted_at");
 
                     b.Property<bool>("IsActive")
                         .HasColumnType("boolean")
@@ -583,12 +665,22 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("OpenNvr.Core.Exports.ClipExport", b =>
+                {
+                    b.HasOne("OpenNvr.Core.Model.Camera", null)
+                        .WithMany()
+                        .HasForeignKey("CameraId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_exports_cameras_camera_id");
+                });
+
             modelBuilder.Entity("OpenNvr.Core.Model.AiEvent", b =>
                 {
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
                         .WithMany()
                         .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Restrict)
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_events_cameras_camera_id");
                 });
@@ -635,7 +727,7 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
                         .WithMany()
                         .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Restrict)
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_recordings_cameras_camera_id");
                 });
