@@ -16,6 +16,10 @@ var recorderCoreKey = builder.AddGeneratedSecret("recorder-core-key", minLength:
 var recorderInferenceKey = builder.AddGeneratedSecret("recorder-inference-key", minLength: 32);
 var coreInferenceKey = builder.AddGeneratedSecret("core-inference-key", minLength: 32);
 var hfToken = builder.AddParameter("hf-token", builder.Configuration["Parameters:hf-token"] ?? "", secret: true);
+// Prometheus scrapes every service's /metrics with this Bearer key; MQTT clients (Home Assistant) use mqtt-password.
+var metricsScrapeKey = builder.AddGeneratedSecret("metrics-scrape-key", minLength: 32);
+var mqttPassword = builder.AddGeneratedSecret("mqtt-password", minLength: 24);
+var mqtt = builder.MqttSettings();
 
 var recordingsRoot = Path.Combine(dataRoot, "recordings");
 var framesRoot = Path.Combine(dataRoot, "frames");
@@ -30,6 +34,7 @@ var inference = builder.AddProject<Projects.OpenNvr_Inference>("inference")
     .WithEnvironment("Frames__Root", framesRoot)
     .WithEnvironment("ServiceKeys__RecorderInference", recorderInferenceKey)
     .WithEnvironment("ServiceKeys__CoreInference", coreInferenceKey)
+    .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithHttpHealthCheck("/health");
 
 var core = builder.AddProject<Projects.OpenNvr_Core>("core")
@@ -46,6 +51,8 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithReference(inference)
     .WithEnvironment("ServiceKeys__CoreInference", coreInferenceKey)
     .WithEnvironment("Frames__Root", framesRoot)
+    .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
+    .WithMqtt(mqtt, mqttPassword)
     .WithHttpHealthCheck("/health");
 
 var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
@@ -56,6 +63,7 @@ var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
     .WithRecordingStorage(recordingStorage, recordingsRoot)
     .WithEnvironment("Frames__Root", framesRoot)
+    .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithHttpHealthCheck("/health");
 
 // Inference reads frames that are not on its own disk from the Recorder (no WaitFor: that would be a cycle).

@@ -7,7 +7,7 @@ namespace OpenNvr.Core.Auth;
 /// <summary>
 /// Per-camera visibility: admins see every camera; operators and viewers only the cameras granted to them; a media
 /// token only its one camera. Callers answer 404 (never 403) for a camera the user cannot see, so that its existence
-/// does not leak.
+/// does not leak. A deleted camera (soft delete) loses its grants: only admins still see its history.
 /// </summary>
 public static class CameraAccess
 {
@@ -20,7 +20,8 @@ public static class CameraAccess
 
         if (user.IsAdmin())
         {
-            return await db.Cameras.AnyAsync(c => c.Id == cameraId, ct);
+            // Admins keep reading a deleted camera's history (recordings window, playlist, files); its grants are gone.
+            return await db.CamerasWithDeleted.AnyAsync(c => c.Id == cameraId, ct);
         }
 
         var userId = user.UserId();

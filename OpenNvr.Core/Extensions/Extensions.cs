@@ -22,7 +22,11 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDbContext<NvrDbContext>("nvrdb",
-            configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
+            configureDbContextOptions: options =>
+            {
+                options.UseSnakeCaseNamingConvention();
+                NvrDbContext.Configure(options);
+            });
         builder.Services.AddMigration<NvrDbContext>(async (db, services) =>
         {
             await AdminSeeder.SeedAsync(db, services);

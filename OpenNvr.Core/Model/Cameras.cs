@@ -23,6 +23,14 @@ public sealed class Camera
     public DateTimeOffset? LastRecordingAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// When an admin deleted the camera, or null. A deleted camera is hidden everywhere (a query filter), stops
+    /// recording, and keeps its row so that its events and recordings index stay (the reference stores events
+    /// permanently): admins still read them (<see cref="Infrastructure.NvrDbContext.CamerasWithDeleted"/>).
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; set; }
+
     public List<AiPolicy> AiPolicies { get; set; } = [];
 }
 

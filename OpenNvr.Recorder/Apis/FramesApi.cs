@@ -20,7 +20,7 @@ public static class FramesApi
             .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, openInDevelopmentWhenUnset: true, ServiceKeys.RecorderCore, ServiceKeys.RecorderInference)
             .WithName("getFrame")
             .WithTags("Frames")
-            .WithSummary("A published frame (JPEG or PNG) of a camera, e.g. /frames/1/latest.jpg")
+            .WithSummary("A published frame (JPEG or PNG) of a camera, e.g. /frames/camera_1/latest.jpg (the bare id 1 is an alias)")
             .Produces<Stream>(StatusCodes.Status200OK, MediaTypes.Jpeg, MediaTypes.Png);
         return app;
     }
@@ -38,6 +38,7 @@ public static class FramesApi
         }
 
         var root = frames.Root;
+        camera = FrameNames.PublishedFolder(camera);
         var path = Path.GetFullPath(Path.Combine(root, camera, file));
         if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {

@@ -63,6 +63,12 @@ public sealed class ManifestTests
                     $"{service} must not hold Inference's external clients' key");
             }
             Assert.True(resources.GetProperty("admin-password").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+            foreach (var service in new[] { "core", "inference", "recorder" })
+            {
+                Assert.Contains("{metrics-scrape-key.value}", Env(resources, service, "Metrics__ScrapeKey"));
+            }
+
+            Assert.True(resources.GetProperty("metrics-scrape-key").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
         }
         finally
         {
