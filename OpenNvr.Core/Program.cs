@@ -1,6 +1,7 @@
 using OpenNvr.Core.Apis;
 using OpenNvr.Core.Exports;
 using OpenNvr.Core.Extensions;
+using OpenNvr.Core.Integrations;
 using OpenNvr.Core.Live;
 using OpenNvr.Core.WebConsole;
 
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddIntegrations();
 builder.AddWebConsole();
 builder.AddExports();
 builder.AddLiveRelay();
@@ -16,6 +18,7 @@ builder.Services.AddCoreOpenApi();
 var app = builder.Build();
 
 app.UseProblemResponses();
+app.UseSharedKeys();
 app.UseWebConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();
@@ -37,6 +40,8 @@ app.MapAuditApi();
 app.MapExportsApi();
 app.MapLiveApi();
 app.MapInternalApi();
+app.MapWebhooksApi();
+app.MapMqttApi();
 app.MapWebConsole();
 
 app.Run();

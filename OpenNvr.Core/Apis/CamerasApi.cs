@@ -5,6 +5,7 @@ using OpenNvr.Core.Audit;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Cameras;
 using OpenNvr.Core.Infrastructure;
+using OpenNvr.Core.Integrations;
 using OpenNvr.Core.Model;
 
 namespace OpenNvr.Core.Apis;
@@ -23,7 +24,7 @@ public static class CamerasApi
         api.MapPut("/{id:int}", UpdateAsync).WithName("updateCamera").RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Changes a camera; absent fields keep their values (admin)").ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapDelete("/{id:int}", DeleteAsync).WithName("deleteCamera").RequireAuthorization(AuthPolicies.Admin)
-            .WithSummary("Removes a camera with its index rows and events; chunk files stay on disk (admin)")
+            .WithSummary("Deletes a camera: it stops recording and disappears from lists; its events and recordings stay, readable by admins (admin)")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/{id:int}/policies", GetPoliciesAsync).WithName("getCameraPolicies").WithSummary("The camera's AI policies");
         api.MapPut("/{id:int}/policies", PutPoliciesAsync).WithName("replaceCameraPolicies").RequireAuthorization(AuthPolicies.Operator)
@@ -87,6 +88,7 @@ public static class CamerasApi
         await db.SaveChangesAsync(ct);
         db.Audit(http, "camera.create", "camera", camera.Id, new { camera.Name, rtsp_url = StreamUrl.Mask(camera.StreamUrl, camera.StreamCredentialsProtected is not null) });
         await db.SaveChangesAsync(ct);
+        http.RequestServices.GetRequiredService<IntegrationEvents>().CameraSaved(camera.Id, camera.Name, camera.RecordingState);
         return TypedResults.Created($"/api/v1/cameras/{camera.Id}", CameraDto.From(camera, null));
     }
 
@@ -124,6 +126,7 @@ public static class CamerasApi
             }.OfType<string>(),
         });
         await db.SaveChangesAsync(ct);
+        http.RequestServices.GetRequiredService<IntegrationEvents>().CameraSaved(camera.Id, camera.Name, camera.RecordingState);
         var holders = await LeaseHoldersAsync(db, clock, ct);
         return TypedResults.Ok(CameraDto.From(camera, holders.GetValueOrDefault(id)));
     }
@@ -256,7 +259,12 @@ public static class CamerasApi
         return null;
     }
 
-    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    /// <summary>
+    /// Soft delete: events are stored permanently (the reference) and the recordings index is their context, so the
+    /// camera row stays, marked deleted (hidden by the query filter), inactive and not recording; its lease and grants go,
+    /// so the Recorder stops it at its next heartbeat and only admins still read its history.
+    /// </summary>
+    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(int id, HttpContext http, NvrDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == id, ct);
         if (camera is null)
@@ -264,9 +272,21 @@ public static class CamerasApi
             return Problems.NoSuchCamera(id);
         }
 
-        db.Cameras.Remove(camera);
+        var now = clock.GetUtcNow();
+        camera.DeletedAt = now;
+        camera.UpdatedAt = now;
+        camera.IsActive = false;
+        camera.RecordingEnabled = false;
         db.Audit(http, "camera.delete", "camera", id, new { camera.Name });
-        await db.SaveChangesAsync(ct);
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await db.CameraGrants.Where(g => g.CameraId == id).ExecuteDeleteAsync(ct);
+            await db.RecorderLeases.Where(l => l.CameraId == id).ExecuteDeleteAsync(ct);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        });
+        http.RequestServices.GetRequiredService<IntegrationEvents>().CameraDeleted(id);
         return TypedResults.NoContent();
     }
 

@@ -7,7 +7,8 @@ namespace OpenNvr.Core.Auth;
 /// <summary>
 /// Per-camera visibility: admins see every camera; operators and viewers only the cameras granted to them; a media
 /// token only its one camera; an API token limited to some cameras only those (within what its creator sees).
-/// Callers answer 404 (never 403) for a camera the user cannot see, so that its existence does not leak.
+/// Callers answer 404 (never 403) for a camera the user cannot see, so that its existence does not leak. A deleted
+/// camera (soft delete) loses its grants: only admins still see its history.
 /// </summary>
 public static class CameraAccess
 {
@@ -25,7 +26,8 @@ public static class CameraAccess
 
         if (user.IsAdmin())
         {
-            return await db.Cameras.AnyAsync(c => c.Id == cameraId, ct);
+            // Admins keep reading a deleted camera's history (recordings window, playlist, files); its grants are gone.
+            return await db.CamerasWithDeleted.AnyAsync(c => c.Id == cameraId, ct);
         }
 
         var userId = user.UserId();

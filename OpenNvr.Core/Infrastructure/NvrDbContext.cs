@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using OpenNvr.Core.Exports;
 using OpenNvr.Core.Model;
 
@@ -20,6 +21,9 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
     public DbSet<RecorderLease> RecorderLeases => Set<RecorderLease>();
     public DbSet<Recording> Recordings => Set<Recording>();
     public DbSet<AiEvent> Events => Set<AiEvent>();
+    public DbSet<Webhook> Webhooks => Set<Webhook>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
     public DbSet<ClipExport> Exports => Set<ClipExport>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<MfaRecoveryCode> MfaRecoveryCodes => Set<MfaRecoveryCode>();
@@ -27,6 +31,17 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
 
     /// <summary>The Data Protection key ring, shared by every Core replica so that each can decrypt camera credentials.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    /// <summary>Every camera, deleted ones included: for admins reading a deleted camera's history and for late deliveries.</summary>
+    public IQueryable<Camera> CamerasWithDeleted => Cameras.IgnoreQueryFilters();
+
+    /// <summary>
+    /// Options of every registration (pooled contexts cannot use OnConfiguring). Events and recordings reference cameras
+    /// that the query filter hides once deleted: that is the point (they outlive their camera), so EF's warning about
+    /// required relationships to a filtered principal does not apply.
+    /// </summary>
+    public static void Configure(DbContextOptionsBuilder options) =>
+        options.ConfigureWarnings(w => w.Ignore(CoreEventId.PossibleIncorrectRequiredNavigationWithQueryFilterInteractionWarning));
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -107,6 +122,8 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             camera.Property(c => c.RecordingState).HasMaxLength(32);
             camera.Property(c => c.RecordingStateReason).HasMaxLength(500);
             camera.HasMany(c => c.AiPolicies).WithOne().HasForeignKey(p => p.CameraId).OnDelete(DeleteBehavior.Cascade);
+            // Deleting a camera marks it (DELETE /api/v1/cameras/{id}); deleted cameras are hidden from every query.
+            camera.HasQueryFilter(c => c.DeletedAt == null);
         });
 
         modelBuilder.Entity<AiPolicy>(policy =>
@@ -134,6 +151,7 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             lease.ToTable("recorder_leases");
             lease.HasKey(l => l.CameraId);
             lease.Property(l => l.RecorderId).HasMaxLength(64);
+            lease.Property(l => l.HandingTo).HasMaxLength(64);
             lease.HasIndex(l => l.RecorderId);
             lease.HasOne<Camera>().WithOne().HasForeignKey<RecorderLease>(l => l.CameraId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -146,7 +164,8 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             // Idempotent registration (outbox retries) and the timeline window query.
             recording.HasIndex(r => new { r.CameraId, r.Path }).IsUnique();
             recording.HasIndex(r => new { r.CameraId, r.StartAt });
-            recording.HasOne<Camera>().WithMany().HasForeignKey(r => r.CameraId).OnDelete(DeleteBehavior.Cascade);
+            // Restrict: the index outlives its camera (soft delete); removing a camera row with recordings is refused.
+            recording.HasOne<Camera>().WithMany().HasForeignKey(r => r.CameraId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<AiEvent>(ev =>
@@ -163,9 +182,43 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             ev.HasIndex(e => new { e.CameraId, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
             ev.HasIndex(e => new { e.Task, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
             ev.HasIndex(e => new { e.Label, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
-            ev.HasOne<Camera>().WithMany().HasForeignKey(e => e.CameraId).OnDelete(DeleteBehavior.Cascade);
+            // Restrict: events are stored permanently (the reference) and outlive their camera (soft delete).
+            ev.HasOne<Camera>().WithMany().HasForeignKey(e => e.CameraId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+        OnWebhooksCreating(modelBuilder);
+    }
+
+    private static void OnWebhooksCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Webhook>(hook =>
+        {
+            hook.ToTable("webhooks");
+            hook.Property(h => h.Url).HasMaxLength(2048);
+            hook.Property(h => h.DisabledReason).HasMaxLength(500);
+        });
+
+        modelBuilder.Entity<WebhookDelivery>(delivery =>
+        {
+            delivery.ToTable("webhook_deliveries");
+            delivery.Property(d => d.Kind).HasMaxLength(16);
+            delivery.Property(d => d.EventType).HasMaxLength(64);
+            delivery.Property(d => d.Status).HasMaxLength(16);
+            delivery.Property(d => d.Payload).HasColumnType("jsonb");
+            delivery.Property(d => d.LastError).HasMaxLength(500);
+            // The dispatcher's claim: due rows of the queue only (the log's finished rows are not scanned).
+            delivery.HasIndex(d => d.NextAttemptAt).HasFilter("status = 'pending'");
+            // A hook's delivery log, newest first.
+            delivery.HasIndex(d => new { d.WebhookId, d.Id }).IsDescending(false, true);
+            delivery.HasOne<Webhook>().WithMany().HasForeignKey(d => d.WebhookId).OnDelete(DeleteBehavior.Cascade);
+            delivery.HasMany(d => d.AttemptLog).WithOne().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<WebhookAttempt>(attempt =>
+        {
+            attempt.ToTable("webhook_attempts");
+            attempt.Property(a => a.Error).HasMaxLength(500);
+        });
     }
 }

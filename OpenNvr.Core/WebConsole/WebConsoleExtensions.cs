@@ -29,7 +29,7 @@ public static class WebConsoleExtensions
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
         builder.Services.AddSingleton<RecorderFrameClient>();
         builder.Services.AddHttpClient(RecorderFrameClient.HttpClientName)
-            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderCore)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {
@@ -42,7 +42,7 @@ public static class WebConsoleExtensions
 
         // The faces proxy's Inference client (FacesProxyApi): the console's face registry calls pass through it.
         builder.Services.AddServiceClient<IInferenceApi>(Extensions.Extensions.InferenceUrl(builder.Configuration),
-                SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
+                SharedKeyClientExtensions.InferenceKeyHeader, ServiceKeys.CoreInference)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {

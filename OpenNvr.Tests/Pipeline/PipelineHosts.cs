@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -21,7 +22,7 @@ namespace OpenNvr.Tests.Pipeline;
 /// Every Activity of the process is recorded (the three hosts share it), and Inference's requests are counted by a
 /// MetricCollector bound to the current Inference host's meter factory.
 /// </summary>
-public sealed class PipelineHosts : IAsyncLifetime
+public class PipelineHosts : IAsyncLifetime
 {
     public const string InferenceKey = "pipeline-test-inference-key";
 
@@ -59,20 +60,30 @@ public sealed class PipelineHosts : IAsyncLifetime
 
     public EventOutbox EventOutbox => Recorder.Services.GetRequiredService<EventOutbox>();
 
-    public async Task InitializeAsync()
+    /// <summary>Core settings of a derived fixture (a broker to publish to, a scrape key), asked for before Core starts.</summary>
+    protected virtual Task<IReadOnlyDictionary<string, string>> MoreCoreSettingsAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+
+    public virtual async Task InitializeAsync()
     {
         _inferenceDb = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("pipe_inference");
         var recordings = TestTemp.NewFolder("pipe-rec");
-        Core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string>
+        var coreSettings = new Dictionary<string, string>
         {
             ["Recorder:RecordingsRoot"] = recordings,
             ["services:inference:http:0"] = InferenceUrl,
-            ["Inference:ApiKey"] = InferenceKey,
-        });
+            [ServiceKeys.CoreInference] = InferenceKey,
+        };
+        foreach (var (key, value) in await MoreCoreSettingsAsync())
+        {
+            coreSettings[key] = value;
+        }
+
+        Core = await CoreServer.StartAsync(extraSettings: coreSettings);
         Recorder = RecorderInstance.Start(Core, recordings, new Dictionary<string, string>
         {
             ["services:inference:http:0"] = InferenceUrl,
-            ["Inference:ApiKey"] = InferenceKey,
+            [ServiceKeys.RecorderInference] = InferenceKey,
             ["Recorder:FrameRate"] = "2",
             ["Recorder:ChunkSeconds"] = "4",
             ["Recorder:InferenceBreakSeconds"] = "2",
@@ -88,7 +99,8 @@ public sealed class PipelineHosts : IAsyncLifetime
             host.UseSetting("ConnectionStrings:inferencedb", _inferenceDb);
             host.UseSetting("Frames:Root", Recorder.FramesRoot);
             host.UseSetting("Models:Root", RepositoryPaths.Models());
-            host.UseSetting("Inference:ApiKey", InferenceKey);
+            host.UseSetting(ServiceKeys.RecorderInference, InferenceKey);
+            host.UseSetting(ServiceKeys.CoreInference, InferenceKey);
             host.UseSetting("Logging:LogLevel:Default", "Warning");
         });
         factory.UseKestrel(options => options.Listen(IPAddress.Loopback, InferencePort));
@@ -120,7 +132,7 @@ public sealed class PipelineHosts : IAsyncLifetime
     private static long RequestsOf(MetricCollector<double>? durations) =>
         durations?.GetMeasurementSnapshot().LongCount(m => m.ContainsTags(new KeyValuePair<string, object?>("stage", "total"))) ?? 0;
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Recorder.DisposeAsync();
         await StopInferenceAsync();

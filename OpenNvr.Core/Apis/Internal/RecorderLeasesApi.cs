@@ -15,11 +15,14 @@ internal static class RecorderLeasesApi
     private static async Task<Ok<HeartbeatResponse>> HeartbeatAsync(HeartbeatRequest request, RecorderLeaseService leases,
         CameraCredentialProtector protector, CancellationToken ct)
     {
-        var cameras = await leases.HeartbeatAsync(request.RecorderId, request.BaseUrl, request.MaxCameras, ct);
+        var cameras = await leases.HeartbeatAsync(request.RecorderId, request.BaseUrl, request.MaxCameras, request.Recording, ct);
         return TypedResults.Ok(new HeartbeatResponse(leases.LeaseSeconds, cameras.Select(c => ToConfig(c, protector)).ToList()));
     }
 
-    /// <summary>The camera as its Recorder needs it: stream URLs with decrypted credentials (internal use only).</summary>
+    /// <summary>
+    /// The camera as its Recorder needs it: stream URLs with decrypted credentials (internal use only). Only the
+    /// cameras whose lease the caller holds now reach this, so credentials go to no other Recorder.
+    /// </summary>
     private static CameraConfig ToConfig(Camera c, CameraCredentialProtector protector) => new(
         c.Id,
         c.Name,
