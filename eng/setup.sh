@@ -18,10 +18,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 #   gstreamer1.0-plugins-good   qtdemux (MP4), rtph264pay, RTP/RTSP plumbing
 #   gstreamer1.0-plugins-ugly   x264enc (pattern mounts)
 #   gstreamer1.0-plugins-bad    h264parse (videoparsersbad), needed by file mounts
+#   curl, jq                    the README's first-five-minutes commands (and its test)
 #   mosquitto                   a real MQTT broker for the integration tests (started by the tests on a free port,
 #                               never as a system service; production may use Core's embedded broker instead)
 #   mosquitto-clients           mosquitto_sub / mosquitto_pub, to watch what Core publishes
 PACKAGES=(
+  curl
+  jq
   postgresql
   ffmpeg
   libgtk-3-0
@@ -120,8 +123,10 @@ then
 fi
 echo "setup: ok: GStreamer RTSP server and elements for eng/rtsp-test-server.py"
 
-# npm tools of the tests (eng/tools/package.json, exact versions in its package-lock.json; node_modules is
-# git-ignored): @redocly/cli lints the OpenAPI documents. Node.js 20+ and npm come with the machine image.
+# npm tools of the build, the tests and the app host (eng/tools/package.json, exact versions in its
+# package-lock.json; node_modules is git-ignored, nothing is installed globally): @redocly/cli lints the OpenAPI
+# documents; azurite is the local Azure Blob Storage the app host and the tests run as a real server.
+# Node.js 20+ and npm come with the machine image.
 # Reinstalled only when the lock file changed since the last install.
 tools=$root/eng/tools
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -137,3 +142,8 @@ else
   npm ci --prefix "$tools" --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > "$stamp"
 fi
+if [[ ! -x $tools/node_modules/.bin/azurite-blob ]]; then
+  echo "setup: ERROR: azurite-blob missing from eng/tools/node_modules/.bin" >&2
+  exit 1
+fi
+echo "setup: ok: azurite $(node -p "require('$tools/node_modules/azurite/package.json').version") in eng/tools"

@@ -4,7 +4,9 @@ namespace OpenNvr.Contracts.Internal;
 
 /// <summary>
 /// <c>POST /api/v1/internal/recorders/heartbeat</c>: a Recorder replica says it is alive, where Core and Inference reach
-/// its <c>/frames</c>, and how many cameras it takes.
+/// its <c>/frames</c>, how many cameras it takes and which cameras it records at this moment (<c>recording</c>, including
+/// any it is still stopping: Core passes a camera being handed off to its new holder only once the old one no longer
+/// lists it; null from an older Recorder, whose hand-offs complete when their leases lapse).
 /// </summary>
 public sealed record HeartbeatRequest(
     [property: Required(ErrorMessage = HeartbeatRequest.RecorderIdRule)]
@@ -12,7 +14,8 @@ public sealed record HeartbeatRequest(
     string RecorderId,
     string BaseUrl,
     [property: Range(0, HeartbeatRequest.MaxMaxCameras, ErrorMessage = "max_cameras must be between 0 and 10000.")]
-    int MaxCameras = HeartbeatRequest.DefaultMaxCameras) : IValidatableObject
+    int MaxCameras = HeartbeatRequest.DefaultMaxCameras,
+    IReadOnlyList<int>? Recording = null) : IValidatableObject
 {
     public const int DefaultMaxCameras = 32;
     public const int MaxMaxCameras = 10_000;
@@ -28,6 +31,11 @@ public sealed record HeartbeatRequest(
         if (BaseUrl is not { Length: <= 2048 } || !Uri.TryCreate(BaseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
         {
             yield return new ValidationResult("base_url must be an absolute http(s) URL.", [nameof(BaseUrl)]);
+        }
+
+        if (Recording is { Count: > MaxMaxCameras })
+        {
+            yield return new ValidationResult("recording lists at most 10000 camera ids.", [nameof(Recording)]);
         }
     }
 }

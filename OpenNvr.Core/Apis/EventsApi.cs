@@ -103,14 +103,15 @@ public static class EventsApi
         [FromQuery(Name = "label"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? label = null,
         [FromQuery(Name = "event_type"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? eventType = null,
         [FromQuery(Name = "track_id"), Range(1, long.MaxValue, ErrorMessage = "track_id must be a positive number.")] long? trackId = null,
-        [FromQuery(Name = "start_unix")] double? startUnix = null,
-        [FromQuery(Name = "end_unix")] double? endUnix = null,
+        [FromQuery(Name = "start_unix"), UnixSeconds(ErrorMessage = "start_unix " + UnixTime.Rule + ".")] double? startUnix = null,
+        [FromQuery(Name = "end_unix"), UnixSeconds(ErrorMessage = "end_unix " + UnixTime.Rule + ".")] double? endUnix = null,
         [FromQuery(Name = "limit"), Range(1, MaxLimit, ErrorMessage = LimitMessage)] int? limit = null,
         [FromQuery(Name = "cursor")] string? cursor = null)
     {
-        if (startUnix is { } s && (!double.IsFinite(s) || s < 0) || endUnix is { } e && (!double.IsFinite(e) || e < 0))
+        // The validation filter has checked both against UnixTime's range; this check keeps the handler safe on its own.
+        if ((UnixTime.Check(startUnix, "start_unix") ?? UnixTime.Check(endUnix, "end_unix")) is { } outOfRange)
         {
-            return new BadRequestProblem("start_unix and end_unix must be finite, non-negative Unix seconds.");
+            return new BadRequestProblem(outOfRange);
         }
 
         if (!string.IsNullOrEmpty(eventType) && !PersonEventTypes.IsKnown(eventType))

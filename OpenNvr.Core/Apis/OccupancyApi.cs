@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using OpenNvr.Contracts;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Model;
@@ -40,6 +41,11 @@ public static class OccupancyApi
         if (startUnix is not { } start || endUnix is not { } end || start < 0 || end <= start)
         {
             return new BadRequestProblem("start_unix and end_unix are required Unix seconds, end_unix after start_unix.");
+        }
+
+        if ((UnixTime.Check(start, "start_unix") ?? UnixTime.Check(end, "end_unix")) is { } outOfRange)
+        {
+            return new BadRequestProblem(outOfRange);
         }
 
         if (end - start > MaxWindowSeconds)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using OpenNvr.Core.Exports;
 using OpenNvr.Core.Model;
 
@@ -36,9 +37,23 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
     public DbSet<ClipExport> Exports => Set<ClipExport>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<MfaRecoveryCode> MfaRecoveryCodes => Set<MfaRecoveryCode>();
+    public DbSet<LoginThrottleEntry> LoginThrottle => Set<LoginThrottleEntry>();
 
     /// <summary>The Data Protection key ring, shared by every Core replica so that each can decrypt camera credentials.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    /// <summary>Every camera, deleted ones included: for admins reading a deleted camera's history and for late deliveries.</summary>
+    public IQueryable<Camera> CamerasWithDeleted => Cameras.IgnoreQueryFilters();
+
+    /// <summary>
+    /// Options of every registration (pooled contexts cannot use OnConfiguring). Events and recordings reference cameras
+    /// that the query filter hides once deleted: that is the point (they outlive their camera), so EF's warning about
+    /// required relationships to a filtered principal does not apply.
+    /// </summary>
+    public static void Configure(DbContextOptionsBuilder options) =>
+        options.ConfigureWarnings(w => w.Ignore(CoreEventId.PossibleIncorrectRequiredNavigationWithQueryFilterInteractionWarning));
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -50,6 +65,9 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             user.HasIndex(u => u.Username).IsUnique();
             user.Property(u => u.Role).HasMaxLength(16);
             user.Property(u => u.PasswordHash).HasMaxLength(256);
+            user.Property(u => u.SecurityStamp).HasMaxLength(64);
+            user.Property(u => u.MfaSecretProtected).HasMaxLength(1024);
+            user.Ignore(u => u.MfaEnabled);
             user.HasMany(u => u.CameraGrants).WithOne().HasForeignKey(g => g.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -66,6 +84,33 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             token.HasIndex(t => t.TokenHash).IsUnique();
             token.HasIndex(t => t.FamilyId);
             token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ApiToken>(token =>
+        {
+            token.ToTable("api_tokens");
+            token.Property(t => t.Name).HasMaxLength(100);
+            token.Property(t => t.Role).HasMaxLength(16);
+            token.Property(t => t.Prefix).HasMaxLength(16);
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasIndex(t => t.UserId);
+            token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<MfaRecoveryCode>(code =>
+        {
+            code.ToTable("mfa_recovery_codes");
+            code.HasIndex(c => new { c.UserId, c.CodeHash }).IsUnique();
+            code.HasOne<User>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<LoginThrottleEntry>(entry =>
+        {
+            entry.ToTable("login_throttle");
+            entry.HasKey(e => new { e.Subject, e.Client });
+            entry.Property(e => e.Subject).HasMaxLength(64);
+            entry.Property(e => e.Client).HasMaxLength(64);
+            entry.HasIndex(e => e.LastFailureAt);
         });
 
         modelBuilder.Entity<AuditEntry>(audit =>
@@ -89,6 +134,8 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             camera.Property(c => c.RecordingState).HasMaxLength(32);
             camera.Property(c => c.RecordingStateReason).HasMaxLength(500);
             camera.HasMany(c => c.AiPolicies).WithOne().HasForeignKey(p => p.CameraId).OnDelete(DeleteBehavior.Cascade);
+            // Deleting a camera marks it (DELETE /api/v1/cameras/{id}); deleted cameras are hidden from every query.
+            camera.HasQueryFilter(c => c.DeletedAt == null);
         });
 
         modelBuilder.Entity<AiPolicy>(policy =>
@@ -116,6 +163,7 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             lease.ToTable("recorder_leases");
             lease.HasKey(l => l.CameraId);
             lease.Property(l => l.RecorderId).HasMaxLength(64);
+            lease.Property(l => l.HandingTo).HasMaxLength(64);
             lease.HasIndex(l => l.RecorderId);
             lease.HasOne<Camera>().WithOne().HasForeignKey<RecorderLease>(l => l.CameraId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -128,7 +176,8 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             // Idempotent registration (outbox retries) and the timeline window query.
             recording.HasIndex(r => new { r.CameraId, r.Path }).IsUnique();
             recording.HasIndex(r => new { r.CameraId, r.StartAt });
-            recording.HasOne<Camera>().WithMany().HasForeignKey(r => r.CameraId).OnDelete(DeleteBehavior.Cascade);
+            // Restrict: the index outlives its camera (soft delete); removing a camera row with recordings is refused.
+            recording.HasOne<Camera>().WithMany().HasForeignKey(r => r.CameraId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<AiEvent>(ev =>
@@ -149,7 +198,8 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             ev.HasIndex(e => new { e.EventType, e.ExecutedAt, e.Id }).IsDescending(false, true, true);
             // A person's events on a camera (the console lists them per person).
             ev.HasIndex(e => new { e.CameraId, e.TrackId, e.ExecutedAt });
-            ev.HasOne<Camera>().WithMany().HasForeignKey(e => e.CameraId).OnDelete(DeleteBehavior.Cascade);
+            // Restrict: events are stored permanently (the reference) and outlive their camera (soft delete).
+            ev.HasOne<Camera>().WithMany().HasForeignKey(e => e.CameraId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<Zone>(zone =>
@@ -180,7 +230,8 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
             bucket.Property(b => b.Lines).HasColumnType("jsonb").HasConversion(
                 lines => lines == null ? null : JsonSerializer.Serialize(lines, (JsonSerializerOptions?)null),
                 json => json == null ? null : JsonSerializer.Deserialize<Dictionary<string, int[]>>(json, (JsonSerializerOptions?)null));
-            bucket.HasOne<Camera>().WithMany().HasForeignKey(b => b.CameraId).OnDelete(DeleteBehavior.Cascade);
+            // Restrict, like events: the series is history that outlives its camera (soft delete).
+            bucket.HasOne<Camera>().WithMany().HasForeignKey(b => b.CameraId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");

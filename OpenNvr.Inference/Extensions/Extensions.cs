@@ -56,7 +56,7 @@ internal static class Extensions
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
         services.AddTransient<RecorderFrameClient>();
         services.AddServiceClient<IRecorderFramesApi>(IRecorderFramesApi.BaseUrl,
-                SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+                SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderInference)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {

@@ -154,7 +154,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
             var file = $"f-{capturedMs.ToString(CultureInfo.InvariantCulture)}-{index.ToString(CultureInfo.InvariantCulture)}.jpg";
             var path = Path.Combine(Path.GetDirectoryName(frame.Path)!, file);
             File.WriteAllBytes(path, jpeg);
-            var work = new QueuedFrame(camera.CameraId, state, path, $"opennvr://frames/{camera.CameraId.ToString(CultureInfo.InvariantCulture)}/{file}",
+            var work = new QueuedFrame(camera.CameraId, state, path, FrameNames.FrameUri(camera.CameraId, file),
                 frame.CapturedAt, size.Value.Width, size.Value.Height, root);
             stats.AddQueued();
             if (!camera.Queue.Writer.TryWrite(work))

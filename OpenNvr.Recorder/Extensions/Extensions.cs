@@ -11,6 +11,7 @@ using OpenNvr.Recorder.Live;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Registration;
 using OpenNvr.Recorder.Retention;
+using OpenNvr.Recorder.Upload;
 
 namespace OpenNvr.Recorder.Extensions;
 
@@ -30,12 +31,13 @@ public static class Extensions
         AddHosted<CameraStateReporter>(builder.Services);
         AddHosted<ChunkReconciler>(builder.Services);
         AddHosted<RegistrationSender>(builder.Services);
+        builder.AddRecordingUploads(); // between the sender and the heartbeat: see its summary
         AddHosted<HeartbeatService>(builder.Services);
         AddHosted<RetentionService>(builder.Services);
 
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental in Microsoft.Extensions.Http.Resilience 10
         builder.Services.AddServiceClient<ICoreInternalApi>(ICoreInternalApi.BaseUrl,
-                SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+                SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderCore)
             .ConfigureHttpClient(http => http.Timeout = TimeSpan.FromSeconds(15))
             // The outbox, the heartbeat loop and the state reporter retry on their own terms (in order, forever);
             // the default handler's retries and circuit breaker would only delay them after Core comes back.
@@ -53,7 +55,7 @@ public static class Extensions
         var analytics = builder.Configuration.GetSection(RecorderOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental in Microsoft.Extensions.Http.Resilience 10
         builder.Services.AddServiceClient<IInferenceApi>(analytics.InferenceUrl,
-                SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
+                SharedKeyClientExtensions.InferenceKeyHeader, ServiceKeys.RecorderInference)
             .ConfigureHttpClient(http => http.Timeout = analytics.InferenceTimeout + TimeSpan.FromSeconds(1))
             // No retries: a frame is worth something now or never, the next one is due in a moment. A short timeout
             // and a circuit breaker make a dead or stuck Inference cost one fast failure per frame.

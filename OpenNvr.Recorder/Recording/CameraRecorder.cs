@@ -3,6 +3,7 @@ using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Live;
 using OpenNvr.Recorder.Registration;
 using OpenNvr.Recorder.Telemetry;
+using OpenNvr.Recorder.Upload;
 using Polly;
 using Polly.Retry;
 
@@ -18,12 +19,12 @@ public sealed class RecordingFailedException(SegmenterOutcome outcome) : Excepti
 /// The supervisor of one camera: runs <see cref="FfmpegSegmenter"/> again and again for as long as the camera is
 /// leased to this replica. A run that produced chunks and ended (camera dropped, stall, crash) is restarted at once;
 /// a run that produced nothing is retried by Polly with exponential backoff and jitter, up to
-/// <c>Recorder:ReconnectMaxDelaySeconds</c> between attempts. Every chunk goes to the outbox before anything else.
+/// <c>Recorder:ReconnectMaxDelaySeconds</c> between attempts. Every chunk goes to the upload queue before anything else.
 /// </summary>
 public sealed class CameraRecorder : IAsyncDisposable
 {
     private readonly RecorderOptions _options;
-    private readonly ChunkOutbox _outbox;
+    private readonly ISealedChunkSink _sealed;
     private readonly CameraStateReporter _states;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
@@ -34,12 +35,12 @@ public sealed class CameraRecorder : IAsyncDisposable
     private int _runs;
     private DateTimeOffset _lastExit = DateTimeOffset.MinValue;
 
-    public CameraRecorder(CameraConfig camera, RecorderOptions options, string recordingsRoot, ChunkOutbox outbox,
+    public CameraRecorder(CameraConfig camera, RecorderOptions options, string recordingsRoot, ISealedChunkSink sealedChunks,
         CameraStateReporter states, ChildProcesses children, TimeProvider clock, ILogger logger, LiveHub? live = null)
     {
         Camera = camera;
         _options = options;
-        _outbox = outbox;
+        _sealed = sealedChunks;
         _states = states;
         _logger = logger;
         _clock = clock;
@@ -170,7 +171,7 @@ public sealed class CameraRecorder : IAsyncDisposable
 
     private void OnChunk(ChunkRegistration chunk)
     {
-        _outbox.Append(chunk);
+        _sealed.Append(chunk);
         _states.ChunkFinished(Camera.Id, chunk.EndUnix);
     }
 

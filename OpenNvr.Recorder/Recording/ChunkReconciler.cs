@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Registration;
+using OpenNvr.Recorder.Upload;
 
 namespace OpenNvr.Recorder.Recording;
 
@@ -12,12 +13,14 @@ namespace OpenNvr.Recorder.Recording;
 /// open while the host was down) and queues them for registration. Candidates are chunk files modified after the
 /// end of the camera's last chunk Core acknowledged (kept by the outbox), or in the last
 /// <c>Recorder:ReconcileHours</c> for a camera this outbox has never delivered (e.g. one taken over from a dead
-/// replica), that are not already waiting in the outbox and that were last written before this recording started.
+/// replica), that are not already waiting in the upload queue or the outbox and that were last written before this
+/// recording started. They are queued for upload (and registered once stored).
 /// A torn last fragment is cut off; times come from ffprobe (duration) and the file's modification time (end).
 /// Core ignores chunks it already has, so re-sending is harmless.
 /// </summary>
 public sealed class ChunkReconciler(
     ChunkOutbox outbox,
+    ISealedChunkSink sealedChunks,
     IOptions<RecorderOptions> options,
     TimeProvider clock,
     ILogger<ChunkReconciler> logger) : BackgroundService
@@ -70,7 +73,7 @@ public sealed class ChunkReconciler(
         foreach (var file in candidates)
         {
             var relative = Path.GetRelativePath(root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            if (outbox.IsPending(cameraId, relative))
+            if (sealedChunks.IsPending(cameraId, relative) || outbox.IsPending(cameraId, relative))
             {
                 continue;
             }
@@ -85,7 +88,7 @@ public sealed class ChunkReconciler(
             file.Refresh();
             var end = new DateTimeOffset(file.LastWriteTimeUtc).ToUnixTimeMilliseconds() / 1000.0;
             var (start, stop) = ChunkClock.PlaceByEnd(probe.DurationSeconds, end);
-            outbox.Append(new ChunkRegistration(cameraId, relative, Math.Round(start, 3), Math.Round(stop, 3), Math.Round(stop - start, 3),
+            sealedChunks.Append(new ChunkRegistration(cameraId, relative, Math.Round(start, 3), Math.Round(stop, 3), Math.Round(stop - start, 3),
                 file.Length, probe.Codec, probe.Width, probe.Height));
             count++;
         }

@@ -4,6 +4,7 @@ using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Live;
 using OpenNvr.Recorder.Registration;
 using OpenNvr.Recorder.Telemetry;
+using OpenNvr.Recorder.Upload;
 
 namespace OpenNvr.Recorder.Recording;
 
@@ -16,7 +17,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
 {
     private readonly RecorderOptions _options;
     private readonly string _root;
-    private readonly ChunkOutbox _outbox;
+    private readonly ISealedChunkSink _sealed;
     private readonly CameraStateReporter _states;
     private readonly ChildProcesses _children;
     private readonly FramePublisher _frames;
@@ -27,16 +28,17 @@ public sealed class RecordingCoordinator : IAsyncDisposable
     private readonly LiveHub? _live;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<int, CameraRecorder> _recorders = [];
+    private readonly HashSet<int> _stopping = [];
     private readonly Dictionary<int, FrameDecoder> _decoders = [];
     private readonly IDisposable _gauge;
     private IReadOnlyList<CameraConfig> _cameras = [];
 
-    public RecordingCoordinator(IOptions<RecorderOptions> options, ChunkOutbox outbox, CameraStateReporter states, ChildProcesses children,
+    public RecordingCoordinator(IOptions<RecorderOptions> options, ISealedChunkSink sealedChunks, CameraStateReporter states, ChildProcesses children,
         FramePublisher frames, ChunkReconciler reconciler, TimeProvider clock, ILoggerFactory loggers, LiveHub? live = null)
     {
         _options = options.Value;
         _root = _options.ResolveRecordingsRoot();
-        _outbox = outbox;
+        _sealed = sealedChunks;
         _states = states;
         _children = children;
         _frames = frames;
@@ -62,6 +64,21 @@ public sealed class RecordingCoordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The cameras this replica records or is still stopping: what the heartbeat reports, so that Core hands a camera
+    /// to another replica only once its ffmpeg here has exited.
+    /// </summary>
+    public IReadOnlyList<int> HeldCameraIds
+    {
+        get
+        {
+            lock (_recorders)
+            {
+                return [.. _recorders.Keys.Union(_stopping).Order()];
+            }
+        }
+    }
+
     public CameraRecorder? Recorder(int cameraId)
     {
         lock (_recorders)
@@ -70,7 +87,8 @@ public sealed class RecordingCoordinator : IAsyncDisposable
         }
     }
 
-    public async Task ApplyAsync(IReadOnlyList<CameraConfig> cameras, CancellationToken ct)
+    /// <summary>Follows <paramref name="cameras"/>; returns how many cameras it stopped (their ffmpeg has exited).</summary>
+    public async Task<int> ApplyAsync(IReadOnlyList<CameraConfig> cameras, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
@@ -89,6 +107,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
                 foreach (var r in toStop)
                 {
                     _recorders.Remove(r.Camera.Id);
+                    _stopping.Add(r.Camera.Id);
                 }
             }
 
@@ -102,7 +121,18 @@ public sealed class RecordingCoordinator : IAsyncDisposable
             await Task.WhenAll(toStop.Select(async r =>
             {
                 RecorderLog.CameraReleased(_logger, r.Camera.Id);
-                await r.DisposeAsync();
+                try
+                {
+                    await r.DisposeAsync();
+                }
+                finally
+                {
+                    lock (_recorders)
+                    {
+                        _stopping.Remove(r.Camera.Id);
+                    }
+                }
+
                 if (!wanted.ContainsKey(r.Camera.Id))
                 {
                     _states.Forget(r.Camera.Id);
@@ -119,7 +149,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
 
                 if (start)
                 {
-                    var recorder = new CameraRecorder(camera, _options, _root, _outbox, _states, _children, _clock,
+                    var recorder = new CameraRecorder(camera, _options, _root, _sealed, _states, _children, _clock,
                         _loggers.CreateLogger("OpenNvr.Recorder.Recording.Camera"), _live);
                     lock (_recorders)
                     {
@@ -138,6 +168,8 @@ public sealed class RecordingCoordinator : IAsyncDisposable
                     decoder.Start();
                 }
             }
+
+            return toStop.Count;
         }
         finally
         {

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Telemetry;
+using OpenNvr.Recorder.Upload;
+using OpenNvr.Storage;
 
 namespace OpenNvr.Recorder.Retention;
 
@@ -14,12 +16,12 @@ public sealed record RetentionResult(int Age, int Quota, int FreeSpace, int Orph
 /// <item>age: chunks that ended before now minus the camera's retention_days (capped by <c>Recorder:MaxAgeDays</c>);</item>
 /// <item>quota: the oldest chunks while the camera's indexed bytes exceed its storage_quota_bytes (default
 /// <c>Recorder:MaxBytesPerCamera</c>);</item>
-/// <item>free space: while the recordings volume has less free space than the floor (the larger of
+/// <item>free space: while the volume of a filesystem store has less free space than the floor (the larger of
 /// <c>Recorder:MinFreeBytes</c> and <c>Recorder:MinFreePercent</c> of the volume), the oldest chunks of all held
-/// cameras, whatever their age.</item>
+/// cameras, whatever their age (a blob store has no floor; the local disk's is kept by the <see cref="ChunkUploader"/>).</item>
 /// </list>
-/// Victims come from Core's index (oldest first); chunks flagged as evidence are never chosen. Each victim's file is
-/// deleted first, then its index row through Core. A failure halfway is repaired by the next pass: a row whose file
+/// Victims come from Core's index (oldest first); chunks flagged as evidence are never chosen. Each victim's stored
+/// object and local copy are deleted first, then its index row through Core. A failure halfway is repaired by the next pass: a row whose file
 /// is already gone is still the oldest and its row is deleted then; a file whose row is gone (never indexed, or
 /// removed behind the Recorder's back) is deleted when its hour folder is older than the age limit (an unindexed
 /// file cannot be evidence: the flag lives on the row), and newer ones are re-registered by reconciliation.
@@ -27,6 +29,8 @@ public sealed record RetentionResult(int Age, int Quota, int FreeSpace, int Orph
 public sealed class RetentionService(
     CoreClient core,
     RecordingCoordinator coordinator,
+    IRecordingStore store,
+    LocalCopies copies,
     IOptions<RecorderOptions> options,
     TimeProvider clock,
     ILogger<RetentionService> logger) : BackgroundService
@@ -167,7 +171,12 @@ public sealed class RetentionService(
     private async Task<(int, long)> EnforceFreeSpaceAsync(string root, IReadOnlyList<CameraConfig> cameras, CancellationToken ct)
     {
         var opts = options.Value;
-        var (available, total) = VolumeSpace(root);
+        if (store.LocalPath("0") is not { } probe)
+        {
+            return (0, 0);
+        }
+
+        var (available, total) = VolumeSpace(Path.GetDirectoryName(probe)!);
         var floor = Math.Max(opts.MinFreeBytes, (long)(total * opts.MinFreePercent / 100));
         if (available >= floor || cameras.Count == 0)
         {
@@ -238,15 +247,25 @@ public sealed class RetentionService(
 
             try
             {
+                // The stored object (the file itself when the store is this folder), then a cached local copy.
+                await store.DeleteAsync(chunk.Path, ct);
                 if (File.Exists(file))
                 {
+                    var size = new FileInfo(file).Length;
                     File.Delete(file);
+                    copies.Deleted(size);
                 }
 
                 removed.Add(chunk.Path);
                 bytes += chunk.SizeBytes;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (RecordingStoreException ex)
+            {
+                // The store is away: the rows of what is already gone go now, the rest next pass.
+                RecorderLog.DeleteFailed(logger, cameraId, chunk.Path, ex.Message);
+                break;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 RecorderLog.DeleteFailed(logger, cameraId, chunk.Path, ex.Message);
             }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -51,7 +52,7 @@ public class CoreFixture : IAsyncLifetime
             host.UseSetting("Auth:AdminPassword", AdminPassword);
             host.UseSetting("Auth:JwtSigningKey", SigningKey);
             host.UseSetting("Auth:LoginPermitsPerMinute", "10000");
-            host.UseSetting("Internal:ApiKey", InternalKey);
+            host.UseSetting(ServiceKeys.RecorderCore, InternalKey);
             host.UseSetting("Recorder:RecordingsRoot", RecordingsRoot);
             Configure(host);
         });

@@ -90,6 +90,24 @@ public sealed class PersonDetectionTests(InferenceServiceFixture fixture) : ICla
         Assert.Equal(longForm.GetProperty("detections").GetRawText(), shortForm.GetProperty("detections").GetRawText());
     }
 
+    [Fact]
+    public async Task The_references_frame_uris_work_as_written_and_the_bare_id_is_an_alias()
+    {
+        // Verbatim from the API reference: the frame the Recorder publishes under frames/camera_0/.
+        var reference = await fixture.InferAsync("person_counting", "opennvr://frames/camera_0/latest.jpg");
+        var count = reference.GetProperty("count").GetInt32();
+        Assert.InRange(count, 6, 8); // vtest_0200.jpg shows 7 people
+        foreach (var uri in new[] { "opennvr://camera_0/latest.jpg", "opennvr://frames/0/latest.jpg", "opennvr://0/latest.jpg" })
+        {
+            var alias = await fixture.InferAsync("person_counting", uri);
+            Assert.Equal(reference.GetProperty("detections").GetRawText(), alias.GetProperty("detections").GetRawText());
+        }
+
+        // "00" is not a spelling of camera 0: a folder of its own, which does not exist.
+        using var missing = await fixture.Client.PostAsJsonAsync("/infer", InferenceServiceFixture.InferBody("person_counting", "opennvr://frames/00/latest.jpg"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
     [Theory]
     [InlineData("vtest_0200.jpg")]
     [InlineData("astronaut.jpg")]

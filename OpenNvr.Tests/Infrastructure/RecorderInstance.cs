@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -54,7 +55,7 @@ public sealed class RecorderInstance : IAsyncDisposable
         var all = new Dictionary<string, string>
         {
             ["services:core:http:0"] = core.BaseUrl,
-            ["Internal:ApiKey"] = CoreFixture.InternalKey,
+            [ServiceKeys.RecorderCore] = CoreFixture.InternalKey,
             ["Recorder:RecordingsRoot"] = root,
             ["Frames:Root"] = frames,
             ["Recorder:HeartbeatSeconds"] = "1",

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
@@ -200,7 +201,7 @@ public sealed class KestrelRecorder : IAsyncDisposable
         var all = new Dictionary<string, string>
         {
             ["services:core:http:0"] = core.BaseUrl,
-            ["Internal:ApiKey"] = CoreFixture.InternalKey,
+            [ServiceKeys.RecorderCore] = CoreFixture.InternalKey,
             ["Recorder:RecordingsRoot"] = TestTemp.NewFolder("rec"),
             ["Frames:Root"] = TestTemp.NewFolder("frames"),
             ["Recorder:BaseUrl"] = $"http://127.0.0.1:{port}",

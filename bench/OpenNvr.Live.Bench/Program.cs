@@ -67,7 +67,7 @@ try
         ["ConnectionStrings__nvrdb"] = nvrdb,
         ["Auth__AdminPassword"] = AdminPassword,
         ["Auth__JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
-        ["Internal__ApiKey"] = InternalKey,
+        ["ServiceKeys__RecorderCore"] = InternalKey,
         ["Recorder__RecordingsRoot"] = Path.Combine(work, "recordings"),
         ["Exports__Root"] = Path.Combine(work, "exports-core"),
         ["Logging__LogLevel__Default"] = "Warning",
@@ -85,7 +85,7 @@ try
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["services__core__http__0"] = $"http://127.0.0.1:{corePort}",
-        ["Internal__ApiKey"] = InternalKey,
+        ["ServiceKeys__RecorderCore"] = InternalKey,
         ["Recorder__BaseUrl"] = $"http://127.0.0.1:{recorderPort}",
         ["Recorder__RecordingsRoot"] = Path.Combine(work, "recordings"),
         ["Frames__Root"] = Path.Combine(work, "frames"),

@@ -69,11 +69,11 @@ await using var core = new WebApplicationFactory<NvrDbContext>().WithWebHostBuil
     ["ConnectionStrings:nvrdb"] = nvrdb,
     ["Auth:AdminPassword"] = AdminPassword,
     ["Auth:JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
-    ["Internal:ApiKey"] = InternalKey,
+    ["ServiceKeys:RecorderCore"] = InternalKey,
     ["Cameras:AllowFileSources"] = "true",
     ["Recorder:RecordingsRoot"] = recordings,
     ["services:inference:http:0"] = $"http://127.0.0.1:{inferencePort}",
-    ["Inference:ApiKey"] = InferenceKey,
+    ["ServiceKeys:CoreInference"] = InferenceKey,
 }));
 core.UseKestrel(o => o.Listen(IPAddress.Loopback, corePort));
 core.StartServer();
@@ -82,7 +82,8 @@ await using var inference = new WebApplicationFactory<InferenceDbContext>().With
     ["ConnectionStrings:inferencedb"] = inferencedb,
     ["Frames:Root"] = frames,
     ["Models:Root"] = Path.Combine(repo, "models"),
-    ["Inference:ApiKey"] = InferenceKey,
+    ["ServiceKeys:RecorderInference"] = InferenceKey,
+    ["ServiceKeys:CoreInference"] = InferenceKey,
 }));
 inference.UseKestrel(o => o.Listen(IPAddress.Loopback, inferencePort));
 inference.StartServer();
@@ -90,8 +91,8 @@ await using var recorder = new WebApplicationFactory<RecordingCoordinator>().Wit
 {
     ["services:core:http:0"] = $"http://127.0.0.1:{corePort}",
     ["services:inference:http:0"] = $"http://127.0.0.1:{inferencePort}",
-    ["Internal:ApiKey"] = InternalKey,
-    ["Inference:ApiKey"] = InferenceKey,
+    ["ServiceKeys:RecorderCore"] = InternalKey,
+    ["ServiceKeys:RecorderInference"] = InferenceKey,
     ["Recorder:RecordingsRoot"] = recordings,
     ["Frames:Root"] = frames,
     ["Recorder:HeartbeatSeconds"] = "1",

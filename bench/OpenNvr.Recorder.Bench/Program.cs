@@ -46,7 +46,7 @@ try
         ["ConnectionStrings__nvrdb"] = nvrdb,
         ["Auth__AdminPassword"] = AdminPassword,
         ["Auth__JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
-        ["Internal__ApiKey"] = InternalKey,
+        ["ServiceKeys__RecorderCore"] = InternalKey,
         ["Logging__LogLevel__Default"] = "Warning",
     }, "core"));
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{corePort}") };
@@ -76,7 +76,7 @@ try
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["services__core__http__0"] = $"http://127.0.0.1:{corePort}",
-            ["Internal__ApiKey"] = InternalKey,
+            ["ServiceKeys__RecorderCore"] = InternalKey,
             ["Recorder__RecordingsRoot"] = root,
             ["Frames__Root"] = Path.Combine(work, "frames"),
             ["Recorder__MinFreePercent"] = "0",

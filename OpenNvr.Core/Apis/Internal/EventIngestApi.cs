@@ -25,6 +25,12 @@ internal static class EventIngestApi
             return Problems.NotFound($"Camera {unknown} does not exist; no event of this batch was stored.");
         }
 
+        if (events.FirstOrDefault(e => e.SnapshotPath is not null && !RecordingPaths.BelongsTo(e.SnapshotPath, e.CameraId)) is { } stray)
+        {
+            return Problems.BadRequest(
+                $"snapshot_path '{stray.SnapshotPath}' is outside camera {stray.CameraId}'s folder '{RecordingPaths.CameraPrefix(stray.CameraId)}'; no event of this batch was stored.");
+        }
+
         using var activity = CoreTelemetry.ActivitySource.StartActivity("events.ingest");
         activity?.SetTag("events.count", events.Count);
         var started = Stopwatch.GetTimestamp();

@@ -28,11 +28,14 @@ public static class InternalApi
         return app;
     }
 
-    /// <summary>The first camera of a batch that does not exist (a batch is stored all or none), or null.</summary>
+    /// <summary>
+    /// The first camera of a batch that does not exist (a batch is stored all or none), or null. A deleted camera
+    /// exists: chunks and events a Recorder delivers late still belong to its history.
+    /// </summary>
     internal static async Task<int?> FirstUnknownCameraAsync(NvrDbContext db, IEnumerable<int> cameraIds, CancellationToken ct)
     {
         var ids = cameraIds.Distinct().ToArray();
-        var known = await db.Cameras.Where(c => ids.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct);
+        var known = await db.CamerasWithDeleted.Where(c => ids.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct);
         return known.Count == ids.Length ? null : ids.Except(known).First();
     }
 }

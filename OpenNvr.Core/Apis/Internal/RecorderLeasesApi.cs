@@ -17,7 +17,7 @@ internal static class RecorderLeasesApi
     private static async Task<Ok<HeartbeatResponse>> HeartbeatAsync(HeartbeatRequest request, RecorderLeaseService leases,
         CameraCredentialProtector protector, NvrDbContext db, CancellationToken ct)
     {
-        var cameras = await leases.HeartbeatAsync(request.RecorderId, request.BaseUrl, request.MaxCameras, ct);
+        var cameras = await leases.HeartbeatAsync(request.RecorderId, request.BaseUrl, request.MaxCameras, request.Recording, ct);
         var ids = cameras.Select(c => c.Id).ToArray();
         var zones = (await db.Zones.AsNoTracking().Where(z => ids.Contains(z.CameraId)).OrderBy(z => z.Id).ToListAsync(ct)).ToLookup(z => z.CameraId);
         var lines = (await db.CountingLines.AsNoTracking().Where(l => ids.Contains(l.CameraId)).OrderBy(l => l.Id).ToListAsync(ct)).ToLookup(l => l.CameraId);
@@ -27,7 +27,8 @@ internal static class RecorderLeasesApi
 
     /// <summary>
     /// The camera as its Recorder needs it: stream URLs with decrypted credentials (internal use only), and the zones
-    /// and lines its people policies count in.
+    /// and lines its people policies count in. Only the cameras whose lease the caller holds now reach this, so
+    /// credentials go to no other Recorder.
     /// </summary>
     private static CameraConfig ToConfig(Camera c, CameraCredentialProtector protector, IEnumerable<Zone> zones, IEnumerable<CountingLine> lines) => new(
         c.Id,

@@ -14,8 +14,8 @@ using OpenNvr.Core.Infrastructure;
 namespace OpenNvr.Core.Infrastructure.Migrations
 {
     [DbContext(typeof(NvrDbContext))]
-    [Migration("20261130044531_AddPeopleTracking")]
-    partial class AddPeopleTracking
+    [Migration("20261130045134_AddLeaseHandOff")]
+    partial class AddLeaseHandOff
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -165,11 +165,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("count");
 
-                    b.Property<string>("EventType")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("event_type");
-
                     b.Property<DateTimeOffset>("ExecutedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("executed_at");
@@ -211,10 +206,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("trace_id");
 
-                    b.Property<long?>("TrackId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("track_id");
-
                     b.HasKey("Id")
                         .HasName("pk_events");
 
@@ -225,13 +216,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasIndex("CameraId", "ExecutedAt", "Id")
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_events_camera_id_executed_at_id");
-
-                    b.HasIndex("CameraId", "TrackId", "ExecutedAt")
-                        .HasDatabaseName("ix_events_camera_id_track_id_executed_at");
-
-                    b.HasIndex("EventType", "ExecutedAt", "Id")
-                        .IsDescending(false, true, true)
-                        .HasDatabaseName("ix_events_event_type_executed_at_id");
 
                     b.HasIndex("Label", "ExecutedAt", "Id")
                         .IsDescending(false, true, true)
@@ -361,6 +345,10 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
                     b.Property<bool>("IsActive")
                         .HasColumnType("boolean")
                         .HasColumnName("is_active");
@@ -450,92 +438,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.ToTable("camera_grants", (string)null);
                 });
 
-            modelBuilder.Entity("OpenNvr.Core.Model.CountingLine", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
-                        .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
-
-                    b.Property<int>("CameraId")
-                        .HasColumnType("integer")
-                        .HasColumnName("camera_id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.PrimitiveCollection<string[]>("EventTypes")
-                        .IsRequired()
-                        .HasColumnType("text[]")
-                        .HasColumnName("event_types");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("name");
-
-                    b.Property<string>("Points")
-                        .IsRequired()
-                        .HasColumnType("jsonb")
-                        .HasColumnName("points");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("updated_at");
-
-                    b.HasKey("Id")
-                        .HasName("pk_counting_lines");
-
-                    b.HasIndex("CameraId")
-                        .HasDatabaseName("ix_counting_lines_camera_id");
-
-                    b.ToTable("counting_lines", (string)null);
-                });
-
-            modelBuilder.Entity("OpenNvr.Core.Model.OccupancyBucket", b =>
-                {
-                    b.Property<int>("CameraId")
-                        .HasColumnType("integer")
-                        .HasColumnName("camera_id");
-
-                    b.Property<long>("StartUnix")
-                        .HasColumnType("bigint")
-                        .HasColumnName("start_unix");
-
-                    b.Property<float>("Avg")
-                        .HasColumnType("real")
-                        .HasColumnName("avg");
-
-                    b.Property<string>("Lines")
-                        .HasColumnType("jsonb")
-                        .HasColumnName("lines");
-
-                    b.Property<short>("Max")
-                        .HasColumnType("smallint")
-                        .HasColumnName("max");
-
-                    b.Property<int>("Samples")
-                        .HasColumnType("integer")
-                        .HasColumnName("samples");
-
-                    b.Property<short>("Seconds")
-                        .HasColumnType("smallint")
-                        .HasColumnName("seconds");
-
-                    b.Property<string>("Zones")
-                        .HasColumnType("jsonb")
-                        .HasColumnName("zones");
-
-                    b.HasKey("CameraId", "StartUnix")
-                        .HasName("pk_occupancy");
-
-                    b.ToTable("occupancy", (string)null);
-                });
-
             modelBuilder.Entity("OpenNvr.Core.Model.RecorderLease", b =>
                 {
                     b.Property<int>("CameraId")
@@ -545,6 +447,15 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset?>("HandingSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("handing_since");
+
+                    b.Property<string>("HandingTo")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("handing_to");
 
                     b.Property<string>("RecorderId")
                         .IsRequired()
@@ -966,56 +877,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.ToTable("webhook_deliveries", (string)null);
                 });
 
-            modelBuilder.Entity("OpenNvr.Core.Model.Zone", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
-                        .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
-
-                    b.Property<int>("CameraId")
-                        .HasColumnType("integer")
-                        .HasColumnName("camera_id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.PrimitiveCollection<string[]>("EventTypes")
-                        .IsRequired()
-                        .HasColumnType("text[]")
-                        .HasColumnName("event_types");
-
-                    b.Property<double?>("LoiteringS")
-                        .HasColumnType("double precision")
-                        .HasColumnName("loitering_s");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("name");
-
-                    b.Property<string>("Points")
-                        .IsRequired()
-                        .HasColumnType("jsonb")
-                        .HasColumnName("points");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("updated_at");
-
-                    b.HasKey("Id")
-                        .HasName("pk_zones");
-
-                    b.HasIndex("CameraId")
-                        .HasDatabaseName("ix_zones_camera_id");
-
-                    b.ToTable("zones", (string)null);
-                });
-
             modelBuilder.Entity("OpenNvr.Core.Exports.ClipExport", b =>
                 {
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
@@ -1031,7 +892,7 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
                         .WithMany()
                         .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_events_cameras_camera_id");
                 });
@@ -1063,26 +924,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasConstraintName("fk_camera_grants_users_user_id");
                 });
 
-            modelBuilder.Entity("OpenNvr.Core.Model.CountingLine", b =>
-                {
-                    b.HasOne("OpenNvr.Core.Model.Camera", null)
-                        .WithMany()
-                        .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_counting_lines_cameras_camera_id");
-                });
-
-            modelBuilder.Entity("OpenNvr.Core.Model.OccupancyBucket", b =>
-                {
-                    b.HasOne("OpenNvr.Core.Model.Camera", null)
-                        .WithMany()
-                        .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_occupancy_cameras_camera_id");
-                });
-
             modelBuilder.Entity("OpenNvr.Core.Model.RecorderLease", b =>
                 {
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
@@ -1098,7 +939,7 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
                         .WithMany()
                         .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_recordings_cameras_camera_id");
                 });
@@ -1131,16 +972,6 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_webhook_deliveries_webhooks_webhook_id");
-                });
-
-            modelBuilder.Entity("OpenNvr.Core.Model.Zone", b =>
-                {
-                    b.HasOne("OpenNvr.Core.Model.Camera", null)
-                        .WithMany()
-                        .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_zones_cameras_camera_id");
                 });
 
             modelBuilder.Entity("OpenNvr.Core.Model.Camera", b =>

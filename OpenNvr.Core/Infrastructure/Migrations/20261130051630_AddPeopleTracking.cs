@@ -70,7 +70,7 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         column: x => x.camera_id,
                         principalTable: "cameras",
                         principalColumn: "id",
-                        onDelete: ReferentialAction.Cascade);
+                        onDelete: ReferentialAction.Restrict);
                 });
 
             migrationBuilder.CreateTable(
