@@ -261,6 +261,7 @@ export function zoneEditorCard(camera, signal) {
   }
 
   function start(kind) {
+    if (image.hidden && camera.recorder_id) loadImage();
     drawing = { kind, points: [] };
     stage.classList.add('drawing-mode');
     finish.hidden = kind !== 'zone';
@@ -340,9 +341,9 @@ export function zoneEditorCard(camera, signal) {
     }
   }
 
-  // Only a camera some Recorder holds has a live image (asking otherwise is a 404 in the browser's console).
-  if (camera.recorder_id) loadImage();
-  else {
+  // Only a camera some Recorder holds has a live image, and only an analysed one publishes frames: the frame is
+  // fetched when someone starts drawing, not on every visit (a 404 on each page load is noise and a console error).
+  if (!camera.recorder_id) {
     status.textContent = 'Not recording now: shapes are drawn on an empty frame.';
     stage.classList.add('no-image');
   }
