@@ -16,13 +16,13 @@ public sealed class GroundTruthClipFixture : IDisposable
     /// <summary>Inference's default <c>Inference:Detector:PersonThreshold</c>: what person_counting hands the pipeline.</summary>
     public const float PersonThreshold = 0.35f;
 
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "opennvr-gt-" + Guid.NewGuid().ToString("N")[..8]);
+    // Under the run's temp folder, so a test host killed mid-run leaves nothing behind (TestTemp's watchdog).
+    private readonly string _folder = TestTemp.NewFolder("gt");
     private readonly Dictionary<double, List<(int Width, int Height, TrackerDetection[] Detections)>> _byRate = [];
     private readonly LocalModels _models = new();
 
     public GroundTruthClipFixture()
     {
-        Directory.CreateDirectory(_folder);
         Clip = Path.Combine(_folder, "scripted.mp4");
         using (var background = GroundTruthClip.MedianBackground(RepositoryPaths.TestData("video", "vtest.mp4")))
         {
@@ -87,7 +87,7 @@ public sealed class GroundTruthClipFixture : IDisposable
     public void Dispose()
     {
         _models.Dispose();
-        Directory.Delete(_folder, recursive: true);
+        TestTemp.TryDelete(_folder);
     }
 }
 
