@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenNvr.Inference.Annotation;
 using OpenNvr.Inference.Apis;
 using OpenNvr.Inference.Cloud;
 using OpenNvr.Inference.Detection;
@@ -28,6 +29,9 @@ internal static class Extensions
         services.AddSingleton<InferenceTelemetry>();
         services.AddSingleton<OnnxModelRegistry>();
         services.AddSingleton<IFrameSource, FrameResolver>();
+        // input.options.annotate: the boxes drawn on the frame, stored beside it (locally, or on the Recorder by PUT).
+        services.AddSingleton<FrameAnnotator>();
+        services.AddTransient<RecorderAnnotatedFrameWriter>();
         services.AddRecorderFrameClient();
 
         services.AddSingleton(ObjectDetectorFactory.Create);
