@@ -20,7 +20,15 @@ public sealed record FrameUri(string Uri);
 /// <param name="Frame2">Second frame of <c>face_verify</c>.</param>
 /// <param name="Threshold">Similarity threshold in (0, 1] of <c>face_recognition</c>.</param>
 /// <param name="Options">Task options, e.g. <c>{"annotate": true}</c>.</param>
-public sealed record InferInput(FrameUri? Frame = null, FrameUri? Frame1 = null, FrameUri? Frame2 = null, double? Threshold = null, JsonObject? Options = null);
+public sealed record InferInput(FrameUri? Frame = null, FrameUri? Frame1 = null, FrameUri? Frame2 = null, double? Threshold = null, InferOptions? Options = null);
+
+/// <param name="Annotate">
+/// true: the detection, counting and face tasks (person_detection, person_counting, object_detection, face_detection,
+/// face_recognition, watchlist_check) draw their boxes and labels on the frame, store the image beside it and answer
+/// with <c>annotated_image_uri</c>; other tasks ignore it. A value that is not a boolean is a 400 problem.
+/// </param>
+/// <param name="FuseFaces">person_detection and person_counting: count people from faces in no body box too (default Inference:Detector:FuseFaces).</param>
+public sealed record InferOptions(bool? Annotate = null, bool? FuseFaces = null);
 
 /// <param name="ModelName">Hugging Face model id (default per task).</param>
 /// <param name="Inputs">The image, as an <c>opennvr://</c> frame URI.</param>
