@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using OpenNvr.Inference.Annotation;
 using OpenNvr.Inference.Apis;
 using OpenNvr.Inference.Cloud;
 using OpenNvr.Inference.Detection;
@@ -30,7 +29,7 @@ internal static class Extensions
         services.AddSingleton<OnnxModelRegistry>();
         services.AddSingleton<IFrameSource, FrameResolver>();
         // input.options.annotate: the boxes drawn on the frame, stored beside it (locally, or on the Recorder by PUT).
-        services.AddSingleton<FrameAnnotator>();
+        services.AddSingleton<Annotation.FrameAnnotator>();
         services.AddTransient<RecorderAnnotatedFrameWriter>();
         services.AddRecorderFrameClient();
 
