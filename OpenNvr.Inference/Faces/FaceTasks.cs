@@ -30,8 +30,15 @@ public abstract class FaceTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxM
     protected async Task<IReadOnlyList<AnalyzedFace>> AnalyzeAsync(InferenceRequest request, string field, CancellationToken cancellationToken)
     {
         using var frame = await LoadAsync(request, field, cancellationToken);
-        return await analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
+        return await AnalyzeAsync(request, field, frame, cancellationToken);
     }
+
+    /// <summary>
+    /// The analysed faces of <c>input.&lt;field&gt;</c> once loaded: the one place every face task analyses a frame,
+    /// whether it keeps the frame afterwards (to draw on it) or not.
+    /// </summary>
+    protected Task<IReadOnlyList<AnalyzedFace>> AnalyzeAsync(InferenceRequest request, string field, DecodedFrame frame, CancellationToken cancellationToken) =>
+        analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
 
     /// <summary>The frame of <c>input.&lt;field&gt;</c>, for a task that draws on it afterwards (the caller disposes it).</summary>
     protected Task<DecodedFrame> LoadAsync(InferenceRequest request, string field, CancellationToken cancellationToken) =>
@@ -78,7 +85,7 @@ public sealed class FaceDetectionTask(IFrameSource frames, FaceAnalyzer analyzer
     {
         FrameAnnotator.IsRequested(request);
         using var frame = await LoadAsync(request, "frame", cancellationToken);
-        var faces = await Analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
+        var faces = await AnalyzeAsync(request, "frame", frame, cancellationToken);
         var response = new FaceDetectionResponse
         {
             Faces = [.. faces.OrderByDescending(f => f.Box.Score).Select(f => new FaceDetectionItem
@@ -135,7 +142,7 @@ public sealed class FaceRecognitionTask(IFrameSource frames, FaceAnalyzer analyz
         var threshold = Threshold(request, Analyzer.Options.MatchThreshold);
         FrameAnnotator.IsRequested(request);
         using var frame = await LoadAsync(request, "frame", cancellationToken);
-        var faces = await Analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
+        var faces = await AnalyzeAsync(request, "frame", frame, cancellationToken);
         var response = Recognize(request, faces, threshold);
         AnnotationBox[] boxes = faces.Count == 0 ? []
             : response.Recognized
@@ -227,7 +234,7 @@ public sealed class WatchlistCheckTask(IFrameSource frames, FaceAnalyzer analyze
         var threshold = Threshold(request, Analyzer.Options.WatchlistThreshold);
         FrameAnnotator.IsRequested(request);
         using var frame = await LoadAsync(request, "frame", cancellationToken);
-        var faces = await Analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
+        var faces = await AnalyzeAsync(request, "frame", frame, cancellationToken);
         var response = Check(request, faces, threshold);
         AnnotationBox[] boxes = faces.Count == 0 ? []
             : response.Matches is [var best, ..]
