@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using OpenCvSharp;
+using OpenNvr.Bench;
 using OpenNvr.Inference.Detection;
 using OpenNvr.Inference.Faces;
 
@@ -73,7 +74,7 @@ internal static class DetectorMethods
 
         var tuning = sets.Where(s => s.Tuning).SelectMany(s => s.Images).ToList();
         var heldOut = sets.Where(s => !s.Tuning).ToList();
-        var median = Percentile(runMs, 0.5);
+        var median = BenchProcesses.Percentile([.. runMs.Order()], 0.5);
         Console.WriteLine($"Detector methods, vtest frames as {encoding} (CenterNet; threshold picked per method on the tuning split from {string.Join(", ", Thresholds.Select(t => F(t)))}; MAE bodies only / with faces fused; one model run {F(median, 1)} ms median, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}):");
         Console.WriteLine();
         Console.WriteLine($"| method | runs | ms / image | picked threshold | tuning: {tuning.Count} vtest frames | {string.Join(" | ", heldOut.Select(s => $"{s.Name} ({s.Images.Count})"))} |");
@@ -140,12 +141,6 @@ internal static class DetectorMethods
 
         result.AddRange(b.Where((_, j) => !taken[j]).Select(e => e with { Confidence = e.Confidence / 2 }));
         return result;
-    }
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[(int)Math.Round(p * (sorted.Count - 1))];
     }
 
     private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
