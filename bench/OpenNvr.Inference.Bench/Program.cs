@@ -23,6 +23,7 @@ var requests = BenchHost.ArgInt(args, "--requests", 60);
 var intraOp = BenchHost.ArgInt(args, "--intra-op", 1);
 var task = BenchHost.ArgValue(args, "--task") ?? "person_counting";
 var annotate = args.Contains("--annotate");
+const string BenchApiKey = "inference-bench-key";
 var repoRoot = BenchHost.RepositoryRoot;
 var workRoot = Path.Combine(Path.GetTempPath(), "opennvr-bench-" + Guid.NewGuid().ToString("N")[..8]);
 var framesRoot = Path.Combine(workRoot, "frames");
@@ -210,9 +211,4 @@ namespace OpenNvr.Inference.Bench
 
         public void Dispose() => _listener.Dispose();
     }
-}
-
-internal static partial class Program
-{
-    private const string BenchApiKey = "inference-bench-key";
 }
