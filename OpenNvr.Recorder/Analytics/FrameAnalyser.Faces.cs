@@ -16,12 +16,20 @@ namespace OpenNvr.Recorder.Analytics;
 /// </summary>
 internal sealed partial class FrameAnalyser
 {
-    private async Task RecogniseFacesAsync(QueuedFrame work, PeopleStage people, PeopleFrame frame, PipelineStatistics stats, CancellationToken ct)
+    /// <summary>
+    /// Asks about the faces of the people the attempt policy picked; returns the events of those recognised (with the
+    /// answer, for its latency). Runs before the frame's events are stored: storing an event on the current frame
+    /// moves the frame file into the snapshots, and Inference reads the frame from that file.
+    /// </summary>
+    private async Task<IReadOnlyList<(PersonEvent Event, JsonElement Answer)>> RecogniseFacesAsync(QueuedFrame work, PeopleStage people, PeopleFrame frame,
+        PipelineStatistics stats, CancellationToken ct)
     {
         if (people.Faces is not { } faces || frame.FaceAttempts.Count == 0)
         {
-            return;
+            return [];
         }
+
+        var events = new List<(PersonEvent, JsonElement)>();
 
         using var stage = RecorderTelemetry.ActivitySource.StartActivity("people.faces");
         stage?.SetTag("opennvr.task", faces.Task);
@@ -70,14 +78,11 @@ internal sealed partial class FrameAnalyser
                 QueuedFrame.Tags(work.CameraId, faces.Task));
             RecorderLog.FaceRecognised(logger, work.CameraId, person.Id, match.PersonId, match.Category, Math.Round(match.Similarity, 3),
                 people.Analytics.FaceAttemptsOf(person.Id));
-            foreach (var personEvent in people.Recognised(person, work.CapturedAt, match))
-            {
-                EmitPerson(work, answer, people, personEvent, frame.People);
-                stats.AddEvent();
-            }
+            events.AddRange(people.Recognised(person, work.CapturedAt, match).Select(e => (e, answer)));
         }
 
         stage?.SetTag("opennvr.faces.recognised", recognised);
+        return events;
     }
 
     /// <summary>What a face_recognition or watchlist_check answer says about the person: recognized, unknown or no_face, and whom.</summary>

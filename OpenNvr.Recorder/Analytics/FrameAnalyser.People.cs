@@ -19,14 +19,20 @@ internal sealed partial class FrameAnalyser
             track?.SetTag("opennvr.people.events", frame.Events.Count);
         }
 
-        work.Root?.SetTag("opennvr.frame.outcome", frame.Events.Count == 0 ? "no_event" : "event");
+        var faceEvents = await RecogniseFacesAsync(work, people, frame, stats, ct);
+        work.Root?.SetTag("opennvr.frame.outcome", frame.Events.Count + faceEvents.Count == 0 ? "no_event" : "event");
         foreach (var personEvent in frame.Events)
         {
             EmitPerson(work, result, people, personEvent, frame.People);
             stats.AddEvent();
         }
 
-        await RecogniseFacesAsync(work, people, frame, stats, ct);
+        foreach (var (personEvent, answer) in faceEvents)
+        {
+            EmitPerson(work, answer, people, personEvent, frame.People);
+            stats.AddEvent();
+        }
+
         people.Forget(frame.Forget);
         if (frame.ClosedBucket is { } bucket)
         {
