@@ -30,6 +30,13 @@ public sealed class FacesPerTrackTests(FacesPerTrackHosts hosts, ITestOutputHelp
             new { task = "face_recognition", interval_ms = 1000, min_confidence = 0.4, motion_gating = true });
         await using var watchlist = await AnalysedCamera.AddAsync(hosts, "watch", clip, PersonCounting,
             new { task = "watchlist_check", interval_ms = 1000, min_confidence = 0.4, motion_gating = true });
+        // A zone over the whole scene: its events are stored on the current frame (which moves the frame file into the
+        // snapshots) in the very frames where faces are tried, and zone.left comes after the recognition.
+        using (var admin = await hosts.Core.AdminAsync())
+        {
+            (await admin.PostAsJsonAsync($"/api/v1/cameras/{recognition.Id}/zones",
+                new { name = "scene", points = new[] { new[] { 0.0, 0.0 }, [1.0, 0.0], [1.0, 1.0], [0.0, 1.0] } })).EnsureSuccessStatusCode();
+        }
 
         var seen = await FirstTrackGoneAsync(recognition.Id);
         var watched = await FirstTrackGoneAsync(watchlist.Id);
@@ -52,6 +59,8 @@ public sealed class FacesPerTrackTests(FacesPerTrackHosts hosts, ITestOutputHelp
         // person.left says who left.
         Assert.Equal((person, "Grace Hopper"), ((string)seen.Left["payload"]!["person_id"]!, (string)seen.Left["payload"]!["name"]!));
         Assert.Equal("person", (string)seen.Left["label"]!);
+        var zoneLeft = Assert.Single(seen.OfTrack, e => (string?)e["event_type"] == "zone.left");
+        Assert.Equal(person, (string)zoneLeft["payload"]!["person_id"]!);
 
         // watchlist_check: one watchlist.hit, no face.recognized (the policy asks about the watchlist only).
         Assert.Single(watched.OfTrack, e => (string?)e["event_type"] == "watchlist.hit");

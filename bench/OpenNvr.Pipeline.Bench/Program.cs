@@ -48,11 +48,22 @@ var modelMs = new ConcurrentQueue<double>();
 using var meters = new MeterListener();
 meters.InstrumentPublished = (instrument, listener) =>
 {
-    if (instrument.Name == "opennvr.inference.duration")
+    if (instrument.Name is "opennvr.inference.duration" or "opennvr.people.face.attempts")
     {
         listener.EnableMeasurementEvents(instrument);
     }
 };
+var faceOutcomes = new ConcurrentDictionary<string, long>();
+meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+{
+    foreach (var tag in tags)
+    {
+        if (tag.Key == "outcome")
+        {
+            faceOutcomes.AddOrUpdate((string)tag.Value!, value, (_, sum) => sum + value);
+        }
+    }
+});
 meters.SetMeasurementEventCallback<double>((_, value, tags, _) =>
 {
     foreach (var tag in tags)
@@ -216,6 +227,7 @@ async Task FacesPerTrackAsync()
     var perFrame = await CreateCameraWithAsync($"faces-frame-{Guid.NewGuid():N}"[..20], vtest, Policy("face_recognition", 1000));
     await WaitAsync(() => pipeline.Statistics(perTrack).Analysed >= 1 && pipeline.Statistics(perFrame).Analysed >= 1, TimeSpan.FromSeconds(60));
     var (track0, frame0) = (pipeline.Statistics(perTrack).FaceCalls, pipeline.Statistics(perFrame).InferenceCalls);
+    faceOutcomes.Clear();
     var startedAt = DateTimeOffset.UtcNow;
     var watch = Stopwatch.StartNew();
     await Task.Delay(TimeSpan.FromSeconds(facesSeconds));
@@ -230,6 +242,7 @@ async Task FacesPerTrackAsync()
     Console.WriteLine("|---|---:|---:|");
     Console.WriteLine($"| face_recognition every 1000 ms (per frame: every face policy before) | {(frame1 - frame0) / minutes:F1} | - |");
     Console.WriteLine($"| person_counting every 500 ms + face_recognition (faces per track) | {(track1 - track0) / minutes:F1} | {entered / minutes:F1} |");
+    Console.WriteLine($"Per-track attempts by outcome: {string.Join(", ", faceOutcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}"))}");
     foreach (var id in new[] { perTrack, perFrame })
     {
         await http.DeleteAsync($"/api/v1/cameras/{id}");
