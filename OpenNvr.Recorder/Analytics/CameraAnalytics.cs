@@ -59,14 +59,9 @@ internal sealed class CameraAnalytics : IAsyncDisposable
     /// </summary>
     public void Sync(CameraConfig camera)
     {
-        var enabled = camera.AiPolicies.Where(p => p.Enabled).ToList();
         // Faces per track: with a people policy, the face policies are asked per tracked person by it (a few times per
         // person), not on every analysed frame.
-        var faces = TrackFaces.Of(enabled);
-        if (faces is not null)
-        {
-            enabled = [.. enabled.Where(p => !TrackFaces.IsFaceTask(p.Task))];
-        }
+        var (enabled, faces) = TrackFaces.Split([.. camera.AiPolicies.Where(p => p.Enabled)]);
 
         var facesGoTo = enabled.FindIndex(p => PeopleStage.Tracks(p.Task));
         var signatures = enabled.Select((p, i) => JsonSerializer.Serialize(p, ContractJson.Options) +

@@ -19,6 +19,16 @@ internal sealed record TrackFaces(string Task, double MinSimilarity, bool Raises
 
     public static bool IsFaceTask(string task) => task is Recognition or Watchlist;
 
+    /// <summary>
+    /// The policies that run per frame and the per-track face setting: beside a people policy, the face policies
+    /// are asked per tracked person by it and do not run per frame.
+    /// </summary>
+    public static (List<CameraAiPolicy> PerFrame, TrackFaces? Faces) Split(IReadOnlyList<CameraAiPolicy> enabled)
+    {
+        var faces = Of(enabled);
+        return (faces is null ? [.. enabled] : [.. enabled.Where(p => !IsFaceTask(p.Task))], faces);
+    }
+
     /// <summary>The per-track face setting of a camera's enabled policies, or null when they do not track people or ask about no face.</summary>
     public static TrackFaces? Of(IReadOnlyList<CameraAiPolicy> enabled)
     {

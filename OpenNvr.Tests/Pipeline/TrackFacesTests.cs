@@ -21,6 +21,23 @@ public sealed class TrackFacesTests
     }
 
     [Fact]
+    public void Beside_a_people_policy_the_face_policies_stop_running_per_frame()
+    {
+        var recognition = new CameraAiPolicy("face_recognition", IntervalMs: 500);
+        var watchlist = new CameraAiPolicy("watchlist_check");
+        var objects = new CameraAiPolicy("object_detection");
+
+        var (perFrame, faces) = TrackFaces.Split([recognition, Counting, watchlist, objects]);
+        Assert.Equal(["person_counting", "object_detection"], perFrame.Select(p => p.Task));
+        Assert.Equal("face_recognition", faces!.Task);
+
+        // Without people to track, a face policy keeps running per frame.
+        (perFrame, faces) = TrackFaces.Split([recognition, objects]);
+        Assert.Equal(["face_recognition", "object_detection"], perFrame.Select(p => p.Task));
+        Assert.Null(faces);
+    }
+
+    [Fact]
     public void Answers_are_read_as_recognized_unknown_or_no_face_and_a_weak_match_is_no_recognition()
     {
         var recognition = new TrackFaces("face_recognition", 0.5, true);
