@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using OpenCvSharp;
 using OpenNvr.Inference.Frames;
 using OpenNvr.Inference.Models;
 using OpenNvr.Inference.Tasks;
@@ -25,12 +26,25 @@ public abstract class FaceTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxM
 
     public abstract Task<object> RunAsync(InferenceRequest request, CancellationToken cancellationToken);
 
-    /// <summary>The analysed faces of <c>input.&lt;field&gt;</c>.</summary>
+    /// <summary>
+    /// The analysed faces of <c>input.&lt;field&gt;</c>; for <c>input.frame</c>, within <c>input.region</c> when given
+    /// (<see cref="FaceRegion"/>; boxes stay in pixels of the whole frame).
+    /// </summary>
     protected async Task<IReadOnlyList<AnalyzedFace>> AnalyzeAsync(InferenceRequest request, string field, CancellationToken cancellationToken)
     {
         var uri = request.GetFrameUri(field);
+        var region = field == "frame" ? FaceRegion.Read(request) : null;
         using var frame = await frames.LoadAsync(uri, cancellationToken);
-        return await analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
+        if (region is null)
+        {
+            return await analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
+        }
+
+        var crop = region.ClipTo(frame.Width, frame.Height);
+        // A copy, not a view: the detectors and the alignment expect a continuous image.
+        using var part = new Mat(frame.Image, crop).Clone();
+        var faces = await analyzer.AnalyzeAsync(part, Analysis, cancellationToken);
+        return [.. faces.Select(f => FaceRegion.ToFrame(f, crop))];
     }
 
     protected static InferenceProblemException NoFace(InferenceRequest request, string field) =>
