@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Telemetry;
+using OpenNvr.Recorder.Upload;
+using OpenNvr.Storage;
 
 namespace OpenNvr.Recorder.Analytics;
 
@@ -38,14 +40,14 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
     private int _stopped;
 
     public AnalyticsPipeline(IFramePublisher publisher, RecordingCoordinator coordinator, InferenceClient inference, EventOutbox outbox,
-        IOptions<AnalyticsOptions> options, IOptions<RecorderOptions> recorder, IOptions<FramePublishingOptions> frames, TimeProvider clock,
-        ILogger<AnalyticsPipeline> logger)
+        IOptions<AnalyticsOptions> options, IOptions<RecorderOptions> recorder, IOptions<FramePublishingOptions> frames, UploadQueue uploads,
+        IRecordingStore store, TimeProvider clock, ILogger<AnalyticsPipeline> logger)
     {
         _publisher = publisher;
         _coordinator = coordinator;
         _options = options.Value;
         _logger = logger;
-        var snapshots = new SnapshotStore(recorder.Value.ResolveRecordingsRoot(), clock);
+        var snapshots = new SnapshotStore(recorder.Value.ResolveRecordingsRoot(), uploads, store, clock);
         _analyser = new FrameAnalyser(inference, outbox, snapshots, clock, logger);
         _housekeeping = new AnalyticsHousekeeping(coordinator, _cameras, snapshots, frames.Value.ResolveRoot(), _options.AnalysisFrameSeconds, clock, logger);
     }
