@@ -41,9 +41,16 @@ public class CoreFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>Starts what a subclass's Core needs besides PostgreSQL (a blob store), before Core starts.</summary>
+    protected virtual Task StartDependenciesAsync() => Task.CompletedTask;
+
+    /// <summary>Stops what <see cref="StartDependenciesAsync"/> started, after Core stopped.</summary>
+    protected virtual Task StopDependenciesAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(RecordingsRoot);
+        await StartDependenciesAsync();
         ConnectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("core");
         Factory = new WebApplicationFactory<NvrDbContext>().WithWebHostBuilder(host =>
         {
@@ -62,6 +69,7 @@ public class CoreFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
+        await StopDependenciesAsync();
         TestTemp.TryDelete(RecordingsRoot);
     }
 
