@@ -30,6 +30,14 @@ public static partial class FrameNames
     /// <summary>The folder of a camera's frames: its id.</summary>
     public static string CameraFolder(int cameraId) => cameraId.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The camera id a frame folder belongs to (the inverse of <see cref="CameraFolder"/>); false for other folders.</summary>
+    public static bool TryParseCameraId(string? camera, out int cameraId)
+    {
+        cameraId = 0;
+        return camera is { Length: > 0 and <= 10 } && camera.All(char.IsAsciiDigit) && (camera == "0" || camera[0] != '0') &&
+               int.TryParse(camera, NumberStyles.None, CultureInfo.InvariantCulture, out cameraId);
+    }
+
     [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex CameraPattern();
 

@@ -28,4 +28,8 @@ public interface ICoreInternalApi
 
     [Post("/api/v1/internal/events")]
     Task<IngestEventsResponse> IngestEventsAsync([Body] IngestEventsRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Which Recorder holds the camera now (Inference, to read its frames); 404 problem when none does.</summary>
+    [Get("/api/v1/internal/cameras/{cameraId}/holder")]
+    Task<CameraHolderResponse> GetCameraHolderAsync(int cameraId, CancellationToken cancellationToken);
 }

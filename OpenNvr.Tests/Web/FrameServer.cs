@@ -19,6 +19,7 @@ public sealed class FrameServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly Dictionary<string, byte[][]> _frames;
     private long _served;
+    private long _notFound;
 
     private FrameServer(WebApplication app, Dictionary<string, byte[][]> frames)
     {
@@ -29,6 +30,9 @@ public sealed class FrameServer : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
 
     public long Served => Interlocked.Read(ref _served);
+
+    /// <summary>Requests for a frame this server has not published (a caller asked the wrong Recorder).</summary>
+    public long NotFound => Interlocked.Read(ref _notFound);
 
     public int Unauthorized { get; private set; }
 
@@ -50,6 +54,7 @@ public sealed class FrameServer : IAsyncDisposable
 
             if (file != "latest.jpg" || !server._frames.TryGetValue(camera, out var images) || images.Length == 0)
             {
+                Interlocked.Increment(ref server._notFound);
                 return Results.Problem(statusCode: 404, detail: $"No frame '{file}' has been published for camera '{camera}'.");
             }
 

@@ -24,6 +24,7 @@ public static class InternalApi
         api.MapRecordingsIndex();
         api.MapCameraState();
         api.MapEventIngest();
+        api.MapCameraHolder();
         return app;
     }
 
