@@ -5,7 +5,9 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 var dataRoot = builder.ResolveDataRoot();
 var databases = builder.AddNvrDatabases(dataRoot);
-var recordingStorage = builder.AddRecordingStorage(dataRoot);
+var topology = builder.Topology();
+var recordingStorage = builder.AddRecordingStorage(dataRoot,
+    topology == Topologies.Distributed ? RecordingStorageModes.AzureBlob : RecordingStorageModes.FileSystem);
 
 // Secrets: generated on first run and kept in the app host's user secrets; override with Parameters:<name>.
 var adminPassword = builder.AddGeneratedSecret("admin-password", minLength: 20);
@@ -19,6 +21,15 @@ var framesRoot = Path.Combine(dataRoot, "frames");
 
 // A fresh system records and analyses something at once: a camera looping the bundled CCTV clip (OpenNvr:DemoCamera=false turns it off).
 var demoCameraUrl = builder.DemoCameraUrl();
+
+if (topology == Topologies.Distributed)
+{
+    builder.AddDistributedServices(dataRoot, databases, recordingStorage,
+        new ServiceSecrets(adminPassword, jwtSigningKey, inferenceApiKey, internalApiKey, hfToken), demoCameraUrl);
+    builder.ShowAdminPasswordOnFirstRun(adminPassword, dataRoot);
+    builder.Build().Run();
+    return;
+}
 
 var inference = builder.AddProject<Projects.OpenNvr_Inference>("inference")
     .WithDatabase(databases.InferenceDb, databases)
@@ -37,10 +48,9 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithRecordingStorage(recordingStorage, recordingsRoot)
     .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
     .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
-    // The console's faces page goes through Core to Inference; uploaded photos reach Inference as frames.
+    // The console's faces page goes through Core to Inference; photos travel in the request body (no shared folder).
     .WithReference(inference)
     .WithEnvironment("Inference__ApiKey", inferenceApiKey)
-    .WithEnvironment("Frames__Root", framesRoot)
     .WithHttpHealthCheck("/health");
 
 var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
@@ -53,8 +63,9 @@ var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
     .WithEnvironment("Frames__Root", framesRoot)
     .WithHttpHealthCheck("/health");
 
-// Inference reads frames that are not on its own disk from the Recorder (no WaitFor: that would be a cycle).
-inference.WithReference(recorder);
+// Inference reads frames that are not on its own disk from the Recorder that holds the camera: Core's lease table says
+// which one (no WaitFor: that would be a cycle).
+inference.WithReference(recorder).WithReference(core);
 
 builder.ShowAdminPasswordOnFirstRun(adminPassword, dataRoot);
 

@@ -68,6 +68,67 @@ public sealed class ManifestTests
         }
     }
 
+    [Fact]
+    public async Task The_distributed_topology_gives_no_two_services_a_common_path_and_keeps_recordings_behind_a_connection_string_parameter()
+    {
+        var output = TestTemp.NewFilePath("manifest-distributed", ".json");
+        try
+        {
+            await RunAppHostAsync("--publisher", "manifest", "--output-path", output, "OpenNvr:Topology=distributed");
+
+            using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(output));
+            var resources = manifest.RootElement.GetProperty("resources");
+            var services = new[] { "core", "inference", "recorder-1", "recorder-2" };
+            foreach (var name in services.Append("postgres").Append("recordings"))
+            {
+                Assert.True(resources.TryGetProperty(name, out _), $"manifest lacks resource '{name}'");
+            }
+
+            Assert.False(resources.TryGetProperty("recorder", out _), "the single-host recorder is in the distributed topology");
+            Assert.False(resources.TryGetProperty("azurite", out _), "a deployment has no Azurite");
+            Assert.Equal("parameter.v0", resources.GetProperty("recordings").GetProperty("type").GetString());
+            Assert.Equal("{recordings.value}", resources.GetProperty("recordings").GetProperty("connectionString").GetString());
+
+            // Every path-valued setting belongs to one service only.
+            var owners = new Dictionary<string, List<string>>();
+            foreach (var service in services)
+            {
+                foreach (var variable in resources.GetProperty(service).GetProperty("env").EnumerateObject())
+                {
+                    if (variable.Value.GetString() is { } value && Path.IsPathFullyQualified(value))
+                    {
+                        (owners.TryGetValue(value, out var list) ? list : owners[value] = []).Add($"{service}:{variable.Name}");
+                    }
+                }
+            }
+
+            var shared = owners.Where(o => o.Value.Select(v => v.Split(':')[0]).Distinct().Count() > 1).Select(o => $"{o.Key} ({string.Join(", ", o.Value)})").ToList();
+            Assert.True(shared.Count == 0, "paths given to several services: " + string.Join("; ", shared));
+            Assert.Equal(2, owners.Keys.Count(path => path.EndsWith("recordings", StringComparison.Ordinal)));
+
+            foreach (var service in new[] { "core", "recorder-1", "recorder-2" })
+            {
+                Assert.Equal("azureblob", Env(resources, service, "Storage__Provider"));
+                Assert.Equal("{recordings.connectionString}", Env(resources, service, "ConnectionStrings__recordings"));
+            }
+
+            foreach (var variable in new[] { "Storage__Root", "Frames__Root", "Recorder__RecordingsRoot" })
+            {
+                Assert.False(resources.GetProperty("core").GetProperty("env").TryGetProperty(variable, out _), $"core gets {variable}");
+                Assert.False(resources.GetProperty("inference").GetProperty("env").TryGetProperty(variable, out _), $"inference gets {variable}");
+            }
+
+            // Inference finds a camera's Recorder through Core; each Recorder announces its own address.
+            Assert.Contains("{core.bindings.http.url}", Env(resources, "inference", "services__core__http__0"));
+            Assert.Equal("recorder-1", Env(resources, "recorder-1", "Recorder__RecorderId"));
+            Assert.Contains("{recorder-2.bindings.http.url}", Env(resources, "recorder-2", "Recorder__BaseUrl"));
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
     private static string Env(JsonElement resources, string resource, string variable) =>
         resources.GetProperty(resource).GetProperty("env").GetProperty(variable).GetString() ?? "";
 
