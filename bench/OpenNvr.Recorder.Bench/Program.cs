@@ -1,22 +1,27 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
 using OpenNvr.AppHost;
 using OpenNvr.Bench;
+using OpenNvr.Storage;
 
 // Recorder bench: CPU and memory of the Recorder process tree (the .NET host plus its ffmpeg children, from
 // /proc/<pid>/stat utime+stime and RSS) per camera at 1, 8 and 16 cameras of 720p H.264 in copy mode, the lag from a
-// chunk's end to its row in Core, and lost chunks (files on disk without a row, holes over 1 s between a camera's
-// chunks). Everything real: local PostgreSQL, Core and the Recorder as their own processes, the RTSP test server
-// serving one pre-encoded 720p clip without re-encoding (one shared pipeline).
-// Run: dotnet run -c Release --project bench/OpenNvr.Recorder.Bench [-- --seconds 60 --cameras 1,8,16]
+// chunk's end to its row in Core (a chunk is registered only once it is in the recording store, so this is the
+// seal-to-playable lag), and lost chunks (stored chunks without a row, holes over 1 s between a camera's chunks), and
+// whether every indexed chunk plays through Core (a ranged read of its head through Core's file route).
+// Everything real: local PostgreSQL, Core and the Recorder as their own processes, the RTSP test server serving one
+// pre-encoded 720p clip without re-encoding (one shared pipeline), Azurite for --store azureblob.
+// Run: dotnet run -c Release --project bench/OpenNvr.Recorder.Bench [-- --seconds 60 --cameras 1,8,16 --store filesystem|azureblob]
 
 var measureSeconds = BenchHost.ArgInt(args, "--seconds", 60);
 var counts = (BenchHost.ArgValue(args, "--cameras") ?? "1,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+var storeProvider = BenchHost.ArgValue(args, "--store") ?? StorageProviders.FileSystem;
 const string AdminPassword = "bench-admin-password-0123";
 const string InternalKey = "bench-internal-key-0123456789abcdef";
 var repo = BenchHost.RepositoryRoot;
@@ -26,6 +31,21 @@ var processes = new List<Process>();
 LocalPostgresServer? postgres = null;
 try
 {
+    // 0. The recording store Core and the Recorder share (Core serves every chunk from it).
+    var storeSettings = new Dictionary<string, string>();
+    var storeOptions = new StorageOptions { Root = Path.Combine(work, "store") };
+    if (storeProvider == StorageProviders.AzureBlob)
+    {
+        var (azurite, connectionString) = await BenchHost.StartAzuriteAsync(Path.Combine(work, "azurite"));
+        Started(processes, azurite);
+        storeSettings["Storage__Provider"] = StorageProviders.AzureBlob;
+        storeSettings["ConnectionStrings__recordings"] = connectionString;
+        storeSettings["Storage__Container"] = "bench";
+        storeOptions = new StorageOptions { Provider = StorageProviders.AzureBlob, ConnectionString = connectionString, Container = "bench" };
+    }
+
+    var store = StorageServiceCollectionExtensions.Create(storeOptions);
+
     // 1. A 720p H.264 clip, encoded once (no B-frames, keyframe every 2 s like the test cameras).
     var clip = Path.Combine(work, "vtest-720p.mp4");
     Run("ffmpeg", "-v", "error", "-i", Path.Combine(repo, "testdata", "video", "vtest.mp4"), "-vf", "scale=1280:720", "-c:v", "libx264",
@@ -47,8 +67,9 @@ try
         ["Auth__AdminPassword"] = AdminPassword,
         ["Auth__JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
         ["Internal__ApiKey"] = InternalKey,
+        ["Recorder__RecordingsRoot"] = Path.Combine(work, "store"),
         ["Logging__LogLevel__Default"] = "Warning",
-    }, "core"));
+    }.Concat(storeSettings).ToDictionary(), "core"));
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{corePort}") };
     await BenchHost.WaitForAsync(async () => (await http.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
     var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password = AdminPassword })).Content.ReadFromJsonAsync<JsonObject>();
@@ -71,7 +92,8 @@ try
             ids.Add((int)created!["id"]!);
         }
 
-        var root = Path.Combine(work, $"recordings-{n}");
+        // One folder for all rounds: with a filesystem store it is the store Core reads.
+        var root = Path.Combine(work, "store");
         var recorder = Started(processes, BenchHost.StartProcess("dotnet", [BenchHost.ServiceDll("OpenNvr.Recorder"), "--urls", $"http://127.0.0.1:{BenchHost.FreePort()}"], new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -81,7 +103,7 @@ try
             ["Frames__Root"] = Path.Combine(work, "frames"),
             ["Recorder__MinFreePercent"] = "0",
             ["Logging__LogLevel__Default"] = "Warning",
-        }, "recorder"));
+        }.Concat(storeSettings).ToDictionary(), "recorder"));
 
         // Warm-up: every camera connected and past its first chunk.
         await Task.Delay(TimeSpan.FromSeconds(25));
@@ -105,21 +127,31 @@ try
         _ = Signal(recorder.Id, 15);
         await recorder.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(40)).Token);
         await Task.Delay(1000);
-        var files = Directory.Exists(root)
-            ? Directory.EnumerateFiles(root, "*.mp4", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f)).ToHashSet()
-            : [];
-        var rows = new List<(int Camera, string Path, double Start, double End, double LagS)>();
+        // What the store holds of this round's cameras (with blob storage the local files are only a cache).
+        var files = new HashSet<string>();
+        foreach (var id in ids)
+        {
+            await foreach (var stored in store.ListAsync(id.ToString(CultureInfo.InvariantCulture) + "/"))
+            {
+                if (stored.Key.EndsWith(".mp4", StringComparison.Ordinal))
+                {
+                    files.Add(stored.Key);
+                }
+            }
+        }
+
+        var rows = new List<(int Camera, long Id, string Path, double Start, double End, double LagS)>();
         await using (var c = new NpgsqlConnection(nvrdb))
         {
             await c.OpenAsync();
             await using var cmd = new NpgsqlCommand(
-                "SELECT camera_id, path, extract(epoch FROM start_at)::float8, extract(epoch FROM end_at)::float8, " +
+                "SELECT camera_id, id, path, extract(epoch FROM start_at)::float8, extract(epoch FROM end_at)::float8, " +
                 "extract(epoch FROM created_at - end_at)::float8 FROM recordings WHERE camera_id = ANY($1) ORDER BY camera_id, start_at", c);
             cmd.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
             await using var reader = await cmd.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
-                rows.Add((reader.GetInt32(0), reader.GetString(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4)));
+                rows.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetString(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5)));
             }
         }
 
@@ -127,9 +159,18 @@ try
         var holes = rows.GroupBy(r => r.Camera).Sum(g => g.Zip(g.Skip(1)).Count(p => p.Second.Start - p.First.End > 1.0));
         // The lag of chunks that ended during the measurement (the last ones are registered at shutdown).
         var lags = rows.Where(r => r.End < measuredUntil.ToUnixTimeMilliseconds() / 1000.0).Select(r => r.LagS).Order().ToList();
+        // Every indexed chunk plays through Core: the first 64 KB (ftyp, moov, the first fragments) by a ranged read.
+        var unplayable = 0;
+        foreach (var row in rows)
+        {
+            using var head = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/recordings/{row.Camera}/{row.Id}/file") { Headers = { Range = new RangeHeaderValue(0, 65535) } };
+            using var answer = await http.SendAsync(head);
+            unplayable += answer.StatusCode == HttpStatusCode.PartialContent ? 0 : 1;
+        }
+
         var line = string.Create(CultureInfo.InvariantCulture,
             $"| {n} | {ffmpegs} | {cpuCores * 100:F1} % | {cpuCores * 100 / n:F2} % | {rssSamples.Average() / 1048576:F0} MB | {rssSamples.Average() / 1048576 / n:F0} MB | " +
-            $"{rows.Count} | {unregistered} | {holes} | {Percentile(lags, 0.5) * 1000:F0} ms | {Percentile(lags, 0.95) * 1000:F0} ms | {lags.DefaultIfEmpty().Max() * 1000:F0} ms |");
+            $"{rows.Count} | {unregistered} | {holes} | {unplayable} | {Percentile(lags, 0.5) * 1000:F0} ms | {Percentile(lags, 0.95) * 1000:F0} ms | {lags.DefaultIfEmpty().Max() * 1000:F0} ms |");
         results.Add(line);
         Console.WriteLine(line);
         await using (var c = new NpgsqlConnection(nvrdb))
@@ -140,9 +181,9 @@ try
     }
 
     Console.WriteLine();
-    Console.WriteLine($"Recorder process tree (dotnet + ffmpeg children), 720p H.264 10 fps copy mode, 10-s chunks, {measureSeconds} s per round, {Environment.ProcessorCount} cores:");
-    Console.WriteLine("| cameras | ffmpeg processes | CPU (of one core) | CPU per camera | RSS | RSS per camera | chunks indexed | files without a row | holes > 1 s | lag p50 | lag p95 | lag max |");
-    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine($"Recorder process tree (dotnet + ffmpeg children), 720p H.264 10 fps copy mode, 10-s chunks, {measureSeconds} s per round, {Environment.ProcessorCount} cores, store {storeProvider}, load at end {File.ReadAllText("/proc/loadavg").Trim()}:");
+    Console.WriteLine("| cameras | ffmpeg processes | CPU (of one core) | CPU per camera | RSS | RSS per camera | chunks indexed | stored without a row | holes > 1 s | not playable through Core | seal-to-playable p50 | p95 | max |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var line in results)
     {
         Console.WriteLine(line);
