@@ -46,6 +46,7 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithEnvironment("Internal__ApiKey", internalApiKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
     .WithRecordingStorage(recordingStorage, recordingsRoot)
+    .WithEnvironment("Exports__Root", Path.Combine(dataRoot, "exports"))
     .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
     .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
     // The console's faces page goes through Core to Inference; photos travel in the request body (no shared folder).

@@ -56,6 +56,8 @@ internal static class Topologies
             .WithEnvironment("Auth__JwtSigningKey", secrets.JwtSigningKey)
             .WithEnvironment("Internal__ApiKey", secrets.InternalApiKey)
             .WithRecordingStorage(storage, fileSystemRoot: "")
+            // Core's own folder: finished clip exports (chunks come from the blob store).
+            .WithEnvironment("Exports__Root", Path.Combine(dataRoot, "core", "exports"))
             .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
             .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
             .WithReference(inference)

@@ -1,5 +1,7 @@
 using OpenNvr.Core.Apis;
+using OpenNvr.Core.Exports;
 using OpenNvr.Core.Extensions;
+using OpenNvr.Core.Live;
 using OpenNvr.Core.WebConsole;
 using Scalar.AspNetCore;
 
@@ -8,6 +10,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 builder.AddWebConsole();
+builder.AddExports();
+builder.AddLiveRelay();
 builder.Services.AddCoreOpenApi();
 
 var app = builder.Build();
@@ -17,6 +21,7 @@ app.UseWebConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseWebSockets();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
@@ -28,6 +33,8 @@ app.MapCamerasApi();
 app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();
+app.MapExportsApi();
+app.MapLiveApi();
 app.MapInternalApi();
 app.MapWebConsole();
 

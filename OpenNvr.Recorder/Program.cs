@@ -15,5 +15,6 @@ app.UseProblemResponses();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapFramesApi();
+app.UseLiveApi();
 
 app.Run();

@@ -37,6 +37,11 @@ public static class RecordingsApi
             .WithSummary("The MP4 chunk (HTTP range requests supported); Bearer header or ?token=<media token>")
             .Produces<Stream>(StatusCodes.Status200OK, "video/mp4")
             .Produces<Stream>(StatusCodes.Status206PartialContent, "video/mp4");
+        // The same file under a media extension: HLS players (ffmpeg, ffplay, mpv) accept only segment URIs that end in one.
+        api.MapGet("/{cameraId:int}/{id:long}/file.mp4", FileAsync).WithName("getRecordingFileMp4").RequireAuthorization(AuthPolicies.Media)
+            .WithSummary("The MP4 chunk under a media extension (what the playlist lists); Bearer header or ?token=<media token>")
+            .Produces<Stream>(StatusCodes.Status200OK, "video/mp4")
+            .Produces<Stream>(StatusCodes.Status206PartialContent, "video/mp4");
         api.MapGet("/{cameraId:int}/playlist.m3u8", PlaylistAsync).WithName("getRecordingsPlaylist").RequireAuthorization(AuthPolicies.Media)
             .WithSummary("HLS VOD playlist of the window's chunks; segment URLs carry a media token, so players need no headers")
             .Produces<string>(StatusCodes.Status200OK, "application/vnd.apple.mpegurl")
@@ -157,7 +162,7 @@ public static class RecordingsApi
         for (var i = 0; i < segments.Count; i++)
         {
             var (chunk, layout) = (segments[i].Chunk, segments[i].Layout!.Value);
-            var url = $"{chunk.Id}/file?token={Uri.EscapeDataString(token)}";
+            var url = $"{chunk.Id}/file.mp4?token={Uri.EscapeDataString(token)}";
             if (i > 0)
             {
                 playlist.Append("#EXT-X-DISCONTINUITY\n");

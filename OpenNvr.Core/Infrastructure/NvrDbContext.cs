@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
+using OpenNvr.Core.Exports;
 using OpenNvr.Core.Model;
 
 namespace OpenNvr.Core.Infrastructure;
@@ -19,12 +20,14 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
     public DbSet<RecorderLease> RecorderLeases => Set<RecorderLease>();
     public DbSet<Recording> Recordings => Set<Recording>();
     public DbSet<AiEvent> Events => Set<AiEvent>();
+    public DbSet<ClipExport> Exports => Set<ClipExport>();
 
     /// <summary>The Data Protection key ring, shared by every Core replica so that each can decrypt camera credentials.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.ApplyConfiguration(new ClipExportConfiguration());
         modelBuilder.Entity<User>(user =>
         {
             user.ToTable("users");

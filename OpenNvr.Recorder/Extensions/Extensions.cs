@@ -6,6 +6,7 @@ using OpenNvr.Recorder.Analytics;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Leases;
+using OpenNvr.Recorder.Live;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Registration;
 using OpenNvr.Recorder.Retention;
@@ -43,6 +44,7 @@ public static class Extensions
 #pragma warning restore EXTEXP0001
         builder.Services.AddSingleton<CoreClient>();
         builder.AddAnalytics();
+        builder.AddLive();
     }
 
     /// <summary>The AI pipeline (Analytics/): Inference client, event outbox and sender, the pipeline itself.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using OpenNvr.Recorder.Infrastructure;
+using OpenNvr.Recorder.Live;
 using OpenNvr.Recorder.Recording;
 
 namespace OpenNvr.Recorder.Frames;
@@ -19,10 +20,12 @@ public sealed class FrameDecoder : IAsyncDisposable
     private readonly FramePublisher _publisher;
     private readonly ChildProcesses _children;
     private readonly ILogger _logger;
+    private readonly LiveHub? _live;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
-    public FrameDecoder(CameraConfig camera, RecorderOptions options, string recordingsRoot, FramePublisher publisher, ChildProcesses children, ILogger logger)
+    public FrameDecoder(CameraConfig camera, RecorderOptions options, string recordingsRoot, FramePublisher publisher, ChildProcesses children, ILogger logger,
+        LiveHub? live = null)
     {
         _camera = camera;
         _options = options;
@@ -30,13 +33,14 @@ public sealed class FrameDecoder : IAsyncDisposable
         _publisher = publisher;
         _children = children;
         _logger = logger;
+        _live = live;
     }
 
     public string SourceUrl => _camera.SubStreamUrl ?? _camera.StreamUrl;
 
     public long Frames { get; private set; }
 
-    public static IReadOnlyList<string> BuildArguments(string sourceUrl, double frameRate, string marker)
+    public static IReadOnlyList<string> BuildArguments(string sourceUrl, double frameRate, string marker, string? liveUrl = null)
     {
         var args = new List<string> { "-hide_banner", "-nostats", "-loglevel", "error" };
         if (sourceUrl.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
@@ -56,6 +60,12 @@ public sealed class FrameDecoder : IAsyncDisposable
             "-metadata", "comment=opennvr " + marker,
             "pipe:1",
         ]);
+        if (liveUrl is not null)
+        {
+            // The sub-stream's live view (camera grid), copied from this connection: its standard output is taken.
+            args.AddRange(FfmpegSegmenter.LiveOutputArguments(liveUrl));
+        }
+
         return args;
     }
 
@@ -112,13 +122,17 @@ public sealed class FrameDecoder : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in BuildArguments(SourceUrl, _options.FrameRate, _recordingsRoot))
+        // Only a sub-stream gets a live output here: the main stream's comes from the recording run.
+        await using var liveSocket = _live is { Enabled: true } && _camera.SubStreamUrl is not null ? _live.SocketFeed(_camera.Id, LiveStream.Sub) : null;
+        foreach (var arg in BuildArguments(SourceUrl, _options.FrameRate, _recordingsRoot, liveSocket?.FfmpegUrl))
         {
             start.ArgumentList.Add(arg);
         }
 
         using var process = new Process { StartInfo = start };
         await ChildProcesses.StartDyingWithUsAsync(process);
+        using var acceptStop = new CancellationTokenSource();
+        var liveFeed = liveSocket?.RunAsync(acceptStop.Token);
         _children.Track(process);
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
@@ -151,6 +165,11 @@ public sealed class FrameDecoder : IAsyncDisposable
 
             await process.WaitForExitAsync(CancellationToken.None);
             _children.Untrack(process);
+            if (liveFeed is not null)
+            {
+                await acceptStop.CancelAsync();
+                await liveFeed;
+            }
         }
     }
 }

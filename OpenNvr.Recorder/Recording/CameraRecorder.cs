@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OpenNvr.Recorder.Infrastructure;
+using OpenNvr.Recorder.Live;
 using OpenNvr.Recorder.Registration;
 using OpenNvr.Recorder.Telemetry;
 using OpenNvr.Recorder.Upload;
@@ -35,7 +36,7 @@ public sealed class CameraRecorder : IAsyncDisposable
     private DateTimeOffset _lastExit = DateTimeOffset.MinValue;
 
     public CameraRecorder(CameraConfig camera, RecorderOptions options, string recordingsRoot, ISealedChunkSink sealedChunks,
-        CameraStateReporter states, ChildProcesses children, TimeProvider clock, ILogger logger)
+        CameraStateReporter states, ChildProcesses children, TimeProvider clock, ILogger logger, LiveHub? live = null)
     {
         Camera = camera;
         _options = options;
@@ -43,7 +44,7 @@ public sealed class CameraRecorder : IAsyncDisposable
         _states = states;
         _logger = logger;
         _clock = clock;
-        _segmenter = new FfmpegSegmenter(options, recordingsRoot, children, clock, logger);
+        _segmenter = new FfmpegSegmenter(options, recordingsRoot, children, clock, logger, live);
         _segmenter.Started += p => CurrentProcess = p;
         _segmenter.Recording += () => _states.Report(Camera.Id, RecordingStates.Recording);
         _segmenter.StallDetected += () => _states.Report(Camera.Id, RecordingStates.Stalled, "no new video data for " + options.StallSeconds + " s");

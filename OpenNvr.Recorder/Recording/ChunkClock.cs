@@ -27,6 +27,8 @@ public sealed class ChunkClock
 
     public int Reanchors { get; private set; }
 
+    private double? _placedEnd;
+
     /// <summary>Segment <paramref name="index"/> (0-based within the run) opened at wall clock
     /// <paramref name="wallUnix"/>; <paramref name="streamStart"/> is its stream start time when known.</summary>
     public void SegmentOpened(int index, double wallUnix, double? streamStart)
@@ -48,9 +50,24 @@ public sealed class ChunkClock
         }
     }
 
-    /// <summary>Absolute start and end of a finished segment, or null while no anchor is known.</summary>
-    public (double Start, double End)? Place(SegmentListEntry entry) =>
-        Anchor is { } anchor ? (anchor + entry.StartSeconds, anchor + entry.EndSeconds) : null;
+    /// <summary>
+    /// Absolute start and end of a finished segment, or null while no anchor is known. A segment never starts before
+    /// the previous one of the run ended: ffmpeg's list gives a segment's end as its last packet's pts plus duration,
+    /// which can pass the next segment's first keyframe by a frame when packets arrive bunched (a loaded machine), and
+    /// one camera's chunks must not overlap in the index.
+    /// </summary>
+    public (double Start, double End)? Place(SegmentListEntry entry)
+    {
+        if (Anchor is not { } anchor)
+        {
+            return null;
+        }
+
+        var end = anchor + entry.EndSeconds;
+        var start = Math.Min(Math.Max(anchor + entry.StartSeconds, _placedEnd ?? double.MinValue), end);
+        _placedEnd = Math.Max(end, _placedEnd ?? end);
+        return (start, end);
+    }
 
     /// <summary>When no anchor is known: the segment ended at <paramref name="endWallUnix"/>.</summary>
     public static (double Start, double End) PlaceByEnd(double durationSeconds, double endWallUnix) =>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using OpenNvr.Recorder.Infrastructure;
+using OpenNvr.Recorder.Live;
 using OpenNvr.Recorder.Telemetry;
 
 namespace OpenNvr.Recorder.Recording;
@@ -21,7 +22,8 @@ public sealed partial class FfmpegSegmenter(
     string recordingsRoot,
     ChildProcesses children,
     TimeProvider clock,
-    ILogger logger)
+    ILogger logger,
+    LiveHub? live = null)
 {
     private static readonly TimeSpan QuitGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(3);
@@ -35,7 +37,7 @@ public sealed partial class FfmpegSegmenter(
     /// <summary>Raised by the watchdog just before it kills a stalled ffmpeg.</summary>
     public event Action? StallDetected;
 
-    public static IReadOnlyList<string> BuildArguments(RecorderOptions options, string sourceUrl, string outputPattern, string listPath)
+    public static IReadOnlyList<string> BuildArguments(RecorderOptions options, string sourceUrl, string outputPattern, string listPath, bool liveOutput = false)
     {
         var args = new List<string> { "-hide_banner", "-nostats", "-loglevel", "info" };
         if (sourceUrl.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
@@ -64,8 +66,25 @@ public sealed partial class FfmpegSegmenter(
             "-segment_list_type", "csv",
             outputPattern,
         ]);
+        if (liveOutput)
+        {
+            args.AddRange(LiveOutputArguments("pipe:1"));
+        }
+
         return args;
     }
+
+    /// <summary>
+    /// The live output added to a run that already holds the camera connection (Live/): the same packets, copied
+    /// into fragmented MP4 with one fragment per frame, flushed at once, no trailer.
+    /// </summary>
+    public static IEnumerable<string> LiveOutputArguments(string url) =>
+    [
+        "-map", "0:v:0", "-c", "copy", "-f", "mp4",
+        "-movflags", "+frag_keyframe+empty_moov+default_base_moof+frag_every_frame+skip_trailer",
+        "-flush_packets", "1",
+        url,
+    ];
 
     public async Task<SegmenterOutcome> RunAsync(CameraConfig camera, Action<ChunkRegistration> onChunk, CancellationToken stop)
     {
@@ -84,7 +103,7 @@ public sealed partial class FfmpegSegmenter(
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in BuildArguments(options, camera.StreamUrl, pattern, listPath))
+        foreach (var arg in BuildArguments(options, camera.StreamUrl, pattern, listPath, liveOutput: live?.Enabled == true))
         {
             start.ArgumentList.Add(arg);
         }
@@ -112,7 +131,13 @@ public sealed partial class FfmpegSegmenter(
 
         children.Track(process);
         process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        // Standard output carries the live view (read to its end whatever happens, so ffmpeg never waits on it).
+        var liveFeed = live is { Enabled: true } ? live.Feed(camera.Id, LiveStream.Main).PumpAsync(process.StandardOutput.BaseStream) : null;
+        if (liveFeed is null)
+        {
+            process.BeginOutputReadLine();
+        }
+
         Started?.Invoke(process);
         RecorderLog.FfmpegStarted(logger, camera.Id, process.Id);
 
@@ -199,6 +224,11 @@ public sealed partial class FfmpegSegmenter(
 
         // Let the stderr reader drain the last lines (the final "Opening" of a crash must be seen).
         process.WaitForExit();
+        if (liveFeed is not null)
+        {
+            await liveFeed;
+        }
+
         var exitWall = WallNow();
         var exitCode = process.ExitCode;
         EmitFinished(run, onChunk, exitWall);

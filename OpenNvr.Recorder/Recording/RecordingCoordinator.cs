@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Infrastructure;
+using OpenNvr.Recorder.Live;
 using OpenNvr.Recorder.Registration;
 using OpenNvr.Recorder.Telemetry;
 using OpenNvr.Recorder.Upload;
@@ -24,6 +25,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly LiveHub? _live;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<int, CameraRecorder> _recorders = [];
     private readonly Dictionary<int, FrameDecoder> _decoders = [];
@@ -31,7 +33,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
     private IReadOnlyList<CameraConfig> _cameras = [];
 
     public RecordingCoordinator(IOptions<RecorderOptions> options, ISealedChunkSink sealedChunks, CameraStateReporter states, ChildProcesses children,
-        FramePublisher frames, ChunkReconciler reconciler, TimeProvider clock, ILoggerFactory loggers)
+        FramePublisher frames, ChunkReconciler reconciler, TimeProvider clock, ILoggerFactory loggers, LiveHub? live = null)
     {
         _options = options.Value;
         _root = _options.ResolveRecordingsRoot();
@@ -43,6 +45,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
         _clock = clock;
         _loggers = loggers;
         _logger = loggers.CreateLogger<RecordingCoordinator>();
+        _live = live;
         _gauge = RecorderTelemetry.ObserveActiveCameras(this, () => RecordingCameraIds.Count);
     }
 
@@ -118,7 +121,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
                 if (start)
                 {
                     var recorder = new CameraRecorder(camera, _options, _root, _sealed, _states, _children, _clock,
-                        _loggers.CreateLogger("OpenNvr.Recorder.Recording.Camera"));
+                        _loggers.CreateLogger("OpenNvr.Recorder.Recording.Camera"), _live);
                     lock (_recorders)
                     {
                         _recorders[camera.Id] = recorder;
@@ -131,7 +134,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
 
                 if (camera.IsAnalysed && !_decoders.ContainsKey(camera.Id))
                 {
-                    var decoder = new FrameDecoder(camera, _options, _root, _frames, _children, _loggers.CreateLogger("OpenNvr.Recorder.Frames.Decoder"));
+                    var decoder = new FrameDecoder(camera, _options, _root, _frames, _children, _loggers.CreateLogger("OpenNvr.Recorder.Frames.Decoder"), _live);
                     _decoders[camera.Id] = decoder;
                     decoder.Start();
                 }

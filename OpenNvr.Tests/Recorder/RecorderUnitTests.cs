@@ -48,6 +48,17 @@ public sealed class SegmentListTests
 public sealed class ChunkClockTests
 {
     [Fact]
+    public void A_segment_whose_listed_start_precedes_the_previous_end_starts_where_that_one_ended()
+    {
+        // Seen under load: ffmpeg listed [0, 5.9] then [5.8, 9.9] (the first one's end is its last packet's pts plus
+        // duration, one frame past the keyframe that opened the next).
+        var clock = new ChunkClock();
+        clock.SegmentOpened(1, 1003.3, 5.9);
+        Assert.Equal((997.4, 1003.3), Round(clock.Place(new SegmentListEntry("a", 0, 5.9))!.Value));
+        Assert.Equal((1003.3, 1007.3), Round(clock.Place(new SegmentListEntry("b", 5.8, 9.9))!.Value));
+    }
+
+    [Fact]
     public void Anchors_on_the_second_segment_and_places_chunks_back_to_back()
     {
         var clock = new ChunkClock();

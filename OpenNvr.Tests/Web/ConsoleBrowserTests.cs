@@ -134,6 +134,32 @@ public sealed class ConsoleBrowserTests(WebConsoleFixture core, BrowserFixture b
         session.AssertNoConsoleErrors();
     }
 
+    /// <summary>Firefox has no native HLS: the console plays the same playlist through the vendored hls.js (forced here).</summary>
+    [Fact]
+    public async Task Recordings_play_through_hls_js_where_the_browser_has_no_native_hls()
+    {
+        await using var session = await browser.OpenAsync(core.BaseUrl);
+        var page = session.Page;
+        await session.LoginAsync("admin", WebConsoleFixture.AdminPassword);
+        await page.GotoAsync($"/cameras/{core.GateId}?hls=hlsjs");
+
+        var timeline = page.Locator("#timeline");
+        await Assertions.Expect(timeline).ToHaveAttributeAsync("data-ranges", "540");
+        await timeline.ScrollIntoViewIfNeededAsync();
+        var windowStart = double.Parse((await timeline.GetAttributeAsync("aria-valuemin"))!);
+        var box = (await timeline.BoundingBoxAsync())!;
+        var (blockStart, _) = core.Blocks[1];
+        var target = blockStart + 600;
+        await page.Mouse.ClickAsync((float)(box.X + (target - windowStart) / DaySeconds * box.Width), (float)(box.Y + box.Height / 2));
+        await WaitForPlaybackAsync(page);
+
+        Assert.Equal("hlsjs", await page.Locator("#player").GetAttributeAsync("data-playback-mode"));
+        Assert.StartsWith("blob:", await page.Locator("#player").EvaluateAsync<string>("v => v.currentSrc"), StringComparison.Ordinal);
+        var wall = double.Parse((await page.Locator("#playing-at").GetAttributeAsync("data-wall-ms"))!) / 1000;
+        Assert.InRange(wall, target - 3 * DaySeconds / box.Width, target + 3 * DaySeconds / box.Width + 10);
+        session.AssertNoConsoleErrors();
+    }
+
     [Fact]
     public async Task Keyboard_alone_moves_the_timeline_cursor_and_plays()
     {

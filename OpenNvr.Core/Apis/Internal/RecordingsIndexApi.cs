@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using OpenNvr.Core.Exports;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Recordings;
 using OpenNvr.Core.Telemetry;
@@ -16,7 +17,7 @@ internal static class RecordingsIndexApi
         api.MapPost("/recordings/query", QueryAsync).WithName("queryRecordingsForRetention")
             .WithSummary("A camera's chunks oldest first, for retention");
         api.MapPost("/recordings/delete", DeleteAsync).WithName("deleteRecordingRows")
-            .WithSummary("Removes index rows of deleted chunk files (evidence refused: 409)");
+            .WithSummary("Removes index rows of deleted chunk files (evidence or export-covered chunks refused: 409)");
     }
 
     private static async Task<Results<Ok<RegisterRecordingsResponse>, ProblemHttpResult>> RegisterAsync(RegisterRecordingsRequest request,
@@ -84,10 +85,13 @@ internal static class RecordingsIndexApi
             chunks = chunks.Where(r => r.EndAt <= before);
         }
 
-        var page = await chunks.OrderBy(r => r.StartAt).ThenBy(r => r.Id).Take(request.Limit).ToListAsync(ct);
+        // A chunk covered by an export (not failed) is kept like evidence while the export exists.
+        var page = await chunks.OrderBy(r => r.StartAt).ThenBy(r => r.Id).Take(request.Limit)
+            .Select(r => new { Row = r, Kept = r.IsEvidence || db.Exports.Any(e => e.CameraId == r.CameraId && e.Status != ExportStatuses.Failed && e.StartAt < r.EndAt && e.EndAt > r.StartAt) })
+            .ToListAsync(ct);
         return TypedResults.Ok(new RecordingsQueryResponse(
             request.CameraId,
-            page.Select(r => new IndexedChunk(r.Id, r.Path, Timeline.ToUnix(r.StartAt), Timeline.ToUnix(r.EndAt), r.SizeBytes, r.IsEvidence)).ToList(),
+            page.Select(p => new IndexedChunk(p.Row.Id, p.Row.Path, Timeline.ToUnix(p.Row.StartAt), Timeline.ToUnix(p.Row.EndAt), p.Row.SizeBytes, p.Kept)).ToList(),
             totalBytes,
             page.Count));
     }
@@ -97,13 +101,13 @@ internal static class RecordingsIndexApi
     {
         var paths = request.Paths.Distinct().ToArray();
         var rows = db.Recordings.Where(r => r.CameraId == request.CameraId && paths.Contains(r.Path));
-        var evidence = await rows.Where(r => r.IsEvidence).Select(r => r.Path).Take(5).ToListAsync(ct);
+        var evidence = await rows.Where(r => r.IsEvidence || db.Exports.Any(e => e.CameraId == r.CameraId && e.Status != ExportStatuses.Failed && e.StartAt < r.EndAt && e.EndAt > r.StartAt)).Select(r => r.Path).Take(5).ToListAsync(ct);
         if (evidence.Count > 0)
         {
-            return Problems.Conflict($"Chunks flagged as evidence cannot be deleted: {string.Join(", ", evidence)}. Nothing was deleted.");
+            return Problems.Conflict($"Chunks flagged as evidence or covered by an export cannot be deleted: {string.Join(", ", evidence)}. Nothing was deleted.");
         }
 
-        var deleted = await rows.Where(r => !r.IsEvidence).ExecuteDeleteAsync(ct);
+        var deleted = await rows.ExecuteDeleteAsync(ct);
         return TypedResults.Ok(new RecordingsDeleteResponse(deleted));
     }
 }

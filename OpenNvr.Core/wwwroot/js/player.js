@@ -1,6 +1,8 @@
-// Plays a camera's recordings from a wall-clock instant: native HLS through Core's playlist when the browser has it
-// (Chromium, Safari), else chunk after chunk as plain MP4 files. Maps video time to wall-clock time both ways.
+// Plays a camera's recordings from a wall-clock instant through Core's playlist: the browser's own HLS where it has
+// it (Chromium, Safari), hls.js where it has not (Firefox; or forced with ?hls=hlsjs), else chunk after chunk as plain
+// MP4 files. Maps video time to wall-clock time both ways.
 import { api, mediaToken } from './api.js';
+import { attachHls, hlsMode } from './hlsplayback.js';
 
 const PLAYLIST_SPAN_S = 3600;
 
@@ -31,7 +33,8 @@ export class RecordingPlayer extends EventTarget {
     this.video = video;
     this.cameraId = cameraId;
     this.segments = [];
-    this.mode = video.canPlayType('application/vnd.apple.mpegurl') ? 'hls' : 'chunks';
+    this.mode = null; // 'hls' (native), 'hlsjs' or 'chunks', chosen on the first playFrom
+    this.detachHls = null;
     this.chunkIndex = 0;
     this.rangeEnd = 0;
     video.addEventListener('ended', () => this.#onEnded());
@@ -54,7 +57,14 @@ export class RecordingPlayer extends EventTarget {
     const within = Math.max(0, (wallMs - segments[index].start) / 1000);
     const token = await mediaToken(this.cameraId);
     const rate = this.video.playbackRate;
-    if (this.mode === 'hls') {
+    this.mode ??= { native: 'hls', hlsjs: 'hlsjs' }[await hlsMode()] ?? 'chunks';
+    this.video.dataset.playbackMode = this.mode;
+    if (this.mode === 'hlsjs') {
+      this.#detach();
+      this.detachHls = await attachHls(this.video, `/api/v1/recordings/${this.cameraId}/playlist.m3u8?${query}&token=${encodeURIComponent(token)}`);
+      const seconds = segments[index].offset + within;
+      if (seconds > 0) this.video.currentTime = seconds;
+    } else if (this.mode === 'hls') {
       await this.#load(`/api/v1/recordings/${this.cameraId}/playlist.m3u8?${query}&token=${encodeURIComponent(token)}`,
         segments[index].offset + within);
     } else {
@@ -66,7 +76,17 @@ export class RecordingPlayer extends EventTarget {
     return { startedAt: segments[index].start + within * 1000, skippedGap: wallMs < segments[index].start };
   }
 
+  #detach() {
+    this.detachHls?.();
+    this.detachHls = null;
+  }
+
+  get #fromPlaylist() {
+    return this.mode === 'hls' || this.mode === 'hlsjs';
+  }
+
   #load(src, seconds) {
+    this.#detach();
     return new Promise((resolve, reject) => {
       const video = this.video;
       const cleanup = () => {
@@ -97,7 +117,7 @@ export class RecordingPlayer extends EventTarget {
   position() {
     if (this.segments.length === 0 || !this.video.currentSrc) return null;
     const t = this.video.currentTime;
-    if (this.mode === 'chunks') {
+    if (!this.#fromPlaylist) {
       const segment = this.segments[this.chunkIndex];
       return { segment, wallMs: segment.start + t * 1000 };
     }
@@ -115,7 +135,7 @@ export class RecordingPlayer extends EventTarget {
     if (index < 0) return false;
     const segment = this.segments[index];
     const within = (wallMs - segment.start) / 1000;
-    if (this.mode === 'hls') {
+    if (this.#fromPlaylist) {
       this.video.currentTime = segment.offset + within;
       return true;
     }

@@ -1,6 +1,8 @@
 import { api, mediaToken } from '../api.js';
 import { startLive } from '../live.js';
+import { LivePlayer } from '../liveplayer.js';
 import { RecordingPlayer } from '../player.js';
+import { detectionsOf, drawBoxes } from '../boxes.js';
 import { clear, errorBox, formatDateTime, formatTime, h, stateBadge, toast } from '../ui.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -33,24 +35,45 @@ export async function render(main, { params, query, signal }) {
   const rangeLabel = h('span', { id: 'window-label' });
   const summary = h('p', { id: 'timeline-summary', class: 'muted' });
   const eventList = h('ol', { class: 'event-list', id: 'camera-events' });
+  const liveVideo = h('video', { id: 'live-video', class: 'live-video', muted: true, playsInline: true, autoplay: true, hidden: true, 'aria-label': `Live video of ${camera.name}` });
   const liveImg = h('img', { class: 'live-image', alt: `Live image of ${camera.name}`, width: 640, height: 360, hidden: true });
-  const livePlaceholder = h('div', { class: 'live-placeholder' }, camera.recorder_id ? 'Waiting for a live image…' : 'Not recording now: no live image.');
+  const livePlaceholder = h('div', { class: 'live-placeholder' }, camera.recorder_id ? 'Waiting for live video…' : 'Not recording now: no live view.');
+  const boxesCanvas = h('canvas', { class: 'boxes-overlay', id: 'live-boxes', 'aria-hidden': 'true' });
+  const latency = h('span', { id: 'latency', class: 'latency', role: 'status' }, '');
+  const showBoxes = h('input', { type: 'checkbox', id: 'show-boxes' });
+  const liveModeButton = h('button', { type: 'button', class: 'button', id: 'live-mode', 'aria-pressed': 'true' }, 'Live');
+  const recordingsModeButton = h('button', { type: 'button', class: 'button', id: 'recordings-mode', 'aria-pressed': 'false' }, 'Recordings');
+  const liveView = h('div', { id: 'live-view' },
+    h('div', { class: 'live-frame overlay-host' }, liveVideo, liveImg, livePlaceholder, boxesCanvas),
+    h('div', { class: 'player-controls' },
+      h('span', {}, 'Glass-to-glass ', latency),
+      h('label', { for: 'show-boxes' }, showBoxes, ' Show detection boxes')));
+  const recordingsView = h('div', { id: 'recordings-view', hidden: true },
+    video,
+    h('div', { class: 'player-controls' },
+      h('label', { for: 'speed' }, 'Speed '), speed, nextEvent, download),
+    playing);
+
+  // Export: a range marked on the timeline, made into one MP4 by Core, with progress and a download link.
+  let exportStart = null;
+  let exportEnd = null;
+  const exportRange = h('p', { id: 'export-range', class: 'muted' }, 'Play the recording (or move the timeline cursor) and mark the start and the end of the clip.');
+  const exportProgress = h('progress', { id: 'export-progress', max: 1, value: 0, hidden: true, 'aria-label': 'Export progress' });
+  const exportStatus = h('p', { id: 'export-status', role: 'status' });
+  const exportDownload = h('a', { id: 'export-download', class: 'button', hidden: true }, 'Download the clip');
+  const exportButton = h('button', { type: 'button', class: 'button primary', id: 'export-button', disabled: true }, 'Export clip');
 
   main.append(
     h('div', { class: 'page-head' },
       h('h1', {}, camera.name),
       stateBadge(camera.recording_state),
       h('a', { href: '/cameras', 'data-link': true, class: 'back' }, '← All cameras')),
-    h('div', { class: 'camera-layout' },
-      h('section', { class: 'card player-card', 'aria-labelledby': 'playback-h' },
-        h('h2', { id: 'playback-h' }, 'Playback'),
-        video,
-        h('div', { class: 'player-controls' },
-          h('label', { for: 'speed' }, 'Speed '), speed, nextEvent, download),
-        playing),
-      h('section', { class: 'card live-card', 'aria-labelledby': 'live-h' },
-        h('h2', { id: 'live-h' }, 'Live'),
-        h('div', { class: 'live-frame' }, liveImg, livePlaceholder))),
+    h('section', { class: 'card player-card', 'aria-labelledby': 'playback-h' },
+      h('div', { class: 'timeline-head' },
+        h('h2', { id: 'playback-h' }, 'Video'),
+        h('div', { class: 'button-row', role: 'group', 'aria-label': 'Live or recordings' }, liveModeButton, recordingsModeButton)),
+      liveView,
+      recordingsView),
     h('section', { class: 'card timeline-card', 'aria-labelledby': 'timeline-h' },
       h('div', { class: 'timeline-head' },
         h('h2', { id: 'timeline-h' }, 'Timeline'),
@@ -63,16 +86,163 @@ export async function render(main, { params, query, signal }) {
       h('div', { class: 'legend', 'aria-hidden': 'true' },
         h('span', { class: 'legend-rec' }, 'recorded'), h('span', { class: 'legend-gap' }, 'gap'), h('span', { class: 'legend-event' }, 'event')),
       summary),
+    h('section', { class: 'card', 'aria-labelledby': 'export-h' },
+      h('h2', { id: 'export-h' }, 'Export a clip'),
+      h('div', { class: 'button-row' },
+        h('button', { type: 'button', class: 'button', id: 'mark-start', onclick: () => mark('start') }, 'Mark start'),
+        h('button', { type: 'button', class: 'button', id: 'mark-end', onclick: () => mark('end') }, 'Mark end'),
+        exportButton),
+      exportRange, exportProgress, exportStatus, exportDownload),
     h('section', { class: 'card', 'aria-labelledby': 'events-h' },
       h('h2', { id: 'events-h' }, 'Events in this window'),
       eventList));
 
-  if (camera.recorder_id) {
-    startLive(liveImg, cameraId, signal, (s) => {
-      liveImg.hidden = s !== 'live' && !liveImg.src;
-      livePlaceholder.hidden = !liveImg.hidden;
-    });
+  // Live (main stream, full quality) and recordings share the card: switching never reloads the page.
+  let live = null;
+  let stills = null;
+  let livePlayer = null;
+  function setMode(mode) {
+    const isLive = mode === 'live';
+    liveModeButton.setAttribute('aria-pressed', String(isLive));
+    recordingsModeButton.setAttribute('aria-pressed', String(!isLive));
+    liveView.hidden = !isLive;
+    recordingsView.hidden = isLive;
+    main.dataset.mode = mode;
+    if (isLive) {
+      video.pause();
+      startLiveView();
+    } else {
+      live?.abort();
+      live = null;
+      stills = null;
+      livePlayer = null;
+    }
   }
+
+  function startLiveView() {
+    if (live || !camera.recorder_id || signal.aborted) return;
+    live = new AbortController();
+    const current = live;
+    signal.addEventListener('abort', () => current.abort());
+    const showStills = () => {
+      if (stills || current.signal.aborted) return;
+      stills = new AbortController();
+      current.signal.addEventListener('abort', () => stills?.abort());
+      startLive(liveImg, cameraId, stills.signal, (s) => {
+        liveImg.hidden = (s !== 'live' && !liveImg.src) || !liveVideo.hidden;
+        livePlaceholder.hidden = !liveImg.hidden || !liveVideo.hidden;
+      });
+    };
+    if (!LivePlayer.supported) {
+      showStills();
+      return;
+    }
+    livePlayer = new LivePlayer(liveVideo, cameraId, { stream: 'main' });
+    livePlayer.addEventListener('state', ({ detail }) => {
+      liveView.dataset.state = detail;
+      if (detail === 'live') {
+        stills?.abort();
+        stills = null;
+        liveVideo.hidden = false;
+        liveImg.hidden = true;
+        livePlaceholder.hidden = true;
+      } else if (detail !== 'connecting') {
+        liveVideo.hidden = true;
+        showStills();
+      }
+    });
+    livePlayer.addEventListener('latency', ({ detail }) => {
+      latency.textContent = `${(detail / 1000).toFixed(2)} s`;
+      latency.dataset.ms = String(Math.round(detail));
+    });
+    livePlayer.start(current.signal);
+  }
+
+  // Detection boxes over the live view: the camera's latest analysed result, redrawn every 2 s while switched on.
+  async function refreshBoxes() {
+    const media = liveVideo.hidden ? liveImg : liveVideo;
+    if (!showBoxes.checked || liveView.hidden) {
+      drawBoxes(boxesCanvas, media, [], 0, 0);
+      boxesCanvas.dataset.boxes = '0';
+      return;
+    }
+    try {
+      const { events: latest } = await api(`/api/v1/events/latest?camera_id=${cameraId}&limit=1`, { signal });
+      const e = latest[0];
+      const detections = e && Date.now() - e.executed_at < 10_000 ? detectionsOf(e) : [];
+      drawBoxes(boxesCanvas, media, detections,
+        liveVideo.videoWidth || liveImg.naturalWidth || livePlayer?.info?.width, liveVideo.videoHeight || liveImg.naturalHeight || livePlayer?.info?.height);
+      boxesCanvas.dataset.boxes = String(detections.length);
+    } catch {
+      // Next round.
+    }
+  }
+  showBoxes.addEventListener('change', refreshBoxes);
+  const boxesTimer = setInterval(refreshBoxes, 2000);
+  signal.addEventListener('abort', () => clearInterval(boxesTimer));
+  liveModeButton.addEventListener('click', () => setMode('live'));
+  recordingsModeButton.addEventListener('click', () => setMode('recordings'));
+
+  // Marks take the moment being watched in recordings mode, else the timeline cursor.
+  function mark(which) {
+    const at = main.dataset.mode === 'recordings' ? (player.position()?.wallMs ?? cursorMs) : cursorMs;
+    if (which === 'start') exportStart = at;
+    else exportEnd = at;
+    if (exportStart !== null && exportEnd !== null && exportEnd < exportStart) [exportStart, exportEnd] = [exportEnd, exportStart];
+    exportRange.textContent = `From ${exportStart === null ? '…' : formatDateTime(exportStart)} to ${exportEnd === null ? '…' : formatDateTime(exportEnd)}`;
+    exportRange.dataset.startMs = String(exportStart ?? '');
+    exportRange.dataset.endMs = String(exportEnd ?? '');
+    exportButton.disabled = exportStart === null || exportEnd === null || exportEnd === exportStart;
+    drawSelection();
+  }
+
+  function drawSelection() {
+    timeline.querySelector('.tl-selection')?.remove();
+    if (exportStart === null || exportEnd === null) return;
+    const from = Math.max(exportStart, windowStart());
+    const to = Math.min(exportEnd, windowEnd);
+    if (to <= from) return;
+    timeline.append(h('div', { class: 'tl-selection', style: { left: pct(from), width: `${((to - from) / DAY_MS) * 100}%` } }));
+  }
+
+  exportButton.addEventListener('click', async () => {
+    exportButton.disabled = true;
+    exportDownload.hidden = true;
+    exportProgress.hidden = false;
+    exportProgress.value = 0;
+    exportStatus.textContent = 'Queued…';
+    try {
+      const created = await api('/api/v1/exports', {
+        method: 'POST', signal,
+        json: { camera_id: cameraId, start_unix: exportStart / 1000, end_unix: exportEnd / 1000 },
+      });
+      let state = created;
+      while (state.status === 'queued' || state.status === 'running') {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (signal.aborted) return;
+        state = await api(`/api/v1/exports/${created.id}`, { signal });
+        exportProgress.value = state.progress;
+        exportStatus.textContent = state.status === 'running' ? `Exporting… ${Math.round(state.progress * 100)} %` : 'Queued…';
+      }
+      if (state.status !== 'done') throw new Error(state.error || 'The export failed.');
+      exportProgress.value = 1;
+      const token = await mediaToken(cameraId);
+      exportDownload.href = `${state.url}?token=${encodeURIComponent(token)}`;
+      exportDownload.setAttribute('download', `camera-${cameraId}-${formatDateTime(state.clip_start_unix * 1000).replace(/[ :]/g, '-')}.mp4`);
+      exportDownload.hidden = false;
+      exportDownload.dataset.exportId = String(state.id);
+      const gaps = state.gaps.length ? ` ${state.gaps.length} gap(s) without recording are skipped.` : '';
+      exportStatus.textContent = `Done: ${state.duration_s.toFixed(1)} s, ${(state.size_bytes / 1e6).toFixed(1)} MB.${gaps}`;
+    } catch (error) {
+      if (!signal.aborted) {
+        exportProgress.hidden = true;
+        exportStatus.textContent = '';
+        exportStatus.append(errorBox(error.message));
+      }
+    } finally {
+      exportButton.disabled = exportStart === null || exportEnd === null;
+    }
+  });
 
   const windowStart = () => windowEnd - DAY_MS;
   const pct = (ms) => `${(((ms - windowStart()) / DAY_MS) * 100).toFixed(4)}%`;
@@ -118,6 +288,7 @@ export async function render(main, { params, query, signal }) {
       timeline.append(h('div', { class: 'tl-event', style: { left: pct(e.executed_at) }, title: `${e.task} ${e.label ?? ''} ${formatTime(e.executed_at)}` }));
     }
     timeline.append(h('div', { class: 'tl-cursor', id: 'tl-cursor' }), h('div', { class: 'tl-playhead', id: 'tl-playhead', hidden: true }));
+    drawSelection();
     clear(axis);
     for (let i = 0; i <= 8; i++) {
       const at = windowStart() + (i * DAY_MS) / 8;
@@ -172,6 +343,7 @@ export async function render(main, { params, query, signal }) {
 
   async function playAt(ms) {
     moveCursor(ms);
+    if (main.dataset.mode !== 'recordings') setMode('recordings');
     if (player.seekWithin(ms)) {
       video.play().catch(() => {});
       return;
@@ -232,6 +404,8 @@ export async function render(main, { params, query, signal }) {
     video.removeAttribute('src');
     video.load();
   });
+  if (startAt || !camera.recorder_id) setMode('recordings');
+  else setMode('live');
   if (startAt) await playAt(startAt);
 
 }

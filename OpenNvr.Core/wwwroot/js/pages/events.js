@@ -1,4 +1,5 @@
 import { api, hasRole, mediaToken } from '../api.js';
+import { detectionsOf, drawBoxes } from '../boxes.js';
 import { clear, errorBox, formatDateTime, formatDuration, fromLocalInput, h, labelled, toLocalInput } from '../ui.js';
 
 const PAGE_SIZE = 50;
@@ -23,7 +24,17 @@ export async function render(main, { query, signal }) {
   const list = h('ul', { class: 'events', id: 'events-list', 'aria-label': 'Events, newest first' });
   const status = h('p', { class: 'muted', role: 'status', id: 'events-status' });
   const more = h('button', { type: 'button', class: 'button', id: 'more-events', hidden: true }, 'Load older events');
-  main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Events')), form, status, list, more);
+  const showBoxes = h('input', { type: 'checkbox', id: 'show-boxes', checked: localStorage.getItem('opennvr.boxes') !== 'off' });
+  const boxesToggle = h('label', { for: 'show-boxes', class: 'boxes-toggle' }, showBoxes, ' Show detection boxes on snapshots');
+  main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Events')), form, boxesToggle, status, list, more);
+  // Boxes are drawn by the console over the stored snapshot (the picture itself stays untouched), switchable.
+  const redrawAll = () => {
+    for (const host of list.querySelectorAll('.snapshot-host')) host.redraw?.();
+  };
+  showBoxes.addEventListener('change', () => {
+    localStorage.setItem('opennvr.boxes', showBoxes.checked ? 'on' : 'off');
+    redrawAll();
+  });
 
   let cursor = null;
   let filters = '';
@@ -68,11 +79,20 @@ export async function render(main, { query, signal }) {
     let snapshot = h('div', { class: 'snapshot none' }, 'no snapshot');
     if (e.snapshot_url) {
       const token = await mediaToken(e.camera_id);
-      snapshot = h('img', {
+      const img = h('img', {
         class: 'snapshot', loading: 'lazy', width: 160, height: 90,
         src: `${e.snapshot_url}?token=${encodeURIComponent(token)}`,
         alt: `Snapshot of ${cameraName} at ${formatDateTime(e.executed_at)}`,
       });
+      const canvas = h('canvas', { class: 'boxes-overlay', 'aria-hidden': 'true' });
+      const detections = detectionsOf(e);
+      snapshot = h('span', { class: 'snapshot-host' }, img, canvas);
+      snapshot.redraw = () => {
+        const shown = showBoxes.checked && img.complete && img.naturalWidth > 0 ? detections : [];
+        drawBoxes(canvas, img, shown, img.naturalWidth, img.naturalHeight);
+        canvas.dataset.boxes = String(shown.length);
+      };
+      img.addEventListener('load', snapshot.redraw);
     }
     return h('li', { class: 'event card', dataset: { eventId: e.id, task: e.task } },
       h('a', { href: openUrl, 'data-link': true, class: 'event-snapshot', 'aria-label': `Open the recording of ${cameraName} at ${formatDateTime(e.executed_at)}` }, snapshot),
