@@ -15,6 +15,10 @@ var jwtSigningKey = builder.AddGeneratedSecret("jwt-signing-key", minLength: 64)
 var inferenceApiKey = builder.AddGeneratedSecret("inference-api-key", minLength: 32);
 var internalApiKey = builder.AddGeneratedSecret("internal-api-key", minLength: 32);
 var hfToken = builder.AddParameter("hf-token", builder.Configuration["Parameters:hf-token"] ?? "", secret: true);
+// Prometheus scrapes every service's /metrics with this Bearer key; MQTT clients (Home Assistant) use mqtt-password.
+var metricsScrapeKey = builder.AddGeneratedSecret("metrics-scrape-key", minLength: 32);
+var mqttPassword = builder.AddGeneratedSecret("mqtt-password", minLength: 24);
+var mqtt = builder.MqttSettings();
 
 var recordingsRoot = Path.Combine(dataRoot, "recordings");
 var framesRoot = Path.Combine(dataRoot, "frames");
@@ -37,6 +41,7 @@ var inference = builder.AddProject<Projects.OpenNvr_Inference>("inference")
     .WithEnvironment("HuggingFace__Token", hfToken)
     .WithEnvironment("Frames__Root", framesRoot)
     .WithEnvironment("Internal__ApiKey", internalApiKey)
+    .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithHttpHealthCheck("/health");
 
 var core = builder.AddProject<Projects.OpenNvr_Core>("core")
@@ -52,6 +57,8 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     // The console's faces page goes through Core to Inference; photos travel in the request body (no shared folder).
     .WithReference(inference)
     .WithEnvironment("Inference__ApiKey", inferenceApiKey)
+    .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
+    .WithMqtt(mqtt, mqttPassword)
     .WithHttpHealthCheck("/health");
 
 var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
@@ -62,6 +69,7 @@ var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
     .WithRecordingStorage(recordingStorage, recordingsRoot)
     .WithEnvironment("Frames__Root", framesRoot)
+    .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithHttpHealthCheck("/health");
 
 // Inference reads frames that are not on its own disk from the Recorder that holds the camera: Core's lease table says

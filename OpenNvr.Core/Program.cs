@@ -1,6 +1,7 @@
 using OpenNvr.Core.Apis;
 using OpenNvr.Core.Exports;
 using OpenNvr.Core.Extensions;
+using OpenNvr.Core.Integrations;
 using OpenNvr.Core.Live;
 using OpenNvr.Core.WebConsole;
 using Scalar.AspNetCore;
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddIntegrations();
 builder.AddWebConsole();
 builder.AddExports();
 builder.AddLiveRelay();
@@ -36,6 +38,8 @@ app.MapAuditApi();
 app.MapExportsApi();
 app.MapLiveApi();
 app.MapInternalApi();
+app.MapWebhooksApi();
+app.MapMqttApi();
 app.MapWebConsole();
 
 app.Run();

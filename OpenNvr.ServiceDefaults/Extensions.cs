@@ -53,7 +53,9 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(TelemetryPrefix + "*"))
+                .AddMeter(TelemetryPrefix + "*")
+                // GET /metrics (MetricsEndpointExtensions): the same meters for Prometheus, beside OTLP.
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
@@ -80,6 +82,7 @@ public static class Extensions
     /// <summary>
     /// <c>/health</c>: every check (readiness), JSON <c>{"status":"ok",...}</c> as OpenNVR clients expect, 503 when
     /// unhealthy. <c>/alive</c>: liveness only. Both are always mapped: orchestrators probe them in production too.
+    /// <c>/metrics</c>: Prometheus, behind the scrape key (<see cref="MetricsEndpointExtensions"/>).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -93,6 +96,7 @@ public static class Extensions
             Predicate = check => check.Tags.Contains("live"),
             ResponseWriter = Write,
         });
+        app.MapMetricsEndpoint();
         return app;
     }
 
@@ -105,7 +109,8 @@ public static class Extensions
     }
 
     private static bool IsProbe(PathString path) =>
-        path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath);
+        path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath) ||
+        path.StartsWithSegments(MetricsEndpointExtensions.MetricsEndpointPath);
 
     private static Task WriteHealthJson(HttpContext context, HealthReport report, TimeSpan uptime)
     {

@@ -18,6 +18,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 #   gstreamer1.0-plugins-good   qtdemux (MP4), rtph264pay, RTP/RTSP plumbing
 #   gstreamer1.0-plugins-ugly   x264enc (pattern mounts)
 #   gstreamer1.0-plugins-bad    h264parse (videoparsersbad), needed by file mounts
+#   mosquitto                   a real MQTT broker for the integration tests (started by the tests on a free port,
+#                               never as a system service; production may use Core's embedded broker instead)
+#   mosquitto-clients           mosquitto_sub / mosquitto_pub, to watch what Core publishes
 PACKAGES=(
   postgresql
   ffmpeg
@@ -29,6 +32,8 @@ PACKAGES=(
   gstreamer1.0-plugins-good
   gstreamer1.0-plugins-ugly
   gstreamer1.0-plugins-bad
+  mosquitto
+  mosquitto-clients
 )
 
 SUDO=()
@@ -92,6 +97,11 @@ for tool in ffmpeg ffprobe chromium; do
   fi
 done
 echo "setup: ok: ffmpeg, ffprobe, chromium on PATH"
+if [[ ! -x /usr/sbin/mosquitto ]] || ! command -v mosquitto_sub >/dev/null; then
+  echo "setup: ERROR: /usr/sbin/mosquitto or mosquitto_sub missing" >&2
+  exit 1
+fi
+echo "setup: ok: mosquitto broker and clients"
 if ! /usr/bin/python3 - <<'PY'
 import sys
 import gi

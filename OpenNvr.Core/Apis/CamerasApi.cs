@@ -5,6 +5,7 @@ using OpenNvr.Core.Audit;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Cameras;
 using OpenNvr.Core.Infrastructure;
+using OpenNvr.Core.Integrations;
 using OpenNvr.Core.Model;
 
 namespace OpenNvr.Core.Apis;
@@ -87,6 +88,7 @@ public static class CamerasApi
         await db.SaveChangesAsync(ct);
         db.Audit(http, "camera.create", "camera", camera.Id, new { camera.Name, rtsp_url = StreamUrl.Mask(camera.StreamUrl, camera.StreamCredentialsProtected is not null) });
         await db.SaveChangesAsync(ct);
+        http.RequestServices.GetRequiredService<IntegrationEvents>().CameraSaved(camera.Id, camera.Name, camera.RecordingState);
         return TypedResults.Created($"/api/v1/cameras/{camera.Id}", CameraDto.From(camera, null));
     }
 
@@ -121,6 +123,7 @@ public static class CamerasApi
             }.OfType<string>(),
         });
         await db.SaveChangesAsync(ct);
+        http.RequestServices.GetRequiredService<IntegrationEvents>().CameraSaved(camera.Id, camera.Name, camera.RecordingState);
         var holders = await LeaseHoldersAsync(db, clock, ct);
         return TypedResults.Ok(CameraDto.From(camera, holders.GetValueOrDefault(id)));
     }
@@ -253,6 +256,7 @@ public static class CamerasApi
         db.Cameras.Remove(camera);
         db.Audit(http, "camera.delete", "camera", id, new { camera.Name });
         await db.SaveChangesAsync(ct);
+        http.RequestServices.GetRequiredService<IntegrationEvents>().CameraDeleted(id);
         return TypedResults.NoContent();
     }
 

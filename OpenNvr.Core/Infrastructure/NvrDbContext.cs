@@ -20,6 +20,9 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
     public DbSet<RecorderLease> RecorderLeases => Set<RecorderLease>();
     public DbSet<Recording> Recordings => Set<Recording>();
     public DbSet<AiEvent> Events => Set<AiEvent>();
+    public DbSet<Webhook> Webhooks => Set<Webhook>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
     public DbSet<ClipExport> Exports => Set<ClipExport>();
 
     /// <summary>The Data Protection key ring, shared by every Core replica so that each can decrypt camera credentials.</summary>
@@ -134,5 +137,38 @@ public sealed class NvrDbContext(DbContextOptions<NvrDbContext> options) : DbCon
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+        OnWebhooksCreating(modelBuilder);
+    }
+
+    private static void OnWebhooksCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Webhook>(hook =>
+        {
+            hook.ToTable("webhooks");
+            hook.Property(h => h.Url).HasMaxLength(2048);
+            hook.Property(h => h.DisabledReason).HasMaxLength(500);
+        });
+
+        modelBuilder.Entity<WebhookDelivery>(delivery =>
+        {
+            delivery.ToTable("webhook_deliveries");
+            delivery.Property(d => d.Kind).HasMaxLength(16);
+            delivery.Property(d => d.EventType).HasMaxLength(64);
+            delivery.Property(d => d.Status).HasMaxLength(16);
+            delivery.Property(d => d.Payload).HasColumnType("jsonb");
+            delivery.Property(d => d.LastError).HasMaxLength(500);
+            // The dispatcher's claim: due rows of the queue only (the log's finished rows are not scanned).
+            delivery.HasIndex(d => d.NextAttemptAt).HasFilter("status = 'pending'");
+            // A hook's delivery log, newest first.
+            delivery.HasIndex(d => new { d.WebhookId, d.Id }).IsDescending(false, true);
+            delivery.HasOne<Webhook>().WithMany().HasForeignKey(d => d.WebhookId).OnDelete(DeleteBehavior.Cascade);
+            delivery.HasMany(d => d.AttemptLog).WithOne().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<WebhookAttempt>(attempt =>
+        {
+            attempt.ToTable("webhook_attempts");
+            attempt.Property(a => a.Error).HasMaxLength(500);
+        });
     }
 }

@@ -32,6 +32,12 @@ public sealed class ManifestTests
             Assert.Contains("{inference-api-key.value}", Env(resources, "inference", "Inference__ApiKey"));
             Assert.Contains("{hf-token.value}", Env(resources, "inference", "HuggingFace__Token"));
             Assert.True(resources.GetProperty("admin-password").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+            foreach (var service in new[] { "core", "inference", "recorder" })
+            {
+                Assert.Contains("{metrics-scrape-key.value}", Env(resources, service, "Metrics__ScrapeKey"));
+            }
+
+            Assert.True(resources.GetProperty("metrics-scrape-key").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
         }
         finally
         {

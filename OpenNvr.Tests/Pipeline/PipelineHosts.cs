@@ -21,7 +21,7 @@ namespace OpenNvr.Tests.Pipeline;
 /// Every Activity of the process is recorded (the three hosts share it), and Inference's requests are counted by a
 /// MetricCollector bound to the current Inference host's meter factory.
 /// </summary>
-public sealed class PipelineHosts : IAsyncLifetime
+public class PipelineHosts : IAsyncLifetime
 {
     public const string InferenceKey = "pipeline-test-inference-key";
 
@@ -59,16 +59,26 @@ public sealed class PipelineHosts : IAsyncLifetime
 
     public EventOutbox EventOutbox => Recorder.Services.GetRequiredService<EventOutbox>();
 
-    public async Task InitializeAsync()
+    /// <summary>Core settings of a derived fixture (a broker to publish to, a scrape key), asked for before Core starts.</summary>
+    protected virtual Task<IReadOnlyDictionary<string, string>> MoreCoreSettingsAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+
+    public virtual async Task InitializeAsync()
     {
         _inferenceDb = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("pipe_inference");
         var recordings = TestTemp.NewFolder("pipe-rec");
-        Core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string>
+        var coreSettings = new Dictionary<string, string>
         {
             ["Recorder:RecordingsRoot"] = recordings,
             ["services:inference:http:0"] = InferenceUrl,
             ["Inference:ApiKey"] = InferenceKey,
-        });
+        };
+        foreach (var (key, value) in await MoreCoreSettingsAsync())
+        {
+            coreSettings[key] = value;
+        }
+
+        Core = await CoreServer.StartAsync(extraSettings: coreSettings);
         Recorder = RecorderInstance.Start(Core, recordings, new Dictionary<string, string>
         {
             ["services:inference:http:0"] = InferenceUrl,
@@ -120,7 +130,7 @@ public sealed class PipelineHosts : IAsyncLifetime
     private static long RequestsOf(MetricCollector<double>? durations) =>
         durations?.GetMeasurementSnapshot().LongCount(m => m.ContainsTags(new KeyValuePair<string, object?>("stage", "total"))) ?? 0;
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Recorder.DisposeAsync();
         await StopInferenceAsync();

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using OpenNvr.Core.Infrastructure;
+using OpenNvr.Core.Integrations;
 using OpenNvr.Core.Recordings;
 using OpenNvr.Core.Telemetry;
 
@@ -14,7 +15,7 @@ internal static class CameraStateApi
             .WithSummary("Reports a camera's recording state");
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SetStateAsync(int id, CameraStateRequest request, NvrDbContext db,
-        TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
+        TimeProvider clock, IntegrationEvents integrations, ILoggerFactory loggers, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         DateTimeOffset? lastAt = request.LastRecordingAtUnix is { } unix ? Timeline.FromUnix(unix) : null;
@@ -29,6 +30,7 @@ internal static class CameraStateApi
         }
 
         CoreLog.CameraState(loggers.CreateLogger(typeof(InternalApi)), id, request.RecordingState);
+        integrations.RecordingStateChanged(id, request.RecordingState);
         return TypedResults.NoContent();
     }
 }

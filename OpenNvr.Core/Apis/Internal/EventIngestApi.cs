@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
 using OpenNvr.Core.Infrastructure;
+using OpenNvr.Core.Integrations;
 using OpenNvr.Core.Telemetry;
 
 namespace OpenNvr.Core.Apis.Internal;
@@ -16,7 +17,7 @@ internal static class EventIngestApi
             .WithSummary("Stores a batch (at most 500) of AI events");
 
     private static async Task<Results<Ok<IngestEventsResponse>, ProblemHttpResult>> IngestAsync(IngestEventsRequest request, NvrDbContext db,
-        TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
+        TimeProvider clock, IntegrationEvents integrations, ILoggerFactory loggers, CancellationToken ct)
     {
         var events = request.Events;
         if (await InternalApi.FirstUnknownCameraAsync(db, events.Select(e => e.CameraId), ct) is { } unknown)
@@ -29,6 +30,8 @@ internal static class EventIngestApi
         var started = Stopwatch.GetTimestamp();
         var insertedAt = clock.GetUtcNow();
         var insertedMs = insertedAt.ToUnixTimeMilliseconds();
+        // MQTT and webhooks need the events' ids, which COPY does not return: reserve them first, only when wanted.
+        var ids = integrations.WantsEvents ? await IngestedEvents.ReserveIdsAsync(db, events.Count, ct) : null;
 
         // Binary COPY: an ingest batch is one round trip and one transaction (all of it or none of it).
         await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
@@ -38,11 +41,17 @@ internal static class EventIngestApi
             {
                 var connection = (NpgsqlConnection)db.Database.GetDbConnection();
                 await using var importer = await connection.BeginBinaryImportAsync(
-                    "COPY events (camera_id, task, label, count, confidence, bbox, snapshot_path, executed_at, captured_at, latency_ms, " +
+                    "COPY events (" + (ids is null ? "" : "id, ") + "camera_id, task, label, count, confidence, bbox, snapshot_path, executed_at, captured_at, latency_ms, " +
                     "pipeline_latency_ms, trace_id, payload, inserted_at) FROM STDIN (FORMAT BINARY)", ct);
-                foreach (var e in events)
+                for (var i = 0; i < events.Count; i++)
                 {
+                    var e = events[i];
                     await importer.StartRowAsync(ct);
+                    if (ids is not null)
+                    {
+                        await importer.WriteAsync(ids[i], NpgsqlDbType.Bigint, ct);
+                    }
+
                     await importer.WriteAsync(e.CameraId, NpgsqlDbType.Integer, ct);
                     await importer.WriteAsync(e.Task, NpgsqlDbType.Varchar, ct);
                     await WriteNullableAsync(importer, e.Label, NpgsqlDbType.Varchar, ct);
@@ -81,6 +90,12 @@ internal static class EventIngestApi
         CoreTelemetry.EventsIngested.Add(events.Count);
         CoreTelemetry.EventsInsertDuration.Record(elapsedMs);
         CoreLog.EventsStored(loggers.CreateLogger(typeof(InternalApi)), events.Count, elapsedMs);
+        if (ids is not null)
+        {
+            // After the commit, never waiting: MQTT and webhooks queue in memory.
+            integrations.EventsStored(events.Select((e, i) => IngestedEvents.ToDto(e, ids[i], PipelineLatency(e, insertedMs))).ToList());
+        }
+
         return TypedResults.Ok(new IngestEventsResponse(events.Count));
     }
 

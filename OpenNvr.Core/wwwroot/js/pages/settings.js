@@ -16,7 +16,8 @@ export async function render(main, { signal }) {
   const usersSection = h('section', { class: 'card', 'aria-labelledby': 'users-h', id: 'settings-users' });
   main.append(
     h('nav', { class: 'section-links', 'aria-label': 'Settings sections' },
-      h('a', { href: '#settings-cameras' }, 'Cameras'), h('a', { href: '#settings-policies' }, 'AI policies'), h('a', { href: '#settings-users' }, 'Users and roles')),
+      h('a', { href: '#settings-cameras' }, 'Cameras'), h('a', { href: '#settings-policies' }, 'AI policies'), h('a', { href: '#settings-users' }, 'Users and roles'),
+      h('a', { href: '/settings/integrations', 'data-link': true }, 'Integrations (MQTT, webhooks)')),
     camerasSection, policiesSection, usersSection);
 
   async function reloadCameras() {
