@@ -13,7 +13,10 @@ var recordingStorage = builder.AddRecordingStorage(dataRoot,
 var adminPassword = builder.AddGeneratedSecret("admin-password", minLength: 20);
 var jwtSigningKey = builder.AddGeneratedSecret("jwt-signing-key", minLength: 64);
 var inferenceApiKey = builder.AddGeneratedSecret("inference-api-key", minLength: 32);
-var internalApiKey = builder.AddGeneratedSecret("internal-api-key", minLength: 32);
+// One key per pair of services that talk (ServiceKeys in the service defaults): each service holds only its own.
+var recorderCoreKey = builder.AddGeneratedSecret("recorder-core-key", minLength: 32);
+var recorderInferenceKey = builder.AddGeneratedSecret("recorder-inference-key", minLength: 32);
+var coreInferenceKey = builder.AddGeneratedSecret("core-inference-key", minLength: 32);
 var hfToken = builder.AddParameter("hf-token", builder.Configuration["Parameters:hf-token"] ?? "", secret: true);
 // Prometheus scrapes every service's /metrics with this Bearer key; MQTT clients (Home Assistant) use mqtt-password.
 var metricsScrapeKey = builder.AddGeneratedSecret("metrics-scrape-key", minLength: 32);
@@ -29,7 +32,8 @@ var demoCameraUrl = builder.DemoCameraUrl();
 if (topology == Topologies.Distributed)
 {
     builder.AddDistributedServices(dataRoot, databases, recordingStorage,
-        new ServiceSecrets(adminPassword, jwtSigningKey, inferenceApiKey, internalApiKey, hfToken), demoCameraUrl);
+        new ServiceSecrets(adminPassword, jwtSigningKey, inferenceApiKey, recorderCoreKey, recorderInferenceKey, coreInferenceKey,
+            hfToken, metricsScrapeKey, mqttPassword), mqtt, demoCameraUrl);
     builder.ShowAdminPasswordOnFirstRun(adminPassword, dataRoot);
     builder.Build().Run();
     return;
@@ -40,7 +44,8 @@ var inference = builder.AddProject<Projects.OpenNvr_Inference>("inference")
     .WithEnvironment("Inference__ApiKey", inferenceApiKey)
     .WithEnvironment("HuggingFace__Token", hfToken)
     .WithEnvironment("Frames__Root", framesRoot)
-    .WithEnvironment("Internal__ApiKey", internalApiKey)
+    .WithEnvironment("ServiceKeys__RecorderInference", recorderInferenceKey)
+    .WithEnvironment("ServiceKeys__CoreInference", coreInferenceKey)
     .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithHttpHealthCheck("/health");
 
@@ -48,7 +53,7 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithDatabase(databases.NvrDb, databases)
     .WithEnvironment("Auth__AdminPassword", adminPassword)
     .WithEnvironment("Auth__JwtSigningKey", jwtSigningKey)
-    .WithEnvironment("Internal__ApiKey", internalApiKey)
+    .WithEnvironment("ServiceKeys__RecorderCore", recorderCoreKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
     .WithRecordingStorage(recordingStorage, recordingsRoot)
     .WithEnvironment("Exports__Root", Path.Combine(dataRoot, "exports"))
@@ -56,7 +61,7 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
     // The console's faces page goes through Core to Inference; photos travel in the request body (no shared folder).
     .WithReference(inference)
-    .WithEnvironment("Inference__ApiKey", inferenceApiKey)
+    .WithEnvironment("ServiceKeys__CoreInference", coreInferenceKey)
     .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithMqtt(mqtt, mqttPassword)
     .WithHttpHealthCheck("/health");
@@ -64,8 +69,8 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
 var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
     .WithReference(core).WaitFor(core)
     .WithReference(inference).WaitFor(inference)
-    .WithEnvironment("Internal__ApiKey", internalApiKey)
-    .WithEnvironment("Inference__ApiKey", inferenceApiKey)
+    .WithEnvironment("ServiceKeys__RecorderCore", recorderCoreKey)
+    .WithEnvironment("ServiceKeys__RecorderInference", recorderInferenceKey)
     .WithEnvironment("Recorder__RecordingsRoot", recordingsRoot)
     .WithRecordingStorage(recordingStorage, recordingsRoot)
     .WithEnvironment("Frames__Root", framesRoot)

@@ -80,9 +80,13 @@ internal static class AppHostExtensions
             var password = await adminPassword.Resource.GetValueAsync(cancellationToken);
             var logger = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpenNvr");
             var user = builder.Configuration["Parameters:admin-username"] ?? "admin";
+            // The password goes to the terminal only: log records are structured data that providers export
+            // (OTLP, files, the dashboard) and keep, so the logged line says where to find it, not what it is.
+            Console.Out.WriteLine($"First run: log in to OpenNVR Core as '{user}' with password '{password}'.");
+            await Console.Out.FlushAsync(cancellationToken);
             logger.LogWarning(
-                "First run: log in to OpenNVR Core as '{User}' with password '{Password}'. It is kept in the app host's user secrets (Parameters:admin-password) and shown in the dashboard under Parameters.",
-                user, password);
+                "First run: the password of the OpenNVR admin '{User}' was printed on the console once. It is kept in the app host's user secrets (Parameters:admin-password) and shown in the dashboard under Parameters.",
+                user);
             Directory.CreateDirectory(dataRoot);
             await File.WriteAllTextAsync(marker, DateTimeOffset.UtcNow.ToString("O"), cancellationToken);
         });

@@ -1,12 +1,19 @@
 namespace OpenNvr.AppHost;
 
-/// <summary>The secrets the app host hands to the services (generated on first run, kept in user secrets).</summary>
+/// <summary>
+/// The secrets the app host hands to the services (generated on first run, kept in user secrets): one key per pair of
+/// services that talk (<c>ServiceKeys</c> in the service defaults), the metrics scrape key and the MQTT password.
+/// </summary>
 internal sealed record ServiceSecrets(
     IResourceBuilder<ParameterResource> AdminPassword,
     IResourceBuilder<ParameterResource> JwtSigningKey,
     IResourceBuilder<ParameterResource> InferenceApiKey,
-    IResourceBuilder<ParameterResource> InternalApiKey,
-    IResourceBuilder<ParameterResource> HfToken);
+    IResourceBuilder<ParameterResource> RecorderCoreKey,
+    IResourceBuilder<ParameterResource> RecorderInferenceKey,
+    IResourceBuilder<ParameterResource> CoreInferenceKey,
+    IResourceBuilder<ParameterResource> HfToken,
+    IResourceBuilder<ParameterResource> MetricsScrapeKey,
+    IResourceBuilder<ParameterResource> MqttPassword);
 
 /// <summary>
 /// <c>OpenNvr:Topology</c>: <c>single</c> (default: one host, a shared recordings folder) or <c>distributed</c>: every
@@ -33,7 +40,7 @@ internal static class Topologies
         };
 
     public static void AddDistributedServices(this IDistributedApplicationBuilder builder, string dataRoot, NvrDatabases databases,
-        RecordingStorage storage, ServiceSecrets secrets, string? demoCameraUrl)
+        RecordingStorage storage, ServiceSecrets secrets, MqttSettings mqtt, string? demoCameraUrl)
     {
         if (storage.BlobStore is null)
         {
@@ -47,21 +54,25 @@ internal static class Topologies
             .WithDatabase(databases.InferenceDb, databases)
             .WithEnvironment("Inference__ApiKey", secrets.InferenceApiKey)
             .WithEnvironment("HuggingFace__Token", secrets.HfToken)
-            .WithEnvironment("Internal__ApiKey", secrets.InternalApiKey)
+            .WithEnvironment("ServiceKeys__RecorderInference", secrets.RecorderInferenceKey)
+            .WithEnvironment("ServiceKeys__CoreInference", secrets.CoreInferenceKey)
+            .WithEnvironment("Metrics__ScrapeKey", secrets.MetricsScrapeKey)
             .WithHttpHealthCheck("/health");
 
         var core = builder.AddProject<Projects.OpenNvr_Core>("core")
             .WithDatabase(databases.NvrDb, databases)
             .WithEnvironment("Auth__AdminPassword", secrets.AdminPassword)
             .WithEnvironment("Auth__JwtSigningKey", secrets.JwtSigningKey)
-            .WithEnvironment("Internal__ApiKey", secrets.InternalApiKey)
+            .WithEnvironment("ServiceKeys__RecorderCore", secrets.RecorderCoreKey)
             .WithRecordingStorage(storage, fileSystemRoot: "")
             // Core's own folder: finished clip exports (chunks come from the blob store).
             .WithEnvironment("Exports__Root", Path.Combine(dataRoot, "core", "exports"))
             .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
             .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
             .WithReference(inference)
-            .WithEnvironment("Inference__ApiKey", secrets.InferenceApiKey)
+            .WithEnvironment("ServiceKeys__CoreInference", secrets.CoreInferenceKey)
+            .WithEnvironment("Metrics__ScrapeKey", secrets.MetricsScrapeKey)
+            .WithMqtt(mqtt, secrets.MqttPassword)
             .WithHttpHealthCheck("/health");
 
         // Inference asks Core which Recorder holds a camera (no WaitFor: that would be a cycle).
@@ -74,12 +85,13 @@ internal static class Topologies
             var recorder = builder.AddProject<Projects.OpenNvr_Recorder>(name)
                 .WithReference(core).WaitFor(core)
                 .WithReference(inference).WaitFor(inference)
-                .WithEnvironment("Internal__ApiKey", secrets.InternalApiKey)
-                .WithEnvironment("Inference__ApiKey", secrets.InferenceApiKey)
+                .WithEnvironment("ServiceKeys__RecorderCore", secrets.RecorderCoreKey)
+                .WithEnvironment("ServiceKeys__RecorderInference", secrets.RecorderInferenceKey)
                 .WithEnvironment("Recorder__RecorderId", name)
                 .WithEnvironment("Recorder__RecordingsRoot", Path.Combine(root, "recordings"))
                 .WithRecordingStorage(storage, Path.Combine(root, "recordings"))
                 .WithEnvironment("Frames__Root", Path.Combine(root, "frames"))
+                .WithEnvironment("Metrics__ScrapeKey", secrets.MetricsScrapeKey)
                 .WithHttpHealthCheck("/health");
             // The address Core hands out for this Recorder's frames (its own endpoint, reachable from the others).
             recorder.WithEnvironment("Recorder__BaseUrl", recorder.GetEndpoint("http"));

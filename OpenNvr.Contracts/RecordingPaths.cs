@@ -28,6 +28,15 @@ public static partial class RecordingPaths
             : $"{field} must be a relative path of segments of A-Z, a-z, 0-9, '.', '_' or '-' separated by '/', without '..'.";
     }
 
+    /// <summary>
+    /// The folder of one camera under the recordings root (<c>&lt;camera id&gt;/</c>): its chunks and snapshots lie
+    /// there and nowhere else, so that a registration cannot point one camera's index at another camera's files.
+    /// </summary>
+    public static string CameraPrefix(int cameraId) => cameraId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/";
+
+    /// <summary>Whether an (already checked) relative path lies in the camera's own folder.</summary>
+    public static bool BelongsTo(string path, int cameraId) => path.StartsWith(CameraPrefix(cameraId), StringComparison.Ordinal);
+
     [GeneratedRegex(@"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*\z")]
     private static partial Regex RelativePath();
 }

@@ -4,7 +4,6 @@ using OpenNvr.Core.Extensions;
 using OpenNvr.Core.Integrations;
 using OpenNvr.Core.Live;
 using OpenNvr.Core.WebConsole;
-using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,19 +18,24 @@ builder.Services.AddCoreOpenApi();
 var app = builder.Build();
 
 app.UseProblemResponses();
+app.UseSharedKeys();
 app.UseWebConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseMfaEnrolment();
 app.UseRateLimiter();
 app.UseWebSockets();
 
 app.MapDefaultEndpoints();
-app.MapOpenApi();
-app.MapScalarApiReference();
+app.MapCoreOpenApi();
 
 app.MapAuthApi();
+app.MapMfaApi();
+app.MapApiTokensApi();
 app.MapUsersApi();
 app.MapCamerasApi();
+app.MapZonesApi();
+app.MapOccupancyApi();
 app.MapRecordingsApi();
 app.MapEventsApi();
 app.MapAuditApi();

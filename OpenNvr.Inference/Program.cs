@@ -10,6 +10,7 @@ builder.Services.AddInferenceOpenApi();
 var app = builder.Build();
 
 app.UseProblemResponses();
+app.UseSharedKeys();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapApplicationEndpoints();

@@ -12,6 +12,7 @@ builder.Services.AddServiceOpenApi("OpenNVR Recorder API",
 var app = builder.Build();
 
 app.UseProblemResponses();
+app.UseSharedKeys();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapFramesApi();

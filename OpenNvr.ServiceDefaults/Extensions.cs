@@ -90,12 +90,13 @@ public static class Extensions
         var clock = app.Services.GetRequiredService<TimeProvider>();
         var started = clock.GetTimestamp();
         Task Write(HttpContext context, HealthReport report) => WriteHealthJson(context, report, clock.GetElapsedTime(started));
-        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = Write });
+        // Probes are anonymous by design (orchestrators send no credentials); the details are gated in the writer.
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = Write }).AllowAnonymous();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("live"),
             ResponseWriter = Write,
-        });
+        }).AllowAnonymous();
         app.MapMetricsEndpoint();
         return app;
     }
@@ -126,12 +127,15 @@ public static class Extensions
             status,
             service = context.RequestServices.GetService(typeof(IHostEnvironment)) is IHostEnvironment env ? env.ApplicationName : null,
             uptime_s = Math.Round(uptime.TotalSeconds, 1),
-            checks = report.Entries.ToDictionary(
-                e => e.Key,
-                e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description, data = e.Value.Data }),
+            // Per-check details (paths, models, dependencies) only for the internal network or whom the service trusts.
+            checks = HealthDetails.MayRead(context)
+                ? report.Entries.ToDictionary(
+                    e => e.Key,
+                    e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description, data = e.Value.Data })
+                : null,
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonOptions));
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 }

@@ -56,7 +56,9 @@ public static partial class MetricsEndpointExtensions
                 HttpContext = context,
                 ProblemDetails = { Status = StatusCodes.Status401Unauthorized, Title = "Unauthorized", Detail = detail },
             });
-        }), optionsName: null);
+        }), optionsName: null)
+            // Not a user's route: the scrape key above is its authentication (Core's fallback policy would refuse it).
+            .AllowAnonymous();
         return app;
     }
 

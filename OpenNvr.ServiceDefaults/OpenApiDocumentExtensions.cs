@@ -64,7 +64,7 @@ public static class OpenApiDocumentExtensions
                         Type = SecuritySchemeType.ApiKey,
                         In = ParameterLocation.Header,
                         Name = key.Header,
-                        Description = $"The value of the setting {key.Setting}.",
+                        Description = $"The key of {string.Join(" or ", key.Settings)}.",
                     };
                     operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, document)] = [] }];
                     AddProblemResponse(operation, StatusCodes.Status401Unauthorized, $"{key.Header} missing or wrong");

@@ -13,9 +13,8 @@ namespace Microsoft.AspNetCore.Builder;
 /// </summary>
 public static class SharedKeyClientExtensions
 {
-    /// <summary>Inference's client key (<c>Inference:ApiKey</c> in <c>X-API-Key</c>).</summary>
+    /// <summary>The header of calls to Inference (its callers' keys: <see cref="ServiceKeys"/>).</summary>
     public const string InferenceKeyHeader = "X-API-Key";
-    public const string InferenceKeySetting = "Inference:ApiKey";
 
     /// <summary>
     /// A Refit client of <typeparamref name="TApi"/> over service discovery at <paramref name="baseUrl"/>, with the

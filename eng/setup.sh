@@ -18,10 +18,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 #   gstreamer1.0-plugins-good   qtdemux (MP4), rtph264pay, RTP/RTSP plumbing
 #   gstreamer1.0-plugins-ugly   x264enc (pattern mounts)
 #   gstreamer1.0-plugins-bad    h264parse (videoparsersbad), needed by file mounts
+#   curl, jq                    the README's first-five-minutes commands (and its test)
 #   mosquitto                   a real MQTT broker for the integration tests (started by the tests on a free port,
 #                               never as a system service; production may use Core's embedded broker instead)
 #   mosquitto-clients           mosquitto_sub / mosquitto_pub, to watch what Core publishes
 PACKAGES=(
+  curl
+  jq
   postgresql
   ffmpeg
   libgtk-3-0

@@ -10,6 +10,10 @@ namespace OpenNvr.Contracts.Frames;
 /// <c>.</c>, does not start with a dot (no hidden files), holds no <c>..</c> and ends in <c>.jpg</c>, <c>.jpeg</c> or
 /// <c>.png</c> (any case): the Recorder publishes JPEGs, Core's console uploads may be PNGs, and a name one side accepts
 /// the other must accept too, or a valid frame that is simply missing would be a 400 on one host and a 404 on another.
+/// <para>A camera's frames live in <c>camera_&lt;id&gt;/</c>, the original OpenNVR's layout, so that the reference's
+/// examples (<c>opennvr://frames/camera_0/latest.jpg</c>) work as written. The bare id (<c>opennvr://frames/7/…</c>,
+/// this project's first layout) stays an alias: <see cref="PublishedFolder"/> maps it to <c>camera_7</c>. Every reader
+/// (Inference's resolver, the Recorder's <c>GET /frames</c>, Core's live view) goes through it.</para>
 /// </summary>
 public static partial class FrameNames
 {
@@ -27,15 +31,36 @@ public static partial class FrameNames
     public static bool IsFrameFile(string? file) =>
         file is { Length: <= MaxFileLength } && FilePattern().IsMatch(file) && !file.Contains("..", StringComparison.Ordinal);
 
-    /// <summary>The folder of a camera's frames: its id.</summary>
-    public static string CameraFolder(int cameraId) => cameraId.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The prefix of a camera's frame folder: <c>camera_&lt;id&gt;</c>.</summary>
+    public const string CameraFolderPrefix = "camera_";
 
-    /// <summary>The camera id a frame folder belongs to (the inverse of <see cref="CameraFolder"/>); false for other folders.</summary>
+    /// <summary>The folder of a camera's frames: <c>camera_&lt;id&gt;</c>.</summary>
+    public static string CameraFolder(int cameraId) => CameraFolderPrefix + cameraId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The folder a valid camera segment of a frame URI names: a bare camera id (the numeric alias) is its
+    /// <c>camera_&lt;id&gt;</c> folder; any other name (<c>camera_7</c>, <c>console-uploads</c>) is itself.
+    /// </summary>
+    public static string PublishedFolder(string camera) =>
+        TryParseBareId(camera, out var id) ? CameraFolder(id) : camera;
+
+    /// <summary>The camera id a frame folder belongs to: <c>camera_&lt;id&gt;</c> or the bare id; false for other folders.</summary>
     public static bool TryParseCameraId(string? camera, out int cameraId)
     {
         cameraId = 0;
-        return camera is { Length: > 0 and <= 10 } && camera.All(char.IsAsciiDigit) && (camera == "0" || camera[0] != '0') &&
-               int.TryParse(camera, NumberStyles.None, CultureInfo.InvariantCulture, out cameraId);
+        return camera is not null && (TryParseBareId(camera, out cameraId) ||
+               camera.StartsWith(CameraFolderPrefix, StringComparison.Ordinal) && TryParseBareId(camera[CameraFolderPrefix.Length..], out cameraId));
+    }
+
+    /// <summary>The frame URI of a camera's file in the published layout: <c>opennvr://frames/camera_&lt;id&gt;/&lt;file&gt;</c>.</summary>
+    public static string FrameUri(int cameraId, string file) => $"opennvr://frames/{CameraFolder(cameraId)}/{file}";
+
+    // Digits only, no sign, no leading zero (so "007" is not an alias of camera 7, and each id has one spelling).
+    private static bool TryParseBareId(string text, out int id)
+    {
+        id = 0;
+        return text.Length is > 0 and <= 10 && text.All(char.IsAsciiDigit) && (text.Length == 1 || text[0] != '0') &&
+               int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id);
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]

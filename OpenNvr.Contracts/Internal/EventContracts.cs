@@ -8,6 +8,7 @@ namespace OpenNvr.Contracts.Internal;
 /// One AI event for Core's ingest (<c>POST /api/v1/internal/events</c>), as the Recorder's event outbox keeps it.
 /// <c>bbox</c> is one box <c>[l,t,w,h]</c> or a list of them; <c>payload</c> is the task's result object;
 /// <c>trace_id</c> and <c>traceparent</c> name the frame's trace so that Core's insert span joins it.
+/// <c>event_type</c> (<see cref="People.PersonEventTypes"/>) and <c>track_id</c> are set on events about people.
 /// </summary>
 public sealed record EventIngest(
     int CameraId,
@@ -25,7 +26,9 @@ public sealed record EventIngest(
     [property: RegularExpression("^[0-9A-Fa-f]{0,64}$", ErrorMessage = "trace_id must be at most 64 hexadecimal characters.")]
     string? TraceId = null,
     JsonElement? Payload = null,
-    string? Traceparent = null) : IValidatableObject
+    string? Traceparent = null,
+    string? EventType = null,
+    [property: Range(1, long.MaxValue, ErrorMessage = "track_id must be a positive number.")] long? TrackId = null) : IValidatableObject
 {
     /// <summary>The most JSON <c>bbox</c> and <c>payload</c> may hold together.</summary>
     public const int MaxJsonBytes = 64 * 1024;
@@ -35,6 +38,11 @@ public sealed record EventIngest(
         if (Traceparent is { } tp && (tp.Length > 55 || !ActivityContext.TryParse(tp, null, out _)))
         {
             yield return new ValidationResult("traceparent must be a W3C traceparent (00-<32 hex trace id>-<16 hex span id>-<2 hex flags>).", [nameof(Traceparent)]);
+        }
+
+        if (EventType is not null && !People.PersonEventTypes.IsKnown(EventType))
+        {
+            yield return new ValidationResult("event_type " + People.PersonEventTypes.Rule, [nameof(EventType)]);
         }
 
         if (Bbox is { ValueKind: not (JsonValueKind.Array or JsonValueKind.Null) })

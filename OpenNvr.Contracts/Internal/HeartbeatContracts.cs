@@ -4,7 +4,9 @@ namespace OpenNvr.Contracts.Internal;
 
 /// <summary>
 /// <c>POST /api/v1/internal/recorders/heartbeat</c>: a Recorder replica says it is alive, where Core and Inference reach
-/// its <c>/frames</c>, and how many cameras it takes.
+/// its <c>/frames</c>, how many cameras it takes and which cameras it records at this moment (<c>recording</c>, including
+/// any it is still stopping: Core passes a camera being handed off to its new holder only once the old one no longer
+/// lists it; null from an older Recorder, whose hand-offs complete when their leases lapse).
 /// </summary>
 public sealed record HeartbeatRequest(
     [property: Required(ErrorMessage = HeartbeatRequest.RecorderIdRule)]
@@ -12,7 +14,8 @@ public sealed record HeartbeatRequest(
     string RecorderId,
     string BaseUrl,
     [property: Range(0, HeartbeatRequest.MaxMaxCameras, ErrorMessage = "max_cameras must be between 0 and 10000.")]
-    int MaxCameras = HeartbeatRequest.DefaultMaxCameras) : IValidatableObject
+    int MaxCameras = HeartbeatRequest.DefaultMaxCameras,
+    IReadOnlyList<int>? Recording = null) : IValidatableObject
 {
     public const int DefaultMaxCameras = 32;
     public const int MaxMaxCameras = 10_000;
@@ -29,13 +32,21 @@ public sealed record HeartbeatRequest(
         {
             yield return new ValidationResult("base_url must be an absolute http(s) URL.", [nameof(BaseUrl)]);
         }
+
+        if (Recording is { Count: > MaxMaxCameras })
+        {
+            yield return new ValidationResult("recording lists at most 10000 camera ids.", [nameof(Recording)]);
+        }
     }
 }
 
 /// <summary>The heartbeat's answer: the lease length and the full configuration of the cameras this replica records now.</summary>
 public sealed record HeartbeatResponse(int LeaseSeconds, IReadOnlyList<CameraConfig> Cameras);
 
-/// <summary>A camera as the heartbeat answer describes it. Stream URLs carry decrypted credentials: never log them.</summary>
+/// <summary>
+/// A camera as the heartbeat answer describes it, with the zones and counting lines its person policies watch.
+/// Stream URLs carry decrypted credentials: never log them.
+/// </summary>
 public sealed record CameraConfig(
     int Id,
     string Name,
@@ -45,7 +56,15 @@ public sealed record CameraConfig(
     string? SubStreamUrl,
     int RetentionDays,
     long? StorageQuotaBytes,
-    IReadOnlyList<CameraAiPolicy> AiPolicies);
+    IReadOnlyList<CameraAiPolicy> AiPolicies,
+    IReadOnlyList<CameraZone>? Zones = null,
+    IReadOnlyList<CameraLine>? Lines = null);
+
+/// <summary>A zone of a camera (<see cref="People.ZoneRules"/>): which of zone.entered, zone.left, zone.loitering it raises.</summary>
+public sealed record CameraZone(int Id, string Name, double[][] Points, IReadOnlyList<string> EventTypes, double? LoiteringS = null);
+
+/// <summary>A counting line of a camera, from its first point to its second; <c>event_types</c> holds line.crossed or nothing.</summary>
+public sealed record CameraLine(int Id, string Name, double[][] Points, IReadOnlyList<string> EventTypes);
 
 /// <summary>
 /// An AI policy of a camera, as the heartbeat carries it: which task to run how often, the confidence below which a

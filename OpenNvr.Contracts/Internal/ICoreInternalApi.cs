@@ -32,4 +32,7 @@ public interface ICoreInternalApi
     /// <summary>Which Recorder holds the camera now (Inference, to read its frames); 404 problem when none does.</summary>
     [Get("/api/v1/internal/cameras/{cameraId}/holder")]
     Task<CameraHolderResponse> GetCameraHolderAsync(int cameraId, CancellationToken cancellationToken);
+
+    [Post("/api/v1/internal/occupancy")]
+    Task<IngestOccupancyResponse> IngestOccupancyAsync([Body] IngestOccupancyRequest request, CancellationToken cancellationToken);
 }

@@ -10,8 +10,8 @@ namespace OpenNvr.Contracts.Internal;
 public sealed record ChunkRegistration(
     int CameraId,
     [property: RecordingPath("path")] string Path,
-    [property: Finite(0, ErrorMessage = "start_unix and end_unix must be finite, non-negative Unix seconds.")] double StartUnix,
-    [property: Finite(0, ErrorMessage = "start_unix and end_unix must be finite, non-negative Unix seconds.")] double EndUnix,
+    [property: UnixSeconds(ErrorMessage = "start_unix " + UnixTime.Rule + ".")] double StartUnix,
+    [property: UnixSeconds(ErrorMessage = "end_unix " + UnixTime.Rule + ".")] double EndUnix,
     [property: Range(0, ChunkRegistration.MaxSeconds, ErrorMessage = "duration_s must be between 0 and 3600.")] double? DurationS = null,
     [property: Range(0, long.MaxValue, ErrorMessage = "size_bytes must not be negative.")] long SizeBytes = 0,
     [property: PrintableText(32, ErrorMessage = "codec must be at most 32 printable characters.")] string? Codec = null,
@@ -52,7 +52,7 @@ public sealed record RegisterRecordingsResponse(int Inserted, int Duplicates);
 /// <summary>A camera's chunks oldest first (those ending at or before <c>older_than_unix</c> when given), for retention.</summary>
 public sealed record RecordingsQueryRequest(
     int CameraId,
-    [property: Finite(ErrorMessage = "older_than_unix must be a finite number of Unix seconds.")] double? OlderThanUnix = null,
+    [property: UnixSeconds(ErrorMessage = "older_than_unix " + UnixTime.Rule + ".")] double? OlderThanUnix = null,
     [property: Range(1, RecordingsQueryRequest.MaxLimit, ErrorMessage = "limit must be between 1 and 10000.")] int Limit = 500)
 {
     public const int MaxLimit = 10_000;
@@ -83,7 +83,7 @@ public sealed record RecordingsDeleteResponse(int Deleted);
 public sealed record CameraStateRequest(
     string RecordingState,
     [property: StringLength(CameraStateRequest.MaxReasonLength, ErrorMessage = "reason must be at most 500 characters.")] string? Reason = null,
-    [property: Finite(0, ErrorMessage = "last_recording_at_unix must be finite, non-negative Unix seconds.")] double? LastRecordingAtUnix = null)
+    [property: UnixSeconds(ErrorMessage = "last_recording_at_unix " + UnixTime.Rule + ".")] double? LastRecordingAtUnix = null)
     : IValidatableObject
 {
     public const int MaxReasonLength = 500;

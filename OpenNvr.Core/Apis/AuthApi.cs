@@ -5,12 +5,14 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenNvr.Core.Audit;
 using OpenNvr.Core.Auth;
+using OpenNvr.Core.Auth.Mfa;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Model;
 
 namespace OpenNvr.Core.Apis;
 
-public sealed record LoginRequest(string Username, string Password);
+/// <summary><c>otp</c>: the code of the authenticator app (or a recovery code) of a user with two-factor login.</summary>
+public sealed record LoginRequest(string Username, string Password, string? Otp = null);
 
 public sealed record RefreshRequest(string RefreshToken);
 
@@ -24,10 +26,11 @@ public sealed record UserDto(
     IReadOnlyList<int> CameraIds,
     DateTimeOffset CreatedAt,
     DateTimeOffset? LastLoginAt,
-    DateTimeOffset? LockedUntil)
+    DateTimeOffset? LockedUntil,
+    bool MfaEnabled = false)
 {
     public static UserDto From(User u) =>
-        new(u.Id, u.Username, u.Role, u.IsActive, u.CameraGrants.Select(g => g.CameraId).Order().ToList(), u.CreatedAt, u.LastLoginAt, u.LockedUntil);
+        new(u.Id, u.Username, u.Role, u.IsActive, u.CameraGrants.Select(g => g.CameraId).Order().ToList(), u.CreatedAt, u.LastLoginAt, u.LockedUntil, u.MfaEnabled);
 }
 
 public static class AuthApi
@@ -61,12 +64,14 @@ public static class AuthApi
         api.MapPost("/logout", LogoutAsync)
             .WithName("logout")
             .RequireAuthorization()
+            .WithMetadata(MfaEnrolment.AllowedBeforeEnrolment)
             .Accepts<LogoutRequest>(isOptional: true, "application/json", "application/x-www-form-urlencoded")
             .WithSummary("Revokes the given refresh token's family, or every refresh token of the caller when none is given");
 
         api.MapGet("/me", MeAsync)
             .WithName("getCurrentUser")
             .RequireAuthorization()
+            .WithMetadata(MfaEnrolment.AllowedBeforeEnrolment)
             .WithSummary("The current user with role and camera grants");
         return app;
     }
@@ -97,10 +102,12 @@ public static class AuthApi
         }
     }
 
-    private static async Task<Results<Ok<TokenResponse>, BadRequestProblem, UnauthorizedProblem, LockedProblem>> LoginAsync(HttpContext http, LoginService logins, CancellationToken ct)
+    private static async Task<Results<Ok<TokenResponse>, BadRequestProblem, UnauthorizedProblem, MfaRequiredProblem, LockedProblem>> LoginAsync(HttpContext http, LoginService logins, CancellationToken ct)
     {
         var (request, problem) = await ReadBodyAsync(http.Request,
-            form => form.TryGetValue("username", out var u) && form.TryGetValue("password", out var p) ? new LoginRequest(u.ToString(), p.ToString()) : null, ct);
+            form => form.TryGetValue("username", out var u) && form.TryGetValue("password", out var p)
+                ? new LoginRequest(u.ToString(), p.ToString(), form.TryGetValue("otp", out var o) ? o.ToString() : null)
+                : null, ct);
         if (problem is not null)
         {
             return new BadRequestProblem(problem);
@@ -111,18 +118,25 @@ public static class AuthApi
             return new BadRequestProblem("username and password are required.");
         }
 
-        if (request.Username.Length > MaxCredentialLength || request.Password.Length > MaxCredentialLength)
+        if (request.Username.Length > MaxCredentialLength || request.Password.Length > MaxCredentialLength || request.Otp?.Length > MaxCredentialLength)
         {
-            return new BadRequestProblem($"username and password must be at most {MaxCredentialLength} characters.");
+            return new BadRequestProblem($"username, password and otp must be at most {MaxCredentialLength} characters.");
         }
 
-        return await logins.LoginAsync(http, request.Username, request.Password, ct) switch
+        switch (await logins.LoginAsync(http, request.Username, request.Password, request.Otp, ct))
         {
-            LoginResult.Success success => TypedResults.Ok(success.Tokens),
-            LoginResult.Locked locked => new LockedProblem(
-                $"Too many failed logins: the account is locked; retry in {locked.RetryAfterSeconds} s.", locked.RetryAfterSeconds),
-            _ => new UnauthorizedProblem("Invalid username or password."),
-        };
+            case LoginResult.Success success:
+                return TypedResults.Ok(success.Tokens);
+            case LoginResult.SecondFactorRequired second:
+                return new MfaRequiredProblem(second.Detail);
+            case LoginResult.Locked locked:
+                // Only this user name from this address waits; the same answer whether or not the name exists.
+                http.Response.Headers.RetryAfter = locked.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return new LockedProblem(
+                    $"Too many failed logins for this user name from your address; retry in {locked.RetryAfterSeconds} s.", locked.RetryAfterSeconds);
+            default:
+                return new UnauthorizedProblem("Invalid username or password.");
+        }
     }
 
     private static async Task<Results<Ok<TokenResponse>, BadRequestProblem, UnauthorizedProblem>> RefreshAsync(HttpContext http, LoginService logins, CancellationToken ct)

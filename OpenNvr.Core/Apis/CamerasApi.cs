@@ -24,7 +24,7 @@ public static class CamerasApi
         api.MapPut("/{id:int}", UpdateAsync).WithName("updateCamera").RequireAuthorization(AuthPolicies.Admin)
             .WithSummary("Changes a camera; absent fields keep their values (admin)").ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapDelete("/{id:int}", DeleteAsync).WithName("deleteCamera").RequireAuthorization(AuthPolicies.Admin)
-            .WithSummary("Removes a camera with its index rows and events; chunk files stay on disk (admin)")
+            .WithSummary("Deletes a camera: it stops recording and disappears from lists; its events and recordings stay, readable by admins (admin)")
             .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/{id:int}/policies", GetPoliciesAsync).WithName("getCameraPolicies").WithSummary("The camera's AI policies");
         api.MapPut("/{id:int}/policies", PutPoliciesAsync).WithName("replaceCameraPolicies").RequireAuthorization(AuthPolicies.Operator)
@@ -101,6 +101,7 @@ public static class CamerasApi
             return Problems.NoSuchCamera(id);
         }
 
+        var hadCredentials = camera.StreamCredentialsProtected is not null;
         if (Apply(request, camera, protector, options.Value) is { } problem)
         {
             return new BadRequestProblem(problem);
@@ -114,6 +115,8 @@ public static class CamerasApi
         camera.UpdatedAt = clock.GetUtcNow();
         db.Audit(http, "camera.update", "camera", id, new
         {
+            rtsp_url = request.RtspUrl is null ? null : StreamUrl.Mask(camera.StreamUrl, camera.StreamCredentialsProtected is not null),
+            credentials_dropped = hadCredentials && camera.StreamCredentialsProtected is null,
             fields = new[]
             {
                 request.Name is null ? null : "name", request.RtspUrl is null ? null : "rtsp_url", request.SubStreamUrl is null ? null : "sub_stream_url",
@@ -180,10 +183,16 @@ public static class CamerasApi
                 return error;
             }
 
+            var previousUrl = camera.StreamUrl;
             camera.StreamUrl = main.UrlWithoutCredentials;
             if (!main.KeepsStoredCredentials)
             {
                 camera.StreamCredentialsProtected = protector.Protect(main.Credentials);
+            }
+            else if (!StreamUrl.SameEndpoint(previousUrl, main.UrlWithoutCredentials))
+            {
+                // A masked URL pointing elsewhere must not carry the stored password to the new host.
+                camera.StreamCredentialsProtected = null;
             }
         }
 
@@ -202,10 +211,15 @@ public static class CamerasApi
                     return error;
                 }
 
+                var previousSubUrl = camera.SubStreamUrl;
                 camera.SubStreamUrl = sub.UrlWithoutCredentials;
                 if (!sub.KeepsStoredCredentials)
                 {
                     camera.SubStreamCredentialsProtected = protector.Protect(sub.Credentials);
+                }
+                else if (!StreamUrl.SameEndpoint(previousSubUrl, sub.UrlWithoutCredentials))
+                {
+                    camera.SubStreamCredentialsProtected = null;
                 }
             }
         }
@@ -245,7 +259,12 @@ public static class CamerasApi
         return null;
     }
 
-    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(int id, HttpContext http, NvrDbContext db, CancellationToken ct)
+    /// <summary>
+    /// Soft delete: events are stored permanently (the reference) and the recordings index is their context, so the
+    /// camera row stays, marked deleted (hidden by the query filter), inactive and not recording; its lease and grants go,
+    /// so the Recorder stops it at its next heartbeat and only admins still read its history.
+    /// </summary>
+    private static async Task<Results<NoContent, NotFoundProblem>> DeleteAsync(int id, HttpContext http, NvrDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == id, ct);
         if (camera is null)
@@ -253,9 +272,23 @@ public static class CamerasApi
             return Problems.NoSuchCamera(id);
         }
 
-        db.Cameras.Remove(camera);
+        var now = clock.GetUtcNow();
+        camera.DeletedAt = now;
+        camera.UpdatedAt = now;
+        camera.IsActive = false;
+        camera.RecordingEnabled = false;
         db.Audit(http, "camera.delete", "camera", id, new { camera.Name });
-        await db.SaveChangesAsync(ct);
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await db.CameraGrants.Where(g => g.CameraId == id).ExecuteDeleteAsync(ct);
+            await db.RecorderLeases.Where(l => l.CameraId == id).ExecuteDeleteAsync(ct);
+            // Zones and lines describe a live camera's scene; its occupancy series and events stay as history.
+            await db.Zones.Where(z => z.CameraId == id).ExecuteDeleteAsync(ct);
+            await db.CountingLines.Where(l => l.CameraId == id).ExecuteDeleteAsync(ct);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        });
         http.RequestServices.GetRequiredService<IntegrationEvents>().CameraDeleted(id);
         return TypedResults.NoContent();
     }

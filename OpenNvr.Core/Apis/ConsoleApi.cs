@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenNvr.Core.Audit;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Cameras;
 using OpenNvr.Core.Infrastructure;
@@ -82,7 +83,7 @@ public static class ConsoleApi
         }
     }
 
-    private static async Task<Results<Ok<StreamProbeResult>, BadRequestProblem, NotFoundProblem>> TestUrlAsync(StreamTestRequest request, NvrDbContext db, CameraCredentialProtector protector,
+    private static async Task<Results<Ok<StreamProbeResult>, BadRequestProblem, NotFoundProblem>> TestUrlAsync(StreamTestRequest request, HttpContext http, NvrDbContext db, CameraCredentialProtector protector,
         IOptions<CameraOptions> options, StreamProbe probe, ILogger<StreamProbe> logger, CancellationToken ct)
     {
         var parsed = StreamUrl.Parse(request.RtspUrl, options.Value.AllowFileSources, "rtsp_url", out var error);
@@ -99,13 +100,27 @@ public static class ConsoleApi
                 return new BadRequestProblem("rtsp_url has masked credentials (***:***): send camera_id to test with the stored ones, or type them.");
             }
 
-            var stored = await db.Cameras.AsNoTracking().Where(c => c.Id == cameraId).Select(c => new { c.StreamCredentialsProtected }).SingleOrDefaultAsync(ct);
+            var stored = await db.Cameras.AsNoTracking().Where(c => c.Id == cameraId)
+                .Select(c => new { c.StreamUrl, c.StreamCredentialsProtected, c.SubStreamUrl, c.SubStreamCredentialsProtected }).SingleOrDefaultAsync(ct);
             if (stored is null)
             {
                 return Problems.NoSuchCamera(cameraId);
             }
 
-            credentials = protector.Unprotect(stored.StreamCredentialsProtected);
+            // Stored credentials are only ever sent to the server they were typed for (scheme, host and port).
+            if (StreamUrl.SameEndpoint(stored.StreamUrl, parsed.UrlWithoutCredentials))
+            {
+                credentials = protector.Unprotect(stored.StreamCredentialsProtected);
+            }
+            else if (StreamUrl.SameEndpoint(stored.SubStreamUrl, parsed.UrlWithoutCredentials))
+            {
+                credentials = protector.Unprotect(stored.SubStreamCredentialsProtected);
+            }
+            else
+            {
+                return new BadRequestProblem(
+                    $"rtsp_url points to another server than camera {cameraId}'s stream: its stored credentials are not sent there; type them.");
+            }
         }
 
         if (request.Username is not null || request.Password is not null)
@@ -120,6 +135,14 @@ public static class ConsoleApi
         WebConsoleTelemetry.StreamProbeDuration.Record(result.ElapsedMs, new KeyValuePair<string, object?>("ok", result.Ok));
         WebConsoleLog.StreamProbed(logger, StreamUrl.Mask(parsed.UrlWithoutCredentials, credentials is not null), result.Ok, result.ElapsedMs);
         activity?.SetTag("probe.ok", result.Ok);
+        // A probe sends credentials to a server: who tested which URL (masked) with whose credentials is audited.
+        db.Audit(http, "camera.test_url", "camera", request.CameraId?.ToString(System.Globalization.CultureInfo.InvariantCulture), new
+        {
+            rtsp_url = StreamUrl.Mask(parsed.UrlWithoutCredentials, credentials is not null),
+            stored_credentials = parsed.KeepsStoredCredentials,
+            ok = result.Ok,
+        });
+        await db.SaveChangesAsync(ct);
         return TypedResults.Ok(result);
     }
 }

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenNvr.Contracts.People;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Model;
@@ -28,12 +29,14 @@ public sealed record EventDto(
     double? LatencyMs,
     double? PipelineLatencyMs,
     string? TraceId,
-    JsonElement? Payload)
+    JsonElement? Payload,
+    string? EventType,
+    long? TrackId)
 {
     public static EventDto From(AiEvent e) => new(
         e.Id, e.CameraId, e.Task, e.Label, e.Count, e.Confidence, e.Bbox?.RootElement,
         e.SnapshotPath is null ? null : $"/api/v1/events/{e.Id}/snapshot",
-        e.ExecutedAt.ToUnixTimeMilliseconds(), e.LatencyMs, e.PipelineLatencyMs, e.TraceId, e.Payload?.RootElement);
+        e.ExecutedAt.ToUnixTimeMilliseconds(), e.LatencyMs, e.PipelineLatencyMs, e.TraceId, e.Payload?.RootElement, e.EventType, e.TrackId);
 }
 
 public sealed record LatestEventsResponse(IReadOnlyList<EventDto> Events, int Count);
@@ -57,7 +60,7 @@ public static class EventsApi
         api.MapGet("/latest", LatestAsync).WithName("listLatestEvents").RequireAuthorization()
             .WithSummary("The newest events (limit 1-500, default 50), optionally of one camera and task").ProducesValidationProblem();
         api.MapGet("/", SearchAsync).WithName("searchEvents").RequireAuthorization()
-            .WithSummary("Events filtered by camera, task, label and time window, newest first, keyset-paginated by next_cursor");
+            .WithSummary("Events filtered by camera, task, label, event type, track and time window, newest first, keyset-paginated by next_cursor");
         api.MapGet("/{id:long}", GetAsync).WithName("getEvent").RequireAuthorization().WithSummary("One event");
         api.MapGet("/{id:long}/snapshot", SnapshotAsync).WithName("getEventSnapshot").RequireAuthorization(AuthPolicies.Media)
             .WithSummary("The event's snapshot JPEG; Bearer header or ?token=<media token of the event's camera>")
@@ -99,14 +102,22 @@ public static class EventsApi
         [FromQuery(Name = "camera_id")] int? cameraId = null,
         [FromQuery(Name = "task"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? task = null,
         [FromQuery(Name = "label"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? label = null,
-        [FromQuery(Name = "start_unix")] double? startUnix = null,
-        [FromQuery(Name = "end_unix")] double? endUnix = null,
+        [FromQuery(Name = "event_type"), StringLength(MaxFilterLength, ErrorMessage = FilterMessage)] string? eventType = null,
+        [FromQuery(Name = "track_id"), Range(1, long.MaxValue, ErrorMessage = "track_id must be a positive number.")] long? trackId = null,
+        [FromQuery(Name = "start_unix"), UnixSeconds(ErrorMessage = "start_unix " + UnixTime.Rule + ".")] double? startUnix = null,
+        [FromQuery(Name = "end_unix"), UnixSeconds(ErrorMessage = "end_unix " + UnixTime.Rule + ".")] double? endUnix = null,
         [FromQuery(Name = "limit"), Range(1, MaxLimit, ErrorMessage = LimitMessage)] int? limit = null,
         [FromQuery(Name = "cursor")] string? cursor = null)
     {
-        if (startUnix is { } s && (!double.IsFinite(s) || s < 0) || endUnix is { } e && (!double.IsFinite(e) || e < 0))
+        // The validation filter has checked both against UnixTime's range; this check keeps the handler safe on its own.
+        if ((UnixTime.Check(startUnix, "start_unix") ?? UnixTime.Check(endUnix, "end_unix")) is { } outOfRange)
         {
-            return new BadRequestProblem("start_unix and end_unix must be finite, non-negative Unix seconds.");
+            return new BadRequestProblem(outOfRange);
+        }
+
+        if (!string.IsNullOrEmpty(eventType) && !PersonEventTypes.IsKnown(eventType))
+        {
+            return new BadRequestProblem("event_type " + PersonEventTypes.Rule);
         }
 
         if (startUnix is not null && endUnix is not null && endUnix <= startUnix)
@@ -139,6 +150,16 @@ public static class EventsApi
         if (!string.IsNullOrEmpty(label))
         {
             events = events.Where(ev => ev.Label == label);
+        }
+
+        if (!string.IsNullOrEmpty(eventType))
+        {
+            events = events.Where(ev => ev.EventType == eventType);
+        }
+
+        if (trackId is { } track)
+        {
+            events = events.Where(ev => ev.TrackId == track);
         }
 
         if (startUnix is { } from)

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenNvr.Contracts;
 using OpenNvr.Core.Audit;
 using OpenNvr.Core.Auth;
 using OpenNvr.Core.Exports;
@@ -17,8 +18,8 @@ namespace OpenNvr.Core.Apis;
 /// <summary><c>POST /api/v1/exports</c>: a range of one camera's recordings to make into one MP4.</summary>
 public sealed record ExportRequest(
     [property: Required] int? CameraId,
-    [property: Required] double? StartUnix,
-    [property: Required] double? EndUnix,
+    [property: Required, UnixSeconds(ErrorMessage = "start_unix " + UnixTime.Rule + ".")] double? StartUnix,
+    [property: Required, UnixSeconds(ErrorMessage = "end_unix " + UnixTime.Rule + ".")] double? EndUnix,
     [property: StringLength(100)] string? Name = null);
 
 public sealed record ExportCreatedResponse(long Id, string Status);
@@ -73,9 +74,9 @@ public static class ExportsApi
             return Bad("camera_id, start_unix and end_unix are required.");
         }
 
-        if (!double.IsFinite(start) || !double.IsFinite(end) || start < 0 || end < 0)
+        if ((UnixTime.Check(start, "start_unix") ?? UnixTime.Check(end, "end_unix")) is { } outOfRange)
         {
-            return Bad("start_unix and end_unix must be finite, non-negative Unix seconds.");
+            return Bad(outOfRange);
         }
 
         if (end <= start)

@@ -221,7 +221,7 @@ public static class FacesProxyApi
             {
                 // The caller is authorised by Core; a refusal here is Core's key, which the browser cannot fix.
                 StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden =>
-                    BadGateway("Inference refused Core's API key: Inference:ApiKey on Core must match Inference's."),
+                    BadGateway("Inference refused Core's API key: ServiceKeys:CoreInference must be the same on Core and Inference."),
                 StatusCodes.Status404NotFound when contentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true =>
                     BadGateway("This Inference has no face registry (/faces answered 404)."),
                 _ => new PassThroughResult(status, contentType, body),

@@ -180,14 +180,14 @@ public static partial class LiveApi
             return presented;
         }
 
-        var user = http.User;
-        return tokens.CreateMediaToken(user.UserId(), user.UserName(), user.FindFirst(TokenClaims.Role)?.Value ?? "", cameraId).Token;
+        // An API token client sends its Authorization header to the media routes: its URIs carry no token.
+        return http.User.ApiTokenId() is not null ? "" : tokens.CreateMediaToken(http.User, cameraId).Token;
     }
 
     /// <summary>Points every URI of the Recorder's playlist (lines and URI="..." attributes) at Core's live/ route with the token.</summary>
     public static string WithToken(string playlist, string token)
     {
-        var suffix = "?token=" + Uri.EscapeDataString(token);
+        var suffix = token.Length == 0 ? "" : "?token=" + Uri.EscapeDataString(token);
         var output = new StringBuilder(playlist.Length + 256);
         foreach (var line in playlist.Split('\n'))
         {

@@ -152,8 +152,9 @@ public static class RecordingsApi
             return new NotFoundProblem($"Camera {cameraId} has no playable recordings between {window.Start} and {window.End}.");
         }
 
-        var user = http.User;
-        var token = tokens.CreateMediaToken(user.UserId(), user.UserName(), user.FindFirst(TokenClaims.Role)?.Value ?? "", cameraId).Token;
+        // A media token never buys another: its holder gets the same token back in the segment URLs (it is bound to
+        // this camera and user and ends when it ends). Header callers (an access or API token) get a new media token.
+        var token = MediaTokenFor(http, tokens, cameraId);
         var inv = CultureInfo.InvariantCulture;
         var playlist = new StringBuilder()
             .Append("#EXTM3U\n#EXT-X-VERSION:7\n")
@@ -162,7 +163,7 @@ public static class RecordingsApi
         for (var i = 0; i < segments.Count; i++)
         {
             var (chunk, layout) = (segments[i].Chunk, segments[i].Layout!.Value);
-            var url = $"{chunk.Id}/file.mp4?token={Uri.EscapeDataString(token)}";
+            var url = token.Length == 0 ? $"{chunk.Id}/file.mp4" : $"{chunk.Id}/file.mp4?token={Uri.EscapeDataString(token)}";
             if (i > 0)
             {
                 playlist.Append("#EXT-X-DISCONTINUITY\n");
@@ -188,15 +189,31 @@ public static class RecordingsApi
         return TypedResults.Text(playlist.ToString(), "application/vnd.apple.mpegurl", Encoding.UTF8);
     }
 
-    private static async Task<Results<Ok<MediaTokenResponse>, NotFoundProblem>> MediaTokenAsync(int cameraId, HttpContext http, NvrDbContext db, TokenService tokens, CancellationToken ct)
+    /// <summary>The media token the segment URLs carry: the caller's own, or one minted from its access token.</summary>
+    private static string MediaTokenFor(HttpContext http, TokenService tokens, int cameraId)
+    {
+        if (http.User.MediaCamera() is not null)
+        {
+            return http.Request.Query["token"].ToString();
+        }
+
+        // An API token caller's player sends the same header to the segments; the URLs then carry no token.
+        return http.User.ApiTokenId() is not null ? "" : tokens.CreateMediaToken(http.User, cameraId).Token;
+    }
+
+    private static async Task<Results<Ok<MediaTokenResponse>, NotFoundProblem, ForbiddenProblem>> MediaTokenAsync(int cameraId, HttpContext http, NvrDbContext db, TokenService tokens, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
             return Problems.NoSuchCamera(cameraId);
         }
 
-        var user = http.User;
-        return TypedResults.Ok(tokens.CreateMediaToken(user.UserId(), user.UserName(), user.FindFirst(TokenClaims.Role)?.Value ?? "", cameraId));
+        if (http.User.ApiTokenId() is not null)
+        {
+            return new ForbiddenProblem("API tokens send 'Authorization: Bearer onvr_…' to media routes; media tokens are minted after a login.");
+        }
+
+        return TypedResults.Ok(tokens.CreateMediaToken(http.User, cameraId));
     }
 
     private static async Task<Results<Ok<EvidenceResponse>, NotFoundProblem>> EvidenceAsync(int cameraId, long id, EvidenceRequest request, HttpContext http, NvrDbContext db, CancellationToken ct)

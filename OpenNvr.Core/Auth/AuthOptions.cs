@@ -24,9 +24,13 @@ public sealed class AuthOptions
     [Range(1, 3650)]
     public int RefreshTokenDays { get; set; } = 14;
 
+    /// <summary>Absolute lifetime of a login: refreshing never extends a session past this many days after the password was given.</summary>
+    [Range(1, 3650)]
+    public int RefreshFamilyDays { get; set; } = 30;
+
     /// <summary>Lifetime of the signed query tokens that HLS players and &lt;img&gt; tags send instead of a header.</summary>
     [Range(1, 1440)]
-    public int MediaTokenMinutes { get; set; } = 60;
+    public int MediaTokenMinutes { get; set; } = 10;
 
     [Range(1, 1000)]
     public int LockoutThreshold { get; set; } = 5;
@@ -37,6 +41,9 @@ public sealed class AuthOptions
     /// <summary>Login and refresh attempts allowed per client IP address per minute.</summary>
     [Range(1, 1_000_000)]
     public int LoginPermitsPerMinute { get; set; } = 20;
+
+    /// <summary>Admins must enrol two-factor login before any other route answers them (<c>Auth:RequireMfaForAdmins</c>).</summary>
+    public bool RequireMfaForAdmins { get; set; }
 
     public string MediaAudience => Audience + ":media";
 }

@@ -6,8 +6,9 @@ namespace OpenNvr.Core.Auth;
 
 /// <summary>
 /// Per-camera visibility: admins see every camera; operators and viewers only the cameras granted to them; a media
-/// token only its one camera. Callers answer 404 (never 403) for a camera the user cannot see, so that its existence
-/// does not leak.
+/// token only its one camera; an API token limited to some cameras only those (within what its creator sees).
+/// Callers answer 404 (never 403) for a camera the user cannot see, so that its existence does not leak. A deleted
+/// camera (soft delete) loses its grants: only admins still see its history.
 /// </summary>
 public static class CameraAccess
 {
@@ -18,9 +19,15 @@ public static class CameraAccess
             return false;
         }
 
+        if (user.TokenCameraScope() is { } scope && !scope.Contains(cameraId))
+        {
+            return false;
+        }
+
         if (user.IsAdmin())
         {
-            return await db.Cameras.AnyAsync(c => c.Id == cameraId, ct);
+            // Admins keep reading a deleted camera's history (recordings window, playlist, files); its grants are gone.
+            return await db.CamerasWithDeleted.AnyAsync(c => c.Id == cameraId, ct);
         }
 
         var userId = user.UserId();
@@ -30,12 +37,14 @@ public static class CameraAccess
     /// <summary>The ids a non-admin may see (as a sub-query), or null for an admin (no filter).</summary>
     public static IQueryable<int>? VisibleCameraIds(this NvrDbContext db, ClaimsPrincipal user)
     {
+        var scope = user.TokenCameraScope()?.ToArray();
         if (user.IsAdmin())
         {
-            return null;
+            return scope is null ? null : db.Cameras.Where(c => scope.Contains(c.Id)).Select(c => c.Id);
         }
 
         var userId = user.UserId();
-        return db.CameraGrants.Where(g => g.UserId == userId).Select(g => g.CameraId);
+        var granted = db.CameraGrants.Where(g => g.UserId == userId).Select(g => g.CameraId);
+        return scope is null ? granted : granted.Where(id => scope.Contains(id));
     }
 }

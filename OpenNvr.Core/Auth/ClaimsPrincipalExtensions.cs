@@ -11,6 +11,15 @@ public static class TokenClaims
 
     /// <summary>On media tokens: the one camera whose media the token opens.</summary>
     public const string Camera = "cam";
+
+    /// <summary>The user's security stamp when the token was issued (see <see cref="User.SecurityStamp"/>).</summary>
+    public const string SecurityStamp = "sst";
+
+    /// <summary>On API token principals: the token's id.</summary>
+    public const string ApiToken = "tok";
+
+    /// <summary>On API token principals limited to some cameras: one claim per camera id.</summary>
+    public const string TokenCamera = "tcam";
 }
 
 public static class ClaimsPrincipalExtensions
@@ -25,4 +34,19 @@ public static class ClaimsPrincipalExtensions
     /// <summary>The camera a media token is limited to, or null when the caller used a full access token.</summary>
     public static int? MediaCamera(this ClaimsPrincipal user) =>
         int.TryParse(user.FindFirstValue(TokenClaims.Camera), out var id) ? id : null;
+
+    public static string? Role(this ClaimsPrincipal user) => user.FindFirstValue(TokenClaims.Role);
+
+    public static string? SecurityStamp(this ClaimsPrincipal user) => user.FindFirstValue(TokenClaims.SecurityStamp);
+
+    /// <summary>The API token the caller authenticated with, or null for a login's access or media token.</summary>
+    public static long? ApiTokenId(this ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirstValue(TokenClaims.ApiToken), out var id) ? id : null;
+
+    /// <summary>The cameras an API token is limited to, or null when it is not limited (grants still apply).</summary>
+    public static IReadOnlySet<int>? TokenCameraScope(this ClaimsPrincipal user)
+    {
+        var claims = user.FindAll(TokenClaims.TokenCamera).ToList();
+        return claims.Count == 0 ? null : claims.Select(c => int.TryParse(c.Value, out var id) ? id : -1).ToHashSet();
+    }
 }

@@ -14,7 +14,7 @@ public sealed record TokenResponse(string AccessToken, string RefreshToken, stri
 public sealed record MediaTokenResponse(string Token, int ExpiresIn);
 
 /// <summary>Issues access tokens (JWT, HS256), media tokens (JWT for query strings) and opaque refresh tokens.</summary>
-public sealed class TokenService(IOptions<AuthOptions> options, JwtSigningKey signingKey, TimeProvider clock)
+public sealed class TokenService(IOptions<AuthOptions> options, JwtSigningKey signingKey, TimeProvider clock, IHttpContextAccessor httpContextAccessor)
 {
     private readonly AuthOptions _options = options.Value;
     private readonly JsonWebTokenHandler _handler = new();
@@ -24,24 +24,57 @@ public sealed class TokenService(IOptions<AuthOptions> options, JwtSigningKey si
     public string CreateAccessToken(User user, out int expiresInSeconds)
     {
         expiresInSeconds = _options.AccessTokenMinutes * 60;
-        return Create(user, _options.Audience, TimeSpan.FromSeconds(expiresInSeconds), cameraId: null);
+        return Create(user, _options.Audience, clock.GetUtcNow().AddSeconds(expiresInSeconds), cameraId: null);
     }
 
+    /// <summary>
+    /// A media token for <paramref name="cameraId"/> acting as <paramref name="caller"/> (same user, role and
+    /// security stamp, so the per-request user check ends it with the user's access), living
+    /// <c>Auth:MediaTokenMinutes</c>. Only a login's access token mints one: a media token never buys the next (holding
+    /// one link must not renew it forever), and an API token sends its header to media routes instead.
+    /// </summary>
+    public MediaTokenResponse CreateMediaToken(ClaimsPrincipal caller, int cameraId)
+    {
+        if (caller.MediaCamera() is not null || caller.ApiTokenId() is not null || caller.SecurityStamp() is null)
+        {
+            throw new InvalidOperationException("Media tokens are minted from a login's access token only.");
+        }
+
+        var expires = clock.GetUtcNow().AddMinutes(_options.MediaTokenMinutes);
+        var user = new User
+        {
+            Id = caller.UserId(),
+            Username = caller.UserName(),
+            Role = caller.Role() ?? "",
+            PasswordHash = "",
+            SecurityStamp = caller.SecurityStamp()!,
+        };
+        var token = Create(user, _options.MediaAudience, expires, cameraId);
+        return new MediaTokenResponse(token, _options.MediaTokenMinutes * 60);
+    }
+
+    /// <summary>The request's caller as <see cref="CreateMediaToken(ClaimsPrincipal, int)"/> needs it.</summary>
     public MediaTokenResponse CreateMediaToken(int userId, string username, string role, int cameraId)
     {
-        var lifetime = TimeSpan.FromMinutes(_options.MediaTokenMinutes);
-        var user = new User { Id = userId, Username = username, Role = role, PasswordHash = "" };
-        return new MediaTokenResponse(Create(user, _options.MediaAudience, lifetime, cameraId), (int)lifetime.TotalSeconds);
+        var caller = httpContextAccessor.HttpContext?.User;
+        if (caller is null || caller.UserId() != userId || caller.UserName() != username || caller.Role() != role)
+        {
+            throw new InvalidOperationException("Media tokens are minted for the caller of the current request only.");
+        }
+
+        return CreateMediaToken(caller, cameraId);
     }
 
-    private string Create(User user, string audience, TimeSpan lifetime, int? cameraId)
+    private string Create(User user, string audience, DateTimeOffset expires, int? cameraId)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        var expiresAt = expires.UtcDateTime;
         var claims = new Dictionary<string, object>
         {
             [TokenClaims.Subject] = user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [TokenClaims.Name] = user.Username,
             [TokenClaims.Role] = user.Role,
+            [TokenClaims.SecurityStamp] = user.SecurityStamp,
             ["jti"] = Guid.NewGuid().ToString("N"),
         };
         if (cameraId is { } camera)
@@ -53,9 +86,10 @@ public sealed class TokenService(IOptions<AuthOptions> options, JwtSigningKey si
         {
             Issuer = _options.Issuer,
             Audience = audience,
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now.Add(lifetime),
+            // A token derived from one about to expire may have less than a second left; it must still be well formed.
+            IssuedAt = now < expiresAt ? now : expiresAt.AddSeconds(-1),
+            NotBefore = now < expiresAt ? now : expiresAt.AddSeconds(-1),
+            Expires = expiresAt,
             Claims = claims,
             SigningCredentials = new SigningCredentials(SecurityKey, SecurityAlgorithms.HmacSha256),
         });
@@ -105,25 +139,31 @@ public sealed class TokenService(IOptions<AuthOptions> options, JwtSigningKey si
         return true;
     }
 
-    /// <summary>Adds a new refresh token (of a new family when <paramref name="familyId"/> is null) to the context.</summary>
-    public string AddRefreshToken(NvrDbContext db, int userId, Guid? familyId)
+    /// <summary>
+    /// Adds a new refresh token to the context: of a new family (a login) when <paramref name="family"/> is null,
+    /// else the successor in that family, which never outlives the family's absolute end.
+    /// </summary>
+    public string AddRefreshToken(NvrDbContext db, int userId, (Guid Id, DateTimeOffset ExpiresAt)? family)
     {
         var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         var now = clock.GetUtcNow();
+        var familyExpiresAt = family?.ExpiresAt ?? now.AddDays(_options.RefreshFamilyDays);
+        var expiresAt = now.AddDays(_options.RefreshTokenDays);
         db.RefreshTokens.Add(new RefreshToken
         {
             UserId = userId,
-            FamilyId = familyId ?? Guid.NewGuid(),
+            FamilyId = family?.Id ?? Guid.NewGuid(),
             TokenHash = Hash(token),
             CreatedAt = now,
-            ExpiresAt = now.AddDays(_options.RefreshTokenDays),
+            ExpiresAt = expiresAt < familyExpiresAt ? expiresAt : familyExpiresAt,
+            FamilyExpiresAt = familyExpiresAt,
         });
         return token;
     }
 
-    public async Task<TokenResponse> IssueAsync(NvrDbContext db, User user, Guid? familyId, CancellationToken ct)
+    public async Task<TokenResponse> IssueAsync(NvrDbContext db, User user, (Guid Id, DateTimeOffset ExpiresAt)? family, CancellationToken ct)
     {
-        var refresh = AddRefreshToken(db, user.Id, familyId);
+        var refresh = AddRefreshToken(db, user.Id, family);
         await db.SaveChangesAsync(ct);
         var access = CreateAccessToken(user, out var expiresIn);
         return new TokenResponse(access, refresh, "bearer", expiresIn);

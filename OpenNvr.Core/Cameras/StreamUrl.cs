@@ -97,6 +97,30 @@ public sealed record StreamUrl(string UrlWithoutCredentials, StreamCredentials? 
         return new StreamUrl(stripped, credentials, keepStored);
     }
 
+    /// <summary>
+    /// Whether two credential-free URLs reach the same server: scheme, host and port (the default port when none is
+    /// given). Stored credentials follow a masked URL only to the server they were typed for; anything else would let
+    /// an admin token send a camera's password to a host of its choosing.
+    /// </summary>
+    public static bool SameEndpoint(string? a, string? b)
+    {
+        if (a is null || b is null || !Uri.TryCreate(a, UriKind.Absolute, out var first) || !Uri.TryCreate(b, UriKind.Absolute, out var second))
+        {
+            return false;
+        }
+
+        return first.Scheme == second.Scheme
+            && string.Equals(first.IdnHost, second.IdnHost, StringComparison.OrdinalIgnoreCase)
+            && EffectivePort(first) == EffectivePort(second);
+    }
+
+    private static int EffectivePort(Uri uri) => uri.Port >= 0 ? uri.Port : uri.Scheme switch
+    {
+        "rtsp" => 554,
+        "rtsps" => 322,
+        _ => -1,
+    };
+
     /// <summary>The URL as shown to users: credentials replaced by <c>***:***</c>.</summary>
     public static string Mask(string urlWithoutCredentials, bool hasCredentials) =>
         hasCredentials ? Insert(urlWithoutCredentials, MaskedUserInfo) : urlWithoutCredentials;

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using OpenNvr.Core.Auth;
+using Scalar.AspNetCore;
 
 namespace OpenNvr.Core.Extensions;
 
@@ -28,6 +30,28 @@ internal static class CoreOpenApi
         Tags,
         BearerScheme,
         options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+
+    /// <summary>
+    /// The document and the Scalar reference: anonymous in Development, admins only elsewhere (the document lists
+    /// every route and parameter, which helps an attacker more than an operator who can log in).
+    /// </summary>
+    public static WebApplication MapCoreOpenApi(this WebApplication app)
+    {
+        IEndpointConventionBuilder[] endpoints = [app.MapOpenApi(), app.MapScalarApiReference()];
+        foreach (var endpoint in endpoints)
+        {
+            if (app.Environment.IsDevelopment())
+            {
+                endpoint.AllowAnonymous();
+            }
+            else
+            {
+                endpoint.RequireAuthorization(AuthPolicies.Admin);
+            }
+        }
+
+        return app;
+    }
 
     /// <summary>Declares the JWT bearer scheme, so that the reference (Scalar) and generated clients send tokens.</summary>
     private sealed class BearerSecuritySchemeTransformer : IOpenApiDocumentTransformer

@@ -23,7 +23,11 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDbContext<NvrDbContext>("nvrdb",
-            configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
+            configureDbContextOptions: options =>
+            {
+                options.UseSnakeCaseNamingConvention();
+                NvrDbContext.Configure(options);
+            });
         builder.Services.AddMigration<NvrDbContext>(async (db, services) =>
         {
             await AdminSeeder.SeedAsync(db, services);
@@ -67,7 +71,7 @@ internal static class Extensions
                 // Saving a camera waits for this at most once per 10 s: an unreachable Inference must not hold it up.
                 http.Timeout = TimeSpan.FromSeconds(3);
             })
-            .AddSharedKey(SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
+            .AddSharedKey(SharedKeyClientExtensions.InferenceKeyHeader, ServiceKeys.CoreInference)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         builder.Services.AddValidatedOptions<CameraOptions>(CameraOptions.Section);
@@ -84,6 +88,7 @@ internal static class Extensions
         builder.Services.AddScoped<RecorderLeaseService>();
 
         builder.AddAuthentication();
+        builder.AddAccountSecurity();
     }
 
     /// <summary>Where Core reaches Inference: <c>WebConsole:InferenceUrl</c>, else service discovery.</summary>
@@ -134,7 +139,7 @@ internal static class Extensions
             .AddPolicy(AuthPolicies.Admin, policy => policy.RequireRole(Roles.Admin))
             .AddPolicy(AuthPolicies.Operator, policy => policy.RequireRole(Roles.Admin, Roles.Operator))
             .AddPolicy(AuthPolicies.Media, policy => policy
-                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme, AuthPolicies.MediaTokenScheme)
+                .AddAuthenticationSchemes(SecurityExtensions.BearerOrApiTokenScheme, AuthPolicies.MediaTokenScheme)
                 .RequireAuthenticatedUser());
 
         builder.Services.AddRateLimiter(options =>

@@ -36,7 +36,9 @@ public static class IngestedEvents
         e.LatencyMs,
         pipelineLatencyMs,
         e.TraceId,
-        Json(e.Payload));
+        Json(e.Payload),
+        e.EventType,
+        e.TrackId);
 
     private static JsonElement? Json(JsonElement? element) =>
         element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } value ? value : null;

@@ -12,7 +12,7 @@ public static class LiveExtensions
         builder.Services.AddSingleton<RecorderLiveRelay>();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
         builder.Services.AddHttpClient(RecorderLiveRelay.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(20))
-            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderCore)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         return builder;

@@ -198,7 +198,7 @@ public sealed class RecorderLiveRelay(IHttpClientFactory clients, IConfiguration
 
     private void AddKey(Func<string, string, bool> add)
     {
-        if (configuration[SharedKeyEndpointExtensions.InternalKeySetting] is { Length: > 0 } key)
+        if (configuration[ServiceKeys.RecorderCore] is { Length: > 0 } key)
         {
             add(SharedKeyEndpointExtensions.InternalKeyHeader, key);
         }

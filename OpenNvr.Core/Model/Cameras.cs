@@ -23,6 +23,14 @@ public sealed class Camera
     public DateTimeOffset? LastRecordingAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// When an admin deleted the camera, or null. A deleted camera is hidden everywhere (a query filter), stops
+    /// recording, and keeps its row so that its events and recordings index stay (the reference stores events
+    /// permanently): admins still read them (<see cref="Infrastructure.NvrDbContext.CamerasWithDeleted"/>).
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; set; }
+
     public List<AiPolicy> AiPolicies { get; set; } = [];
 }
 
@@ -57,4 +65,13 @@ public sealed class RecorderLease
     public int CameraId { get; set; }
     public required string RecorderId { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>
+    /// A graceful hand-off in progress: the live Recorder that gets the camera once <see cref="RecorderId"/> has
+    /// stopped recording it (null when the lease is not moving). Until then neither of the two is told to record it.
+    /// </summary>
+    public string? HandingTo { get; set; }
+
+    /// <summary>When the hand-off to <see cref="HandingTo"/> began (its duration is logged and measured).</summary>
+    public DateTimeOffset? HandingSince { get; set; }
 }

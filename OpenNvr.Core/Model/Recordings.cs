@@ -37,4 +37,10 @@ public sealed class AiEvent
     public string? TraceId { get; set; }
     public JsonDocument? Payload { get; set; }
     public DateTimeOffset InsertedAt { get; set; }
+
+    /// <summary>person.entered, zone.left, ... on events about people (null on frame-level events).</summary>
+    public string? EventType { get; set; }
+
+    /// <summary>The person's track on the camera, where the event concerns one person.</summary>
+    public long? TrackId { get; set; }
 }

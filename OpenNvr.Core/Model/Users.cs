@@ -24,6 +24,26 @@ public sealed class User
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastLoginAt { get; set; }
     public List<CameraGrant> CameraGrants { get; set; } = [];
+
+    /// <summary>
+    /// Changes whenever the user's standing changes (password, role, active flag, two-factor enrolment). Access and
+    /// media tokens carry the stamp they were issued with; a token whose stamp is no longer the user's is refused.
+    /// </summary>
+    public string SecurityStamp { get; set; } = NewSecurityStamp();
+
+    /// <summary>The TOTP secret, encrypted with Data Protection; set by MFA setup, pending until <see cref="MfaEnabledAt"/>.</summary>
+    public string? MfaSecretProtected { get; set; }
+
+    public DateTimeOffset? MfaEnabledAt { get; set; }
+
+    /// <summary>The RFC 6238 time step of the last accepted code: a code of this step or an earlier one is a replay.</summary>
+    public long? MfaLastTimeStep { get; set; }
+
+    public bool MfaEnabled => MfaEnabledAt is not null;
+
+    public void RotateSecurityStamp() => SecurityStamp = NewSecurityStamp();
+
+    public static string NewSecurityStamp() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }
 
 /// <summary>A non-admin sees a camera (its recordings and events) only when granted.</summary>
@@ -45,6 +65,10 @@ public sealed class RefreshToken
     public required byte[] TokenHash { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>When the whole login ("family") ends, however often it is refreshed (Auth:RefreshFamilyDays).</summary>
+    public DateTimeOffset FamilyExpiresAt { get; set; }
+
     public DateTimeOffset? UsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
 }

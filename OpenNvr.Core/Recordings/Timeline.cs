@@ -7,19 +7,20 @@ public readonly record struct TimeSpanUnix(double StartUnix, double EndUnix);
 
 /// <summary>
 /// <c>?start_unix=&amp;end_unix=</c> of the window and playlist routes (<c>[AsParameters]</c>), checked by the
-/// validation filter before the handler runs: both present, finite and non-negative, end after start, at most 7 days.
+/// validation filter before the handler runs: both present, in <see cref="UnixTime"/>'s range, end after start, at most 7 days.
 /// </summary>
 public sealed class RecordingsWindow : IValidatableObject
 {
     private const string Required = "start_unix and end_unix (Unix seconds) are both required.";
-    private const string NonNegative = "start_unix and end_unix must be finite, non-negative Unix seconds.";
+    private const string StartRange = "start_unix " + UnixTime.Rule + ".";
+    private const string EndRange = "end_unix " + UnixTime.Rule + ".";
 
     [FromQuery(Name = "start_unix")]
-    [Required(ErrorMessage = Required), Range(0, double.MaxValue, ErrorMessage = NonNegative)]
+    [Required(ErrorMessage = Required), UnixSeconds(ErrorMessage = StartRange)]
     public double? StartUnix { get; init; }
 
     [FromQuery(Name = "end_unix")]
-    [Required(ErrorMessage = Required), Range(0, double.MaxValue, ErrorMessage = NonNegative)]
+    [Required(ErrorMessage = Required), UnixSeconds(ErrorMessage = EndRange)]
     public double? EndUnix { get; init; }
 
     public double Start => StartUnix!.Value;
@@ -28,7 +29,7 @@ public sealed class RecordingsWindow : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (StartUnix is not { } start || EndUnix is not { } end)
+        if (StartUnix is not { } start || EndUnix is not { } end || !UnixTime.IsValidSeconds(start) || !UnixTime.IsValidSeconds(end))
         {
             yield break;
         }
@@ -88,7 +89,8 @@ public static class Timeline
         return gaps;
     }
 
-    public static double ToUnix(DateTimeOffset at) => (at - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerSecond;
+    public static double ToUnix(DateTimeOffset at) => UnixTime.ToSeconds(at);
 
-    public static DateTimeOffset FromUnix(double unix) => DateTimeOffset.UnixEpoch.AddTicks((long)Math.Round(unix * TimeSpan.TicksPerSecond));
+    /// <summary>An instant from Unix seconds already checked against <see cref="UnixTime"/>'s range (by the validation filter).</summary>
+    public static DateTimeOffset FromUnix(double unix) => UnixTime.FromSeconds(unix);
 }

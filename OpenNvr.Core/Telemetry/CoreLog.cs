@@ -24,6 +24,12 @@ internal static partial class CoreLog
     [LoggerMessage(7, LogLevel.Information, "Camera {CameraId} leased to recorder {RecorderId}")]
     public static partial void LeaseAssigned(ILogger logger, int cameraId, string recorderId);
 
+    [LoggerMessage(10, LogLevel.Information, "Camera {CameraId} handed off from recorder {From} to recorder {To} to balance the load")]
+    public static partial void LeaseHandOffStarted(ILogger logger, int cameraId, string from, string to);
+
+    [LoggerMessage(11, LogLevel.Information, "Camera {CameraId} released by recorder {From}, now leased to recorder {To} ({ElapsedMs} ms after the hand-off began)")]
+    public static partial void LeaseHandOffCompleted(ILogger logger, int cameraId, string from, string to, double elapsedMs);
+
     [LoggerMessage(8, LogLevel.Information, "Registered {Inserted} chunks ({Duplicates} duplicates) for {Cameras} cameras")]
     public static partial void RecordingsRegistered(ILogger logger, int inserted, int duplicates, int cameras);
 

@@ -33,4 +33,10 @@ public static class CoreTelemetry
 
     public static readonly Counter<long> LeasesAssigned = Meter.CreateCounter<long>(
         "opennvr.core.leases.assigned", unit: "{lease}", description: "Camera leases handed to a recorder");
+
+    public static readonly Counter<long> LeaseHandOffs = Meter.CreateCounter<long>(
+        "opennvr.core.leases.handoffs", unit: "{lease}", description: "Camera leases moved between live recorders to balance the load, by stage (started, completed)");
+
+    public static readonly Histogram<double> LeaseHandOffDuration = Meter.CreateHistogram<double>(
+        "opennvr.core.leases.handoff.duration", unit: "ms", description: "From a hand-off's start to the old holder's confirmation that it stopped the camera");
 }

@@ -53,6 +53,8 @@ public sealed class RecorderFrameClient(IHttpClientFactory clients)
                 return new FrameFetch.Unreachable($"its frame is larger than {MaxFrameBytes} bytes");
             }
 
+            // Without a Content-Length the body is read up to the cap only (more is an HttpRequestException).
+            await response.Content.LoadIntoBufferAsync(MaxFrameBytes, ct);
             var bytes = await response.Content.ReadAsByteArrayAsync(ct);
             return bytes.Length is 0 or > MaxFrameBytes
                 ? new FrameFetch.Unreachable($"its frame has {bytes.Length} bytes")

@@ -13,7 +13,7 @@ public static class WebConsoleExtensions
 {
     /// <summary>Console pages reached by URL (bookmarks, reloads); everything else that is unknown stays a 404 problem.</summary>
     private static readonly string[] ConsoleRoutes =
-        ["/login", "/cameras", "/cameras/{id:int}", "/events", "/faces", "/settings", "/settings/{section}"];
+        ["/login", "/cameras", "/cameras/{id:int}", "/events", "/faces", "/settings", "/settings/{section}", "/account"];
 
     // Everything is served by Core: the console needs nothing from elsewhere, so the policy can say exactly that.
     private const string ContentSecurityPolicy =
@@ -29,7 +29,7 @@ public static class WebConsoleExtensions
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
         builder.Services.AddSingleton<RecorderFrameClient>();
         builder.Services.AddHttpClient(RecorderFrameClient.HttpClientName)
-            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderCore)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {
@@ -42,7 +42,7 @@ public static class WebConsoleExtensions
 
         // The faces proxy's Inference client (FacesProxyApi): the console's face registry calls pass through it.
         builder.Services.AddServiceClient<IInferenceApi>(Extensions.Extensions.InferenceUrl(builder.Configuration),
-                SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
+                SharedKeyClientExtensions.InferenceKeyHeader, ServiceKeys.CoreInference)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {
@@ -70,7 +70,7 @@ public static class WebConsoleExtensions
         app.MapFacesProxyApi();
         foreach (var route in ConsoleRoutes)
         {
-            app.MapFallbackToFile(route, "index.html", StaticFileOptions());
+            app.MapFallbackToFile(route, "index.html", StaticFileOptions()).AllowAnonymous();
         }
 
         return app;

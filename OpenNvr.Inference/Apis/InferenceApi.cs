@@ -12,10 +12,13 @@ namespace OpenNvr.Inference.Apis;
 /// <summary>The loaded task plugins (<c>GET /capabilities</c>).</summary>
 public sealed record CapabilitiesResponse(IReadOnlyList<string> Tasks);
 
-/// <summary>One task of <c>GET /tasks</c>: <c>schema</c> is the JSON Schema of its <c>/infer</c> response.</summary>
-public sealed record TaskDescription(string Name, string Description, JsonNode Schema, TaskModelInfo ModelInfo);
+/// <summary>
+/// One task of <c>GET /tasks</c>: <c>schema</c> is the JSON Schema of its <c>/infer</c> response; <c>available</c> is
+/// false for a known task that cannot run here (no Hugging Face token), and <c>unavailable_reason</c> says what to set.
+/// </summary>
+public sealed record TaskDescription(string Name, string Description, JsonNode Schema, TaskModelInfo ModelInfo, bool Available = true, string? UnavailableReason = null);
 
-/// <summary>Every available task by name (<c>GET /tasks</c>).</summary>
+/// <summary>Every known task by name (<c>GET /tasks</c>), available or not; <c>count</c> is the number listed.</summary>
 public sealed record TasksResponse(IReadOnlyDictionary<string, TaskDescription> Tasks, int Count);
 
 /// <summary>The AI adapter routes of the contract: <c>/capabilities</c>, <c>/tasks</c>, <c>/schema</c>, <c>/infer</c>.</summary>
@@ -42,9 +45,15 @@ public static partial class InferenceApi
 
     private static Ok<CapabilitiesResponse> GetCapabilities(TaskRegistry tasks) => TypedResults.Ok(new CapabilitiesResponse(tasks.Names));
 
-    private static Ok<TasksResponse> GetTasks(TaskRegistry tasks) => TypedResults.Ok(new TasksResponse(
-        tasks.Tasks.ToDictionary(t => t.Name, t => new TaskDescription(t.Name, t.Description, tasks.Schema(t.Name), t.ModelInfo), StringComparer.Ordinal),
-        tasks.Names.Count));
+    // /capabilities lists what runs here ("the loaded task plugins"): clients and Core's AI policies choose from it.
+    // /tasks also lists the known tasks that cannot run, with the reason, so that a newcomer learns what to configure.
+    private static Ok<TasksResponse> GetTasks(TaskRegistry tasks)
+    {
+        var listed = tasks.Tasks.Select(t => new TaskDescription(t.Name, t.Description, tasks.Schema(t.Name), t.ModelInfo))
+            .Concat(tasks.Unavailable.Select(t => new TaskDescription(t.Name, t.Description, tasks.Schema(t.Name), t.ModelInfo, false, t.UnavailableReason)))
+            .ToDictionary(t => t.Name, StringComparer.Ordinal);
+        return TypedResults.Ok(new TasksResponse(listed, listed.Count));
+    }
 
     private static Results<Ok<JsonNode>, NotFoundProblem> GetSchema(string? task, TaskRegistry tasks)
     {
@@ -59,7 +68,7 @@ public static partial class InferenceApi
             return TypedResults.Ok<JsonNode>(new JsonObject { ["schemas"] = schemas });
         }
 
-        return tasks.TryGet(task, out _)
+        return tasks.TryGet(task, out _) || tasks.TryGetUnavailable(task, out _)
             ? TypedResults.Ok(tasks.Schema(task))
             : new NotFoundProblem($"Unknown task '{Shorten(task)}'. Available tasks: {string.Join(", ", tasks.Names)}.", "Unknown task");
     }
@@ -78,6 +87,12 @@ public static partial class InferenceApi
         try
         {
             var request = await InferenceRequestReader.ReadAsync(http.Request, options.Value.MaxRequestBytes, cancellationToken);
+            if (tasks.TryGetUnavailable(request.Task, out var reason))
+            {
+                throw new InferenceProblemException(StatusCodes.Status503ServiceUnavailable, "Task unavailable",
+                    $"The task '{request.Task}' is known but not available here: {reason}");
+            }
+
             if (!tasks.TryGet(request.Task, out task))
             {
                 throw InferenceProblemException.BadRequest(

@@ -17,7 +17,7 @@ internal static class InferenceOpenApi
     public static IServiceCollection AddInferenceOpenApi(this IServiceCollection services) => services.AddServiceOpenApi(
         "OpenNVR AI Adapter API",
         "Stateless AI adapter: name a task and a frame URI (opennvr://frames/<camera>/<file>), get the task's JSON. " +
-        "Every route but /health and /capabilities takes 'X-API-Key' when Inference:ApiKey is set. " +
+        "Every route but /health and /capabilities takes 'X-API-Key': the key of a calling OpenNVR service or Inference:ApiKey. " +
         "Errors are RFC 7807 problem JSON.",
         Tags,
         defaultScheme: null,

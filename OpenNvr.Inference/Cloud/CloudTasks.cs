@@ -9,7 +9,8 @@ namespace OpenNvr.Inference.Cloud;
 /// <summary>
 /// A task run by a Hugging Face model: reads <c>input_data</c> (never <c>input</c>), the frame through the same
 /// <see cref="IFrameSource"/> as local tasks, sends its bytes to the model and normalises the reply to the contract's
-/// shape. Offered only when <c>HuggingFace:Token</c> is set.
+/// shape. Offered only when <c>HuggingFace:Token</c> is set; without it the task stays known, listed as unavailable
+/// with <see cref="HuggingFaceOptions.NoTokenReason"/>.
 /// </summary>
 public abstract class CloudTask(IFrameSource frames, HuggingFaceClient client, IOptionsMonitor<HuggingFaceOptions> options) : IInferenceTask
 {
@@ -20,6 +21,8 @@ public abstract class CloudTask(IFrameSource frames, HuggingFaceClient client, I
     public abstract Type ResponseType { get; }
 
     public bool IsAvailable => options.CurrentValue.IsConfigured;
+
+    public string? UnavailableReason => IsAvailable ? null : HuggingFaceOptions.NoTokenReason;
 
     public TaskModelInfo ModelInfo => new(DefaultModel(options.CurrentValue), "huggingface", "cloud");
 

@@ -22,6 +22,12 @@ public sealed class DetectorOptions
     [Range(0.0, 1.0)]
     public float PersonThreshold { get; set; } = 0.35f;
 
+    /// <summary>
+    /// Whether person_counting and person_detection also count faces that lie in no person box (people whose bodies
+    /// are cut off or hidden); a request's <c>input.options.fuse_faces</c> overrides it. Needs a face detector.
+    /// </summary>
+    public bool FuseFaces { get; set; } = true;
+
     /// <summary>Minimum score of any object for <c>object_detection</c>.</summary>
     [Range(0.0, 1.0)]
     public float ObjectThreshold { get; set; } = 0.35f;

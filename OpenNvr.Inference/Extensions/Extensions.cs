@@ -59,18 +59,18 @@ internal static class Extensions
         services.AddTransient<RecorderFrameClient>();
         services.AddSingleton<CameraHolders>();
         services.AddServiceClient<IRecorderFramesApi>(IRecorderFramesApi.BaseUrl,
-                SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+                SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderInference)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(FailFast);
         // The Recorder that holds a camera, by the address Core knows from its heartbeat: one circuit per Recorder.
         services.AddHttpClient(RecorderFrameClient.ByLeaseClientName)
-            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderInference)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(FailFast)
             .SelectPipelineByAuthority();
-        // Core's lease table says which Recorder holds a camera (CameraHolders).
+        // Core's lease table says which Recorder holds a camera (CameraHolders); Inference shows Core the key of their pair.
         services.AddServiceClient<ICoreInternalApi>(ICoreInternalApi.BaseUrl,
-                SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+                SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.CoreInference)
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(FailFast);
 #pragma warning restore EXTEXP0001

@@ -14,7 +14,8 @@ public sealed record FrameReference(string Camera, string File)
     public override string ToString() => $"{Scheme}frames/{Camera}/{File}";
 
     /// <summary>
-    /// Parses <c>opennvr://frames/&lt;camera&gt;/&lt;file&gt;</c> or the short form <c>opennvr://&lt;camera&gt;/&lt;file&gt;</c>.
+    /// Parses <c>opennvr://frames/&lt;camera&gt;/&lt;file&gt;</c> or the short form <c>opennvr://&lt;camera&gt;/&lt;file&gt;</c>;
+    /// the camera is the folder it names (<see cref="FrameNames.PublishedFolder"/>: <c>7</c> is <c>camera_7</c>).
     /// Rejects (400) other schemes, percent-encoding, backslashes, queries, and any segment that is not a plain name:
     /// there is deliberately no decoding step that could turn <c>%2e%2e</c> into <c>..</c> after validation.
     /// </summary>
@@ -63,7 +64,8 @@ public sealed record FrameReference(string Camera, string File)
             throw Invalid($"The file '{Shorten(file)}' is not a valid frame file name ({FrameNames.FileRule}).");
         }
 
-        return new FrameReference(camera, file);
+        // The numeric alias (opennvr://frames/7/...) names the published camera_7 folder.
+        return new FrameReference(FrameNames.PublishedFolder(camera), file);
     }
 
     private static InferenceProblemException Invalid(string detail) =>

@@ -79,6 +79,13 @@ public sealed class HuggingFaceOptions
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(Token);
 
+    /// <summary>Why the cloud tasks are unavailable without a token, and the two ways to set one (app host, or Inference alone).</summary>
+    public const string NoTokenReason =
+        "cloud routing to Hugging Face needs a token and none is configured. Under the app host set the parameter " +
+        "Parameters:hf-token (dotnet user-secrets set Parameters:hf-token <hf_token> --project OpenNvr.AppHost, or the " +
+        "environment variable Parameters__hf-token); running Inference on its own set HuggingFace:Token (environment " +
+        "variable HuggingFace__Token). Then restart Inference.";
+
     public TimeSpan AttemptTimeout => TimeSpan.FromSeconds(AttemptTimeoutSeconds);
 
     public TimeSpan TotalTimeout => TimeSpan.FromSeconds(TotalTimeoutSeconds);

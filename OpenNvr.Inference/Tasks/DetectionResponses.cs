@@ -10,6 +10,9 @@ public sealed class PersonDetectionResponse
     /// <summary><c>[left, top, width, height]</c> in original-frame pixels.</summary>
     public required int[] Bbox { get; init; }
 
+    /// <summary><c>body</c> (the person detector's box) or <c>face</c> (a face in no body box: a person the body detector missed); null when none.</summary>
+    public string? Source { get; init; }
+
     public required long ExecutedAt { get; init; }
 
     public required double LatencyMs { get; init; }
@@ -27,6 +30,9 @@ public sealed class PersonCountingResponse
 
     public required IReadOnlyList<PersonDetection> Detections { get; init; }
 
+    /// <summary>Whether faces were fused with the body boxes (<c>input.options.fuse_faces</c>, <c>Inference:Detector:FuseFaces</c>).</summary>
+    public bool FacesFused { get; init; }
+
     public required long ExecutedAt { get; init; }
 
     public required double LatencyMs { get; init; }
@@ -41,6 +47,9 @@ public sealed class PersonDetection
 
     /// <summary>Always null: the adapter is stateless, tracking happens downstream.</summary>
     public required int? TrackId { get; init; }
+
+    /// <summary><c>body</c> (the person detector's box) or <c>face</c> (the face of a person the body detector missed).</summary>
+    public string Source { get; init; } = "body";
 }
 
 /// <summary><c>object_detection</c>: every object of every class the detector knows.</summary>

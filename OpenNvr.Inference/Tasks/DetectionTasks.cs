@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OpenNvr.Inference.Detection;
+using OpenNvr.Inference.Faces;
 using OpenNvr.Inference.Frames;
 
 namespace OpenNvr.Inference.Tasks;
@@ -22,8 +23,12 @@ public abstract class DetectionTask(IFrameSource frames, IObjectDetector detecto
         var uri = request.GetFrameUri();
         using var frame = await frames.LoadAsync(uri, cancellationToken);
         var detections = await detector.DetectAsync(frame.Image, MinConfidence, cancellationToken);
-        return CreateResponse(request, detections);
+        return CreateResponse(request, detections, frame.Image);
     }
+
+    /// <summary>The response; tasks that look at the frame again (face fusion) override this one.</summary>
+    protected virtual object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections, OpenCvSharp.Mat image) =>
+        CreateResponse(request, detections);
 
     protected abstract float MinConfidence { get; }
 
@@ -32,7 +37,7 @@ public abstract class DetectionTask(IFrameSource frames, IObjectDetector detecto
     protected static double Round(float confidence) => Math.Round(confidence, 4);
 }
 
-public sealed class PersonDetectionTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options)
+public sealed class PersonDetectionTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options, FaceAnalyzer faces)
     : DetectionTask(frames, detector)
 {
     public override string Name => "person_detection";
@@ -43,22 +48,29 @@ public sealed class PersonDetectionTask(IFrameSource frames, IObjectDetector det
 
     protected override float MinConfidence => options.Value.PersonThreshold;
 
-    protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections)
+    protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections) =>
+        throw new InvalidOperationException("person_detection answers from the frame (face fusion).");
+
+    protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections, OpenCvSharp.Mat image)
     {
-        // Detections come highest confidence first.
-        var persons = detections.Where(d => d.ClassId == CocoLabels.Person).Take(1).ToList();
+        // Detections come highest confidence first: the best body, else (fusion on) the best face of someone whose body was missed.
+        var bodies = detections.Where(d => d.ClassId == CocoLabels.Person).ToList();
+        var best = bodies.Count > 0 || !PersonFusion.Enabled(request, options.Value, faces)
+            ? bodies.Take(1).Select(b => new FusedPerson(b.X1, b.Y1, b.X2, b.Y2, b.Confidence, PersonSource.Body, null)).FirstOrDefault()
+            : PersonFusion.Fuse(bodies, image, faces).FirstOrDefault();
         return new PersonDetectionResponse
         {
             Label = "person",
-            Confidence = persons.Count > 0 ? Round(persons[0].Confidence) : 0.0,
-            Bbox = persons.Count > 0 ? persons[0].ToLtwh() : [0, 0, 0, 0],
+            Confidence = best is null ? 0.0 : Round(best.Confidence),
+            Bbox = best?.ToLtwh() ?? [0, 0, 0, 0],
+            Source = best is null ? null : PersonFusion.SourceName(best.Source),
             ExecutedAt = request.ExecutedAtUnixMs,
             LatencyMs = request.ElapsedMilliseconds,
         };
     }
 }
 
-public sealed class PersonCountingTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options)
+public sealed class PersonCountingTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options, FaceAnalyzer faces)
     : DetectionTask(frames, detector)
 {
     public override string Name => "person_counting";
@@ -69,15 +81,26 @@ public sealed class PersonCountingTask(IFrameSource frames, IObjectDetector dete
 
     protected override float MinConfidence => options.Value.PersonThreshold;
 
-    protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections)
+    protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections) =>
+        throw new InvalidOperationException("person_counting answers from the frame (face fusion).");
+
+    protected override object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections, OpenCvSharp.Mat image)
     {
-        var persons = detections.Where(d => d.ClassId == CocoLabels.Person).ToList();
+        var bodies = detections.Where(d => d.ClassId == CocoLabels.Person).ToList();
+        var fuse = PersonFusion.Enabled(request, options.Value, faces);
+        var persons = fuse
+            ? PersonFusion.Fuse(bodies, image, faces)
+            : [.. bodies.Select(b => new FusedPerson(b.X1, b.Y1, b.X2, b.Y2, b.Confidence, PersonSource.Body, null))];
         return new PersonCountingResponse
         {
             Task = Name,
             Count = persons.Count,
             Confidence = persons.Count == 0 ? 0.0 : Math.Round(persons.Average(d => d.Confidence), 4),
-            Detections = [.. persons.Select(d => new PersonDetection { Bbox = d.ToLtwh(), Confidence = Round(d.Confidence), TrackId = null })],
+            Detections = [.. persons.Select(d => new PersonDetection
+            {
+                Bbox = d.ToLtwh(), Confidence = Round(d.Confidence), TrackId = null, Source = PersonFusion.SourceName(d.Source),
+            })],
+            FacesFused = fuse,
             ExecutedAt = request.ExecutedAtUnixMs,
             LatencyMs = request.ElapsedMilliseconds,
         };

@@ -28,10 +28,17 @@ public interface IInferenceTask
 
     /// <summary>
     /// False when the task cannot run here (its model file is missing or failed to load, a cloud token is not
-    /// configured): the task is then not listed by <c>/capabilities</c>, <c>/tasks</c> or <c>/schema</c> and
-    /// <c>/infer</c> treats it as unknown.
+    /// configured): the task is then not listed by <c>/capabilities</c>. Without an <see cref="UnavailableReason"/> it
+    /// is not listed anywhere and <c>/infer</c> treats it as unknown.
     /// </summary>
     bool IsAvailable { get; }
+
+    /// <summary>
+    /// For a task that is not available for a reason the operator can fix (a cloud token not configured): what is
+    /// missing and how to set it. Such a task stays known: <c>/tasks</c> lists it as unavailable with this reason, and
+    /// <c>/infer</c> answers 503 with it instead of "Unknown task". Null otherwise.
+    /// </summary>
+    string? UnavailableReason => null;
 
     /// <summary>Model metadata for <c>GET /tasks</c>; several models may be named in <see cref="TaskModelInfo.Model"/>.</summary>
     TaskModelInfo ModelInfo { get; }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using OpenNvr.Recorder.Analytics.Tracking;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Telemetry;
@@ -33,6 +34,8 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
     private readonly FrameAnalyser _analyser;
     private readonly AnalyticsHousekeeping _housekeeping;
     private readonly ILogger _logger;
+    private readonly TrackerOptions _tracker;
+    private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<int, CameraAnalytics> _cameras = new();
     private readonly ConcurrentDictionary<int, PipelineStatistics> _statistics = new();
     private readonly CancellationTokenSource _stop = new();
@@ -40,15 +43,17 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
     private int _stopped;
 
     public AnalyticsPipeline(IFramePublisher publisher, RecordingCoordinator coordinator, InferenceClient inference, EventOutbox outbox,
-        IOptions<AnalyticsOptions> options, IOptions<RecorderOptions> recorder, IOptions<FramePublishingOptions> frames, UploadQueue uploads,
-        IRecordingStore store, TimeProvider clock, ILogger<AnalyticsPipeline> logger)
+        OccupancyOutbox occupancy, IOptions<AnalyticsOptions> options, IOptions<TrackerOptions> tracker, IOptions<RecorderOptions> recorder,
+        IOptions<FramePublishingOptions> frames, UploadQueue uploads, IRecordingStore store, TimeProvider clock, ILogger<AnalyticsPipeline> logger)
     {
+        _tracker = tracker.Value;
+        _clock = clock;
         _publisher = publisher;
         _coordinator = coordinator;
         _options = options.Value;
         _logger = logger;
         var snapshots = new SnapshotStore(recorder.Value.ResolveRecordingsRoot(), uploads, store, clock);
-        _analyser = new FrameAnalyser(inference, outbox, snapshots, clock, logger);
+        _analyser = new FrameAnalyser(inference, outbox, occupancy, snapshots, clock, logger);
         _housekeeping = new AnalyticsHousekeeping(coordinator, _cameras, snapshots, frames.Value.ResolveRoot(), _options.AnalysisFrameSeconds, clock, logger);
     }
 
@@ -99,8 +104,8 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
             }
 
             var camera = _cameras.GetOrAdd(frame.CameraId,
-                id => new CameraAnalytics(id, _options.AnalysisQueueCapacity, Statistics(id), _analyser, _logger));
-            camera.Sync(policies);
+                id => new CameraAnalytics(id, _options.AnalysisQueueCapacity, Statistics(id), _analyser, _tracker, _clock, _logger));
+            camera.Sync(config);
             OfferFrame(camera, frame);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -138,7 +143,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
                 startTime: frame.CapturedAt);
             jpeg ??= File.ReadAllBytes(frame.Path);
             size ??= ImageHeader.TryRead(jpeg) is { Format: ImageFormat.Jpeg } header ? (header.Width, header.Height) : (0, 0);
-            if (policy.MotionGating && !PassesMotionGate(state, jpeg, ref thumbnail))
+            if (policy.MotionGating && !PassesMotionGate(state, frame.CapturedAt, jpeg, ref thumbnail))
             {
                 stats.AddSkippedMotion();
                 RecorderTelemetry.FramesSkippedMotion.Add(1, QueuedFrame.Tags(camera.CameraId, policy.Task));
@@ -151,7 +156,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
             var file = $"f-{capturedMs.ToString(CultureInfo.InvariantCulture)}-{index.ToString(CultureInfo.InvariantCulture)}.jpg";
             var path = Path.Combine(Path.GetDirectoryName(frame.Path)!, file);
             File.WriteAllBytes(path, jpeg);
-            var work = new QueuedFrame(camera.CameraId, state, path, $"opennvr://frames/{camera.CameraId.ToString(CultureInfo.InvariantCulture)}/{file}",
+            var work = new QueuedFrame(camera.CameraId, state, path, FrameNames.FrameUri(camera.CameraId, file),
                 frame.CapturedAt, size.Value.Width, size.Value.Height, root);
             stats.AddQueued();
             if (!camera.Queue.Writer.TryWrite(work))
@@ -164,14 +169,16 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
 
     /// <summary>
     /// Whether enough changed since the last frame this policy analysed (span <c>motion.gate</c>). The frame taken
-    /// for analysis becomes the reference, so slow changes add up until they count.
+    /// for analysis becomes the reference, so slow changes add up until they count. A people policy is let through
+    /// at least every <see cref="PeopleStage.MaxUnanalysed"/>: a person standing still is still there.
     /// </summary>
-    private bool PassesMotionGate(PolicyState state, byte[] jpeg, ref byte[]? thumbnail)
+    private bool PassesMotionGate(PolicyState state, DateTimeOffset capturedAt, byte[] jpeg, ref byte[]? thumbnail)
     {
         using var gate = RecorderTelemetry.ActivitySource.StartActivity("motion.gate");
         thumbnail ??= MotionGate.Thumbnail(jpeg);
         var reference = state.MotionReference;
-        if (thumbnail is not null && reference is not null)
+        var keepAlive = state.People is not null && state.LastPassed is { } passed && capturedAt - passed >= PeopleStage.MaxUnanalysed;
+        if (thumbnail is not null && reference is not null && !keepAlive)
         {
             var share = MotionGate.ChangedShare(reference, thumbnail, _options.MotionPixelDelta);
             gate?.SetTag("opennvr.motion.changed_share", Math.Round(share, 5));
@@ -183,6 +190,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
         }
 
         state.MotionReference = thumbnail;
+        state.LastPassed = capturedAt;
         return true;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
+using OpenNvr.Recorder.Analytics.Tracking;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Telemetry;
 
@@ -17,8 +18,14 @@ internal sealed class CameraAnalytics : IAsyncDisposable
     private readonly Task _worker;
     private string _signature = "";
 
-    public CameraAnalytics(int cameraId, int queueCapacity, PipelineStatistics statistics, FrameAnalyser analyser, ILogger logger)
+    private readonly TrackerOptions _tracker;
+    private readonly TimeProvider _clock;
+
+    public CameraAnalytics(int cameraId, int queueCapacity, PipelineStatistics statistics, FrameAnalyser analyser, TrackerOptions tracker,
+        TimeProvider clock, ILogger logger)
     {
+        _tracker = tracker;
+        _clock = clock;
         CameraId = cameraId;
         Statistics = statistics;
         _analyser = analyser;
@@ -46,11 +53,15 @@ internal sealed class CameraAnalytics : IAsyncDisposable
 
     public IReadOnlyList<PolicyState> Policies { get; private set; } = [];
 
-    /// <summary>Follows the latest heartbeat's policies; unchanged policies keep their state (last run, motion, last event).</summary>
-    public void Sync(IReadOnlyList<CameraAiPolicy> policies)
+    /// <summary>
+    /// Follows the latest heartbeat's policies; unchanged policies keep their state (last run, motion, last event,
+    /// tracks). A people policy also follows the camera's zones and lines: a change there restarts its tracking.
+    /// </summary>
+    public void Sync(CameraConfig camera)
     {
-        var enabled = policies.Where(p => p.Enabled).ToList();
-        var signatures = enabled.Select(p => JsonSerializer.Serialize(p, ContractJson.Options)).ToList();
+        var enabled = camera.AiPolicies.Where(p => p.Enabled).ToList();
+        var signatures = enabled.Select(p => JsonSerializer.Serialize(p, ContractJson.Options) +
+            (PeopleStage.Tracks(p.Task) ? "\n" + PeopleStage.Signature(camera) : "")).ToList();
         var signature = string.Join('\n', signatures);
         if (signature == _signature)
         {
@@ -58,8 +69,21 @@ internal sealed class CameraAnalytics : IAsyncDisposable
         }
 
         var kept = Policies.ToDictionary(p => p.Signature);
-        Policies = enabled.Select((p, i) => kept.TryGetValue(signatures[i], out var existing) ? existing : new PolicyState(p, signatures[i])).ToList();
+        Policies = enabled.Select((p, i) => kept.TryGetValue(signatures[i], out var existing) ? existing : NewState(p, signatures[i], camera)).ToList();
         _signature = signature;
+    }
+
+    private PolicyState NewState(CameraAiPolicy policy, string signature, CameraConfig camera)
+    {
+        if (!PeopleStage.Tracks(policy.Task))
+        {
+            return new PolicyState(policy, signature);
+        }
+
+        // Track ids stay unique on the camera across restarts and policy changes: they start from the clock
+        // (10 000 ids a second of start time), not from 1, so that a track_id search never mixes two people.
+        var firstTrackId = _clock.GetUtcNow().ToUnixTimeSeconds() * 10_000 + 1;
+        return new PolicyState(policy, signature, new PeopleStage(policy, camera.Zones, camera.Lines, _tracker, firstTrackId));
     }
 
     public async ValueTask DisposeAsync()

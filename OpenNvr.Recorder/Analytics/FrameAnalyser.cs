@@ -11,9 +11,11 @@ namespace OpenNvr.Recorder.Analytics;
 /// The journey of a queued frame on its camera's worker: Inference is called (<c>inference.call</c>; HttpClient
 /// carries <c>traceparent</c>), a result that says something new becomes an event (<see cref="EventRules"/>), the
 /// frame becomes its snapshot (<c>snapshot.save</c>) and the event goes to the durable outbox (<c>event.enqueue</c>)
-/// with the frame span's trace id and <c>traceparent</c>; Core's <c>events.insert</c> joins that trace later.
+/// with the frame span's trace id and <c>traceparent</c>; Core's <c>events.insert</c> joins that trace later. A people
+/// policy's answer goes through its <see cref="PeopleStage"/> instead (events per person, the occupancy series).
 /// </summary>
-internal sealed class FrameAnalyser(InferenceClient inference, EventOutbox outbox, SnapshotStore snapshots, TimeProvider clock, ILogger logger)
+internal sealed partial class FrameAnalyser(InferenceClient inference, EventOutbox outbox, OccupancyOutbox occupancy, SnapshotStore snapshots,
+    TimeProvider clock, ILogger logger)
 {
     public async Task AnalyseAsync(QueuedFrame work, PipelineStatistics stats, CancellationToken ct)
     {
@@ -79,6 +81,12 @@ internal sealed class FrameAnalyser(InferenceClient inference, EventOutbox outbo
 
             stats.AddAnalysed();
             RecorderTelemetry.FramesAnalysed.Add(1, QueuedFrame.Tags(work.CameraId, policy.Task));
+            if (work.State.People is { } people)
+            {
+                TrackPeople(work, result, people, stats);
+                return;
+            }
+
             var finding = work.State.Rules.Evaluate(result, work.Width, work.Height);
             work.Root?.SetTag("opennvr.frame.outcome", finding is null ? "no_event" : "event");
             if (finding is not null)

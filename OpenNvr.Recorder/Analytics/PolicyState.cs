@@ -4,9 +4,9 @@ namespace OpenNvr.Recorder.Analytics;
 
 /// <summary>
 /// A policy's running state on this replica: when it last ran (its schedule), the motion gate's reference thumbnail,
-/// its event rules and its run of consecutive failures.
+/// its event rules (or, for a people policy, its tracking) and its run of consecutive failures.
 /// </summary>
-internal sealed class PolicyState(CameraAiPolicy policy, string signature)
+internal sealed class PolicyState(CameraAiPolicy policy, string signature, PeopleStage? people = null)
 {
     public CameraAiPolicy Policy { get; } = policy;
 
@@ -14,6 +14,12 @@ internal sealed class PolicyState(CameraAiPolicy policy, string signature)
     public string Signature { get; } = signature;
 
     public EventRules Rules { get; } = new(policy);
+
+    /// <summary>The people analytics of a person_counting policy (events per person instead of per frame), else null.</summary>
+    public PeopleStage? People { get; } = people;
+
+    /// <summary>Capture time of the last frame the motion gate let through (a people policy is shown one every few seconds).</summary>
+    public DateTimeOffset? LastPassed { get; set; }
 
     public DateTimeOffset? LastRun { get; private set; }
 

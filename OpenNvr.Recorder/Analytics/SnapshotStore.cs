@@ -16,9 +16,7 @@ internal sealed class SnapshotStore(string recordingsRoot, UploadQueue uploads, 
     /// <summary>Moves the analysed frame into place, queues its upload and returns its path relative to the recordings root.</summary>
     public string Save(int cameraId, string framePath, DateTimeOffset capturedAt)
     {
-        var at = capturedAt.UtcDateTime;
-        var relative = string.Join('/', cameraId.ToString(CultureInfo.InvariantCulture), Folder,
-            at.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), at.ToString("HHmmssfff", CultureInfo.InvariantCulture) + ".jpg");
+        var relative = RelativePath(cameraId, capturedAt);
         var target = Path.Combine(recordingsRoot, relative.Replace('/', Path.DirectorySeparatorChar));
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         if (!File.Exists(target))
@@ -29,6 +27,30 @@ internal sealed class SnapshotStore(string recordingsRoot, UploadQueue uploads, 
         }
 
         return relative;
+    }
+
+    /// <summary>Writes a kept frame (a person's best) into place and queues its upload, unless that frame is there already; returns its relative path.</summary>
+    public string Save(int cameraId, byte[] jpeg, DateTimeOffset capturedAt)
+    {
+        var relative = RelativePath(cameraId, capturedAt);
+        var target = Path.Combine(recordingsRoot, relative.Replace('/', Path.DirectorySeparatorChar));
+        if (!File.Exists(target))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var temporary = target + ".tmp";
+            File.WriteAllBytes(temporary, jpeg);
+            File.Move(temporary, target, overwrite: true);
+            uploads.AppendSnapshot(relative, jpeg.Length);
+        }
+
+        return relative;
+    }
+
+    private static string RelativePath(int cameraId, DateTimeOffset capturedAt)
+    {
+        var at = capturedAt.UtcDateTime;
+        return string.Join('/', cameraId.ToString(CultureInfo.InvariantCulture), Folder,
+            at.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), at.ToString("HHmmssfff", CultureInfo.InvariantCulture) + ".jpg");
     }
 
     /// <summary>

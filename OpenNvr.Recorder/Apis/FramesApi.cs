@@ -8,18 +8,19 @@ namespace OpenNvr.Recorder.Apis;
 /// (<c>opennvr://frames/&lt;camera&gt;/&lt;file&gt;</c>). Names follow <see cref="FrameNames"/>, the rule Inference
 /// applies to frame URIs: anything else (traversal, encoded slashes, hidden files) is a 400 problem, a missing frame a
 /// 404 problem.
-/// When <c>Internal:ApiKey</c> is configured (always under the app host) callers must send it in
-/// <c>X-Internal-Key</c> (Inference does): frames are camera pictures, not public.
+/// Callers send their key in <c>X-Internal-Key</c>: Core <c>ServiceKeys:RecorderCore</c>, Inference
+/// <c>ServiceKeys:RecorderInference</c>; frames are camera pictures, not public. Without a configured key the route is
+/// closed, except in Development.
 /// </summary>
 public static class FramesApi
 {
     public static IEndpointRouteBuilder MapFramesApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/frames/{camera}/{file}", GetFrame)
-            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting, openWhenUnset: true)
+            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, openInDevelopmentWhenUnset: true, ServiceKeys.RecorderCore, ServiceKeys.RecorderInference)
             .WithName("getFrame")
             .WithTags("Frames")
-            .WithSummary("A published frame (JPEG or PNG) of a camera, e.g. /frames/1/latest.jpg")
+            .WithSummary("A published frame (JPEG or PNG) of a camera, e.g. /frames/camera_1/latest.jpg (the bare id 1 is an alias)")
             .Produces<Stream>(StatusCodes.Status200OK, MediaTypes.Jpeg, MediaTypes.Png);
         return app;
     }
@@ -37,6 +38,7 @@ public static class FramesApi
         }
 
         var root = frames.Root;
+        camera = FrameNames.PublishedFolder(camera);
         var path = Path.GetFullPath(Path.Combine(root, camera, file));
         if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {

@@ -20,7 +20,7 @@ public static class LiveApi
     {
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         var live = app.MapGroup("/live/{camera:int}")
-            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting, openWhenUnset: true)
+            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, openInDevelopmentWhenUnset: true, ServiceKeys.RecorderCore)
             .WithTags("Live")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         live.MapGet("/status", Status).WithSummary("The camera's live streams on this replica");

@@ -3,6 +3,7 @@ using Polly;
 using Microsoft.Extensions.Options;
 using OpenNvr.Contracts.Inference;
 using OpenNvr.Recorder.Analytics;
+using OpenNvr.Recorder.Analytics.Tracking;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Infrastructure;
 using OpenNvr.Recorder.Leases;
@@ -36,7 +37,7 @@ public static class Extensions
 
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental in Microsoft.Extensions.Http.Resilience 10
         builder.Services.AddServiceClient<ICoreInternalApi>(ICoreInternalApi.BaseUrl,
-                SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+                SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderCore)
             .ConfigureHttpClient(http => http.Timeout = TimeSpan.FromSeconds(15))
             // The outbox, the heartbeat loop and the state reporter retry on their own terms (in order, forever);
             // the default handler's retries and circuit breaker would only delay them after Core comes back.
@@ -54,7 +55,7 @@ public static class Extensions
         var analytics = builder.Configuration.GetSection(RecorderOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental in Microsoft.Extensions.Http.Resilience 10
         builder.Services.AddServiceClient<IInferenceApi>(analytics.InferenceUrl,
-                SharedKeyClientExtensions.InferenceKeyHeader, SharedKeyClientExtensions.InferenceKeySetting)
+                SharedKeyClientExtensions.InferenceKeyHeader, ServiceKeys.RecorderInference)
             .ConfigureHttpClient(http => http.Timeout = analytics.InferenceTimeout + TimeSpan.FromSeconds(1))
             // No retries: a frame is worth something now or never, the next one is due in a moment. A short timeout
             // and a circuit breaker make a dead or stuck Inference cost one fast failure per frame.
@@ -73,6 +74,10 @@ public static class Extensions
         builder.Services.AddSingleton(sp => new EventOutbox(Path.Combine(sp.GetRequiredService<RecorderIdentity>().StateDirectory, "events"),
             sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value.EventOutboxMaxBytes));
         AddHosted<EventSender>(builder.Services);
+        builder.Services.AddSingleton(sp => new OccupancyOutbox(Path.Combine(sp.GetRequiredService<RecorderIdentity>().StateDirectory, "occupancy"),
+            sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value.EventOutboxMaxBytes / 4));
+        AddHosted<OccupancySender>(builder.Services);
+        builder.Services.AddValidatedOptions<TrackerOptions>(TrackerOptions.Section);
         AddHosted<AnalyticsPipeline>(builder.Services);
     }
 

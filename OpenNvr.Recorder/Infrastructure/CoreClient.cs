@@ -50,6 +50,13 @@ public sealed class CoreClient(ICoreInternalApi core)
         return await CallAsync(() => core.IngestEventsAsync(new IngestEventsRequest(events), ct));
     }
 
+    public async Task<IngestOccupancyResponse> IngestOccupancyAsync(IReadOnlyList<OccupancyBucketIngest> buckets, CancellationToken ct)
+    {
+        using var activity = RecorderTelemetry.ActivitySource.StartActivity("occupancy.send", ActivityKind.Client);
+        activity?.SetTag("occupancy.buckets", buckets.Count);
+        return await CallAsync(() => core.IngestOccupancyAsync(new IngestOccupancyRequest(buckets), ct));
+    }
+
     public async Task ReportStateAsync(int cameraId, CameraStateRequest state, CancellationToken ct)
     {
         using var activity = RecorderTelemetry.ActivitySource.StartActivity("camera.state", ActivityKind.Client);

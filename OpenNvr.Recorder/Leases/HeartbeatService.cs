@@ -9,6 +9,9 @@ namespace OpenNvr.Recorder.Leases;
 /// <summary>
 /// Heartbeats Core every <c>Recorder:HeartbeatSeconds</c>; the answer lists exactly the cameras this replica must
 /// record now (leases held in nvrdb by Core), with their configuration, and the coordinator follows it at once.
+/// Each heartbeat reports the cameras recorded here; when an answer took cameras away (a hand-off to a less loaded
+/// replica, or a disabled camera) the replica beats again as soon as their ffmpeg has exited, so that Core passes
+/// them on at once rather than a heartbeat period later.
 /// When Core does not answer, the replica keeps recording what it has: recording never depends on Core. On host
 /// shutdown every ffmpeg is stopped cleanly (chunks closed and queued for registration).
 /// </summary>
@@ -39,7 +42,12 @@ public sealed class HeartbeatService(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await BeatAsync(stoppingToken);
+                // A beat that released cameras is followed by one that confirms it (at most one in a row).
+                if (await BeatAsync(stoppingToken) > 0)
+                {
+                    await BeatAsync(stoppingToken);
+                }
+
                 try
                 {
                     await Task.Delay(period, clock, stoppingToken);
@@ -56,14 +64,16 @@ public sealed class HeartbeatService(
         }
     }
 
-    private async Task BeatAsync(CancellationToken ct)
+    /// <summary>One heartbeat; returns how many cameras its answer made this replica stop.</summary>
+    private async Task<int> BeatAsync(CancellationToken ct)
     {
         try
         {
-            var answer = await core.HeartbeatAsync(new HeartbeatRequest(identity.Id, BaseUrl(), options.Value.MaxCameras), ct);
+            var answer = await core.HeartbeatAsync(
+                new HeartbeatRequest(identity.Id, BaseUrl(), options.Value.MaxCameras, coordinator.HeldCameraIds), ct);
             LastSuccess = clock.GetUtcNow();
             LeaseSeconds = answer.LeaseSeconds;
-            await coordinator.ApplyAsync(answer.Cameras ?? [], ct);
+            return await coordinator.ApplyAsync(answer.Cameras ?? [], ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -72,6 +82,8 @@ public sealed class HeartbeatService(
         {
             RecorderLog.HeartbeatFailed(logger, ex.Message);
         }
+
+        return 0;
     }
 
     private string BaseUrl()

@@ -28,6 +28,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
     private readonly LiveHub? _live;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<int, CameraRecorder> _recorders = [];
+    private readonly HashSet<int> _stopping = [];
     private readonly Dictionary<int, FrameDecoder> _decoders = [];
     private readonly IDisposable _gauge;
     private IReadOnlyList<CameraConfig> _cameras = [];
@@ -63,6 +64,21 @@ public sealed class RecordingCoordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The cameras this replica records or is still stopping: what the heartbeat reports, so that Core hands a camera
+    /// to another replica only once its ffmpeg here has exited.
+    /// </summary>
+    public IReadOnlyList<int> HeldCameraIds
+    {
+        get
+        {
+            lock (_recorders)
+            {
+                return [.. _recorders.Keys.Union(_stopping).Order()];
+            }
+        }
+    }
+
     public CameraRecorder? Recorder(int cameraId)
     {
         lock (_recorders)
@@ -71,7 +87,8 @@ public sealed class RecordingCoordinator : IAsyncDisposable
         }
     }
 
-    public async Task ApplyAsync(IReadOnlyList<CameraConfig> cameras, CancellationToken ct)
+    /// <summary>Follows <paramref name="cameras"/>; returns how many cameras it stopped (their ffmpeg has exited).</summary>
+    public async Task<int> ApplyAsync(IReadOnlyList<CameraConfig> cameras, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
@@ -90,6 +107,7 @@ public sealed class RecordingCoordinator : IAsyncDisposable
                 foreach (var r in toStop)
                 {
                     _recorders.Remove(r.Camera.Id);
+                    _stopping.Add(r.Camera.Id);
                 }
             }
 
@@ -103,7 +121,18 @@ public sealed class RecordingCoordinator : IAsyncDisposable
             await Task.WhenAll(toStop.Select(async r =>
             {
                 RecorderLog.CameraReleased(_logger, r.Camera.Id);
-                await r.DisposeAsync();
+                try
+                {
+                    await r.DisposeAsync();
+                }
+                finally
+                {
+                    lock (_recorders)
+                    {
+                        _stopping.Remove(r.Camera.Id);
+                    }
+                }
+
                 if (!wanted.ContainsKey(r.Camera.Id))
                 {
                     _states.Forget(r.Camera.Id);
@@ -139,6 +168,8 @@ public sealed class RecordingCoordinator : IAsyncDisposable
                     decoder.Start();
                 }
             }
+
+            return toStop.Count;
         }
         finally
         {

@@ -100,6 +100,12 @@ public sealed class CloudConfigurationTests
         Assert.All(tasks, t => Assert.False(t.IsAvailable));
         Assert.Empty(registry.Names);
         Assert.False(registry.TryGet("object_detection_detr", out _));
+        // Known all the same, with what to set: /tasks lists them unavailable, /infer answers 503 with the reason.
+        Assert.Equal(["image-classification", "image-to-text", "object-detection", "object_detection_detr"], registry.Unavailable.Select(t => t.Name).Order(StringComparer.Ordinal));
+        Assert.True(registry.TryGetUnavailable("object_detection_detr", out var reason));
+        Assert.Contains("Parameters:hf-token", reason);
+        Assert.Contains("HuggingFace:Token", reason);
+        Assert.False(registry.TryGetUnavailable("person_counting", out _));
 
         var withToken = new StaticOptionsMonitor(new HuggingFaceOptions { Token = "hf_x" });
         Assert.True(new ImageToTextTask(null!, null!, withToken).IsAvailable);

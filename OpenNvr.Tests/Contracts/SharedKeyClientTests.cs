@@ -71,10 +71,10 @@ public sealed class SharedKeyClientTests(CoreFixture core) : IClassFixture<CoreF
     {
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [SharedKeyEndpointExtensions.InternalKeySetting] = key }).Build());
+            .AddInMemoryCollection(new Dictionary<string, string?> { [ServiceKeys.RecorderCore] = key }).Build());
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         services.AddServiceClient<ICoreInternalApi>(ICoreInternalApi.BaseUrl,
-                SharedKeyEndpointExtensions.InternalKeyHeader, SharedKeyEndpointExtensions.InternalKeySetting)
+                SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderCore)
             .ConfigurePrimaryHttpMessageHandler(() => core.Factory.Server.CreateHandler());
         return services.BuildServiceProvider();
     }

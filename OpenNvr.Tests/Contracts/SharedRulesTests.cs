@@ -52,8 +52,34 @@ public sealed class SharedRulesTests
         Assert.True(FrameNames.IsFrameFile(new string('a', 124) + ".jpg"));
         Assert.True(FrameNames.IsFrameFile(new string('a', 123) + ".jpeg"));
         Assert.False(FrameNames.IsFrameFile(new string('a', 125) + ".jpg"));
-        Assert.Equal("7", FrameNames.CameraFolder(7));
         Assert.True(FrameNames.IsFrameFile(FrameNames.LatestFile));
+    }
+
+    [Theory]
+    [InlineData("7", "camera_7")]          // the numeric alias
+    [InlineData("0", "camera_0")]
+    [InlineData("camera_7", "camera_7")]   // the reference's layout
+    [InlineData("007", "007")]             // not an id spelling: a folder of its own
+    [InlineData("99999999999", "99999999999")] // beyond int: a folder of its own, never an overflow
+    [InlineData("console-uploads", "console-uploads")]
+    public void Bare_camera_ids_are_an_alias_of_their_camera_folder(string camera, string folder)
+    {
+        Assert.Equal(folder, FrameNames.PublishedFolder(camera));
+        Assert.Equal("camera_7", FrameNames.CameraFolder(7));
+        Assert.Equal("opennvr://frames/camera_7/latest.jpg", FrameNames.FrameUri(7, FrameNames.LatestFile));
+    }
+
+    [Theory]
+    [InlineData("camera_12", 12)]
+    [InlineData("12", 12)]
+    [InlineData("camera_", null)]
+    [InlineData("camera_x", null)]
+    [InlineData("cam_12", null)]
+    [InlineData("console-uploads", null)]
+    public void Camera_ids_are_read_back_from_both_folder_forms(string folder, int? id)
+    {
+        Assert.Equal(id is not null, FrameNames.TryParseCameraId(folder, out var parsed));
+        Assert.Equal(id ?? 0, parsed);
     }
 
     [Fact]

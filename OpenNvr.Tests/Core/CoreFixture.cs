@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -19,6 +20,10 @@ public class CoreFixture : IAsyncLifetime
 {
     public const string AdminPassword = "admin-password-for-tests";
     public const string InternalKey = "internal-key-for-tests-0123456789abcdef";
+    /// <summary>The Core–Inference key of tests that run both (Inference shows it to Core's camera holder route).</summary>
+    public const string CoreInferenceKey = "core-inference-key-for-tests-0123456789";
+    /// <summary>The Recorder–Inference key of tests that run both (Inference shows it to the Recorder's frame route).</summary>
+    public const string RecorderInferenceKey = "recorder-inference-key-for-tests-012345";
     public const string SigningKey = "signing-key-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz";
     public const string Issuer = "opennvr-core";
     public const string Audience = "opennvr";
@@ -58,7 +63,7 @@ public class CoreFixture : IAsyncLifetime
             host.UseSetting("Auth:AdminPassword", AdminPassword);
             host.UseSetting("Auth:JwtSigningKey", SigningKey);
             host.UseSetting("Auth:LoginPermitsPerMinute", "10000");
-            host.UseSetting("Internal:ApiKey", InternalKey);
+            host.UseSetting(ServiceKeys.RecorderCore, InternalKey);
             host.UseSetting("Recorder:RecordingsRoot", RecordingsRoot);
             Configure(host);
         });

@@ -49,6 +49,8 @@ public sealed class DemoCameraTests(DemoCameraFixture core) : IClassFixture<Demo
         using var client = restarted.CreateClient();
         (await client.GetAsync("/health")).EnsureSuccessStatusCode();
 
-        Assert.Equal(0L, await core.ScalarAsync<long>("SELECT count(*) FROM cameras"));
+        // Not seeded again; the deleted one keeps its row (its history outlives it), marked deleted.
+        Assert.Equal(0L, await core.ScalarAsync<long>("SELECT count(*) FROM cameras WHERE deleted_at IS NULL"));
+        Assert.Equal(1L, await core.ScalarAsync<long>("SELECT count(*) FROM cameras"));
     }
 }

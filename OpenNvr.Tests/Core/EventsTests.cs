@@ -52,8 +52,11 @@ public sealed class EventsTests(CoreFixture core) : IClassFixture<CoreFixture>
         Assert.Equal([T0 + 19000, T0 + 18000, T0 + 17000, T0 + 16000, T0 + 15000], list.Select(e => (long)e!["executed_at"]!));
 
         var newest = list[0]!.AsObject();
+        // The contract's fields, in its order, then the people fields of the second round (null on frame-level events).
         Assert.Equal(["id", "camera_id", "task", "label", "count", "confidence", "bbox", "snapshot_url", "executed_at", "latency_ms",
-            "pipeline_latency_ms", "trace_id", "payload"], newest.Select(p => p.Key));
+            "pipeline_latency_ms", "trace_id", "payload", "event_type", "track_id"], newest.Select(p => p.Key));
+        Assert.Null(newest["event_type"]);
+        Assert.Null(newest["track_id"]);
         Assert.True(JsonNode.DeepEquals(payload, newest["payload"]), newest["payload"]!.ToJsonString());
         Assert.True(JsonNode.DeepEquals(new JsonArray(new JsonArray(1, 2, 3, 4)), newest["bbox"]));
         Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", (string)newest["trace_id"]!);

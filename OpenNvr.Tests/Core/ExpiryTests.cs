@@ -63,9 +63,10 @@ public sealed class ExpiryTests(FakeClockCoreFixture core) : IClassFixture<FakeC
     }
 
     [Fact]
-    public async Task A_lockout_lasts_its_minutes_and_then_the_right_password_works_again()
+    public async Task A_login_delay_lasts_its_seconds_and_then_the_right_password_works_again()
     {
-        var lockout = TimeSpan.FromMinutes(new OpenNvr.Core.Auth.AuthOptions().LockoutMinutes);
+        // Five failures from one address: that name from that address waits the first delay (Auth:Lockout).
+        var lockout = new OpenNvr.Core.Auth.Lockout.LoginThrottleOptions().DelayAfter(5);
         var (id, _) = await core.CreateUserAsync("viewer");
         var username = await core.ScalarAsync<string>("SELECT username FROM users WHERE id = $1", id);
         using var anonymous = core.Anonymous();

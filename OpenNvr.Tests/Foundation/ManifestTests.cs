@@ -31,13 +31,9 @@ public sealed class ManifestTests
             Assert.Contains("{jwt-signing-key.value}", Env(resources, "core", "Auth__JwtSigningKey"));
             Assert.Contains("{inference-api-key.value}", Env(resources, "inference", "Inference__ApiKey"));
             Assert.Contains("{hf-token.value}", Env(resources, "inference", "HuggingFace__Token"));
-            Assert.True(resources.GetProperty("admin-password").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
-            foreach (var service in new[] { "core", "inference", "recorder" })
-            {
-                Assert.Contains("{metrics-scrape-key.value}", Env(resources, service, "Metrics__ScrapeKey"));
-            }
 
-            Assert.True(resources.GetProperty("metrics-scrape-key").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+            AssertServiceKeys(resources, core: ["core"], inference: ["inference"], recorder: ["recorder"]);
+            Assert.True(resources.GetProperty("admin-password").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
         }
         finally
         {
@@ -128,11 +124,56 @@ public sealed class ManifestTests
             Assert.Contains("{core.bindings.http.url}", Env(resources, "inference", "services__core__http__0"));
             Assert.Equal("recorder-1", Env(resources, "recorder-1", "Recorder__RecorderId"));
             Assert.Contains("{recorder-2.bindings.http.url}", Env(resources, "recorder-2", "Recorder__BaseUrl"));
+
+            // The same keys as the single topology: each service only its pairs' keys, every one the scrape key.
+            AssertServiceKeys(resources, core: ["core"], inference: ["inference"], recorder: ["recorder-1", "recorder-2"]);
         }
         finally
         {
             File.Delete(output);
         }
+    }
+
+    /// <summary>
+    /// One key per pair of services, each service holding only the keys of the pairs it belongs to, no shared
+    /// internal-api-key, Inference's external clients' key on Inference alone, the metrics scrape key on every service.
+    /// </summary>
+    private static void AssertServiceKeys(JsonElement resources, string[] core, string[] inference, string[] recorder)
+    {
+        var keys = new Dictionary<string, (string Parameter, string[][] Holders)>
+        {
+            ["ServiceKeys__RecorderCore"] = ("recorder-core-key", [core, recorder]),
+            ["ServiceKeys__RecorderInference"] = ("recorder-inference-key", [recorder, inference]),
+            ["ServiceKeys__CoreInference"] = ("core-inference-key", [core, inference]),
+        };
+        string[] all = [.. core, .. inference, .. recorder];
+        foreach (var (variable, (parameter, holders)) in keys)
+        {
+            Assert.True(resources.GetProperty(parameter).GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+            foreach (var service in all)
+            {
+                var env = resources.GetProperty(service).GetProperty("env");
+                if (holders.Any(h => h.Contains(service)))
+                {
+                    Assert.Equal($"{{{parameter}.value}}", Env(resources, service, variable));
+                }
+                else
+                {
+                    Assert.False(env.TryGetProperty(variable, out _), $"{service} must not hold {parameter}");
+                }
+            }
+        }
+
+        Assert.False(resources.TryGetProperty("internal-api-key", out _), "the shared internal-api-key is gone");
+        foreach (var service in all)
+        {
+            var env = resources.GetProperty(service).GetProperty("env");
+            Assert.False(env.TryGetProperty("Internal__ApiKey", out _), $"{service} holds the old shared key");
+            Assert.Equal(inference.Contains(service), env.TryGetProperty("Inference__ApiKey", out _));
+            Assert.Contains("{metrics-scrape-key.value}", Env(resources, service, "Metrics__ScrapeKey"));
+        }
+
+        Assert.True(resources.GetProperty("metrics-scrape-key").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
     }
 
     private static string Env(JsonElement resources, string resource, string variable) =>

@@ -57,8 +57,15 @@ public sealed class OptionsValidationTests
 
     private static void AssertStartFails(Action<WebApplicationBuilder> addServices, string key, string value, params (string Key, string Value)[] settings)
     {
-        var failure = Assert.Throws<OptionsValidationException>(() => Validate(addServices, [.. settings, (key, value)]));
-        Assert.True(failure.Message.Contains(key + ":", StringComparison.Ordinal), $"the start-up failure does not name {key}: {failure.Message}");
+        // Options that read the failing ones while they are validated (the recording store's root defaults to the
+        // Recorder's folder) fail with the same error, so start-up may report it once per options type.
+        var thrown = Assert.ThrowsAny<Exception>(() => Validate(addServices, [.. settings, (key, value)]));
+        var failures = thrown is AggregateException aggregate ? aggregate.Flatten().InnerExceptions : [thrown];
+        Assert.All(failures, failure =>
+        {
+            Assert.IsType<OptionsValidationException>(failure);
+            Assert.True(failure.Message.Contains(key + ":", StringComparison.Ordinal), $"the start-up failure does not name {key}: {failure.Message}");
+        });
     }
 
     /// <summary>Builds the service's registration over these settings and runs its start-up validation.</summary>

@@ -76,8 +76,9 @@ public sealed class ConcurrencyAndTelemetryTests(InferenceServiceFixture fixture
         var requestSpan = Assert.Single(activities, a => a.SpanId == infer.ParentSpanId);
         Assert.StartsWith("Microsoft.AspNetCore", requestSpan.OperationName, StringComparison.Ordinal);
         var stages = activities.Where(a => a.ParentSpanId == infer.SpanId).Select(a => a.OperationName).ToList();
-        Assert.Equal(["decode", "preprocess", "model", "postprocess"], stages.Order(Comparer<string>.Create((x, y) => StageOrder(x) - StageOrder(y))));
-        Assert.Equal(4, stages.Count);
+        // Face fusion (on by default) adds the face detector's stage to person counting.
+        Assert.Equal(["decode", "preprocess", "model", "postprocess", "face.detect"], stages.Order(Comparer<string>.Create((x, y) => StageOrder(x) - StageOrder(y))));
+        Assert.Equal(5, stages.Count);
         Assert.Equal("person_counting", infer.GetTagItem("opennvr.task"));
 
         var measurements = durations.GetMeasurementSnapshot()
@@ -92,7 +93,7 @@ public sealed class ConcurrencyAndTelemetryTests(InferenceServiceFixture fixture
         Assert.True(model < total, $"model {model} ms should be part of total {total} ms");
     }
 
-    private static int StageOrder(string stage) => Array.IndexOf(["decode", "preprocess", "model", "postprocess"], stage);
+    private static int StageOrder(string stage) => Array.IndexOf(["decode", "preprocess", "model", "postprocess", "face.detect"], stage);
 
     private static string Detections(JsonElement result) =>
         result.GetProperty("count").GetInt32() + ":" + result.GetProperty("detections").GetRawText();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -29,8 +30,8 @@ public sealed class FrameRoutingTests
         var unheld = await core.CreateCameraAsync("route-none", "rtsp://cam-c.local/stream");
         var framesA = new Dictionary<string, byte[][]> { [cameraA.ToString()] = [face] };
         var framesB = new Dictionary<string, byte[][]> { [cameraB.ToString()] = [dogs] };
-        await using var recorderA = await FrameServer.StartAsync(CoreFixture.InternalKey, framesA, TimeSpan.FromHours(1));
-        await using var recorderB = await FrameServer.StartAsync(CoreFixture.InternalKey, framesB, TimeSpan.FromHours(1));
+        await using var recorderA = await FrameServer.StartAsync(CoreFixture.RecorderInferenceKey, framesA, TimeSpan.FromHours(1));
+        await using var recorderB = await FrameServer.StartAsync(CoreFixture.RecorderInferenceKey, framesB, TimeSpan.FromHours(1));
         using (var internalClient = core.Internal())
         {
             foreach (var (id, url) in new[] { ("rec-a", recorderA.BaseUrl), ("rec-b", recorderB.BaseUrl) })
@@ -49,7 +50,9 @@ public sealed class FrameRoutingTests
         {
             host.UseSetting("ConnectionStrings:inferencedb", database);
             host.UseSetting("Models:Root", RepositoryPaths.Models());
-            host.UseSetting("Internal:ApiKey", CoreFixture.InternalKey);
+            // Inference's two keys: the Recorders' frame routes take one, Core's holder route the other.
+            host.UseSetting(ServiceKeys.RecorderInference, CoreFixture.RecorderInferenceKey);
+            host.UseSetting(ServiceKeys.CoreInference, CoreFixture.CoreInferenceKey);
             host.UseSetting("services:core:http:0", core.BaseUrl);
             // Service discovery knows one Recorder: right for camera A, wrong for camera B.
             host.UseSetting("services:recorder:http:0", recorderA.BaseUrl);

@@ -10,7 +10,8 @@ namespace OpenNvr.Tests.Inference;
 /// <summary>
 /// The Inference service hosted in-process over a real PostgreSQL database, the bundled models and a frames root
 /// holding copies of the real test images: camera <c>persons</c> (testdata/persons) and camera <c>negative</c>
-/// (testdata/negative).
+/// (testdata/negative), and <c>camera_0/latest.jpg</c> (a copy of persons/vtest_0200.jpg: 7 people) where the
+/// Recorder publishes camera 0's frames.
 /// </summary>
 public class InferenceServiceFixture : IAsyncLifetime
 {
@@ -32,6 +33,9 @@ public class InferenceServiceFixture : IAsyncLifetime
     {
         CopyFolder(RepositoryPaths.TestData("persons"), Path.Combine(FramesRoot, "persons"));
         CopyFolder(RepositoryPaths.TestData("negative"), Path.Combine(FramesRoot, "negative"));
+        // Camera 0 as the Recorder publishes it (the original OpenNVR's layout), for the reference's own examples.
+        Directory.CreateDirectory(Path.Combine(FramesRoot, "camera_0"));
+        File.Copy(RepositoryPaths.TestData("persons", "vtest_0200.jpg"), Path.Combine(FramesRoot, "camera_0", "latest.jpg"));
         var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("inference");
         Factory = new WebApplicationFactory<InferenceDbContext>().WithWebHostBuilder(host =>
         {

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OpenCvSharp;
@@ -28,6 +30,41 @@ public sealed class PersonDetectionTests(InferenceServiceFixture fixture) : ICla
         Assert.True(errors.Average() <= 1.0, $"mean absolute error {errors.Average()}");
     }
 
+    [Fact]
+    public async Task Person_counting_fuses_faces_by_default_says_which_boxes_came_from_faces_and_can_be_asked_not_to()
+    {
+        // A group photo whose bodies are cut off by the frame while every face is visible (testdata/TESTDATA.md: 24 people).
+        Directory.CreateDirectory(Path.Combine(fixture.FramesRoot, "groups"));
+        File.Copy(RepositoryPaths.TestData("faces", "bald_guys.jpg"), Path.Combine(fixture.FramesRoot, "groups", "bald_guys.jpg"), overwrite: true);
+
+        var fused = await fixture.InferAsync("person_counting", "opennvr://frames/groups/bald_guys.jpg");
+        using var plainResponse = await fixture.Client.PostAsJsonAsync("/infer", new
+        {
+            task = "person_counting", input = new { frame = new { uri = "opennvr://frames/groups/bald_guys.jpg" }, options = new { fuse_faces = false } },
+        });
+        var plain = JsonDocument.Parse(await plainResponse.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.True(fused.GetProperty("faces_fused").GetBoolean());
+        Assert.False(plain.GetProperty("faces_fused").GetBoolean());
+        var sources = fused.GetProperty("detections").EnumerateArray().Select(d => d.GetProperty("source").GetString()).ToList();
+        Assert.All(plain.GetProperty("detections").EnumerateArray(), d => Assert.Equal("body", d.GetProperty("source").GetString()));
+        Assert.Equal(plain.GetProperty("count").GetInt32(), sources.Count(s => s == "body"));
+        Assert.True(sources.Count(s => s == "face") >= 1, fused.GetRawText());
+        Assert.InRange(fused.GetProperty("count").GetInt32(), 22, 26);
+        Assert.True(plain.GetProperty("count").GetInt32() < fused.GetProperty("count").GetInt32());
+
+        // On the CCTV frames faces are too small to find: fusion changes nothing there.
+        var cctv = await fixture.InferAsync("person_counting", "opennvr://frames/persons/vtest_0200.jpg");
+        Assert.All(cctv.GetProperty("detections").EnumerateArray(), d => Assert.Equal("body", d.GetProperty("source").GetString()));
+
+        using var bad = await fixture.Client.PostAsJsonAsync("/infer", new
+        {
+            task = "person_counting", input = new { frame = new { uri = "opennvr://frames/groups/bald_guys.jpg" }, options = new { fuse_faces = "yes" } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("fuse_faces", await bad.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [InlineData("negative", "dogs.jpg", 0)]
     [InlineData("persons", "astronaut.jpg", 1)]
@@ -51,6 +88,24 @@ public sealed class PersonDetectionTests(InferenceServiceFixture fixture) : ICla
         var shortForm = await fixture.InferAsync("person_counting", "opennvr://persons/vtest_0200.jpg");
 
         Assert.Equal(longForm.GetProperty("detections").GetRawText(), shortForm.GetProperty("detections").GetRawText());
+    }
+
+    [Fact]
+    public async Task The_references_frame_uris_work_as_written_and_the_bare_id_is_an_alias()
+    {
+        // Verbatim from the API reference: the frame the Recorder publishes under frames/camera_0/.
+        var reference = await fixture.InferAsync("person_counting", "opennvr://frames/camera_0/latest.jpg");
+        var count = reference.GetProperty("count").GetInt32();
+        Assert.InRange(count, 6, 8); // vtest_0200.jpg shows 7 people
+        foreach (var uri in new[] { "opennvr://camera_0/latest.jpg", "opennvr://frames/0/latest.jpg", "opennvr://0/latest.jpg" })
+        {
+            var alias = await fixture.InferAsync("person_counting", uri);
+            Assert.Equal(reference.GetProperty("detections").GetRawText(), alias.GetProperty("detections").GetRawText());
+        }
+
+        // "00" is not a spelling of camera 0: a folder of its own, which does not exist.
+        using var missing = await fixture.Client.PostAsJsonAsync("/infer", InferenceServiceFixture.InferBody("person_counting", "opennvr://frames/00/latest.jpg"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
     }
 
     [Theory]

@@ -27,7 +27,7 @@ public sealed class RemoteFramesFixture : InferenceServiceFixture
     public string RecorderUrl { get; private set; } = "";
 
     protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
-        [new("services:recorder:http:0", RecorderUrl), new("Internal:ApiKey", InternalKey)];
+        [new("services:recorder:http:0", RecorderUrl), new(ServiceKeys.RecorderInference, InternalKey)];
 
     public override async Task InitializeAsync()
     {
@@ -49,6 +49,8 @@ public sealed class RemoteFramesFixture : InferenceServiceFixture
         RecorderUrl = _recorder.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 
         await base.InitializeAsync();
+        // The Recorder–Inference key is also what the Recorder presents to Inference: Inference holding it is closed to others.
+        Client.DefaultRequestHeaders.Add(SharedKeyClientExtensions.InferenceKeyHeader, InternalKey);
         // The local root holds nothing but one camera, to show that local frames are preferred.
         foreach (var camera in Directory.GetDirectories(FramesRoot))
         {
@@ -120,6 +122,7 @@ public sealed class RemoteFramesTests(RemoteFramesFixture fixture) : IClassFixtu
         listener.Stop();
         await using var inference = fixture.Factory.WithWebHostBuilder(host => host.UseSetting("services:recorder:http:0", $"http://127.0.0.1:{port}"));
         using var client = inference.CreateClient();
+        client.DefaultRequestHeaders.Add(SharedKeyClientExtensions.InferenceKeyHeader, RemoteFramesFixture.InternalKey);
 
         var stopwatch = Stopwatch.StartNew();
         await InferErrorTests.AssertProblemAsync(await InferAsync(client, "opennvr://frames/persons/vtest_0000.jpg"),

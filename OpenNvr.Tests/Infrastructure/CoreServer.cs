@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -46,7 +47,8 @@ public sealed class CoreServer : IAsyncDisposable
             ["Auth:AdminPassword"] = CoreFixture.AdminPassword,
             ["Auth:JwtSigningKey"] = CoreFixture.SigningKey,
             ["Auth:LoginPermitsPerMinute"] = "10000",
-            ["Internal:ApiKey"] = CoreFixture.InternalKey,
+            [ServiceKeys.RecorderCore] = CoreFixture.InternalKey,
+            [ServiceKeys.CoreInference] = CoreFixture.CoreInferenceKey,
             ["Internal:LeaseSeconds"] = leaseSeconds.ToString(CultureInfo.InvariantCulture),
             ["Cameras:AllowFileSources"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",

@@ -29,8 +29,11 @@ public sealed class PostgresServer
     private static async Task<PostgresServer> StartAsync()
     {
         var cluster = LocalPostgresCluster.Ensure(LocalPostgresCluster.FindBinDir(), TestTemp.NewFolder("pg"));
-        // Durability is not under test here; speed is.
-        var server = await LocalPostgresServer.StartAsync(cluster, ["fsync=off", "synchronous_commit=off", "full_page_writes=off"], TestProcesses.StartAsync);
+        // Durability is not under test here; speed is. One server serves every fixture of the run, and each fixture's
+        // hosts keep their own connection pools until the run ends: 200 connections ran out once the suite passed
+        // ~650 tests ("53300: too many clients").
+        var server = await LocalPostgresServer.StartAsync(cluster,
+            ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=800"], TestProcesses.StartAsync);
         return new PostgresServer(server);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -46,17 +47,18 @@ public sealed class RecorderInstance : IAsyncDisposable
 
     public HttpClient CreateClient() => _factory.CreateClient();
 
-    /// <summary>Starts a Recorder. <paramref name="settings"/> override the test defaults (Recorder:* keys etc.).</summary>
-    public static RecorderInstance Start(CoreServer core, string? recordingsRoot = null, IDictionary<string, string>? settings = null)
+    /// <summary>
+    /// A test Recorder's settings: Core's address and key, its folders, short heartbeats and chunks, no retention runs
+    /// and no free-space floor; <paramref name="settings"/> override them.
+    /// </summary>
+    public static Dictionary<string, string> TestSettings(CoreServer core, string recordingsRoot, string framesRoot, IDictionary<string, string>? settings = null)
     {
-        var root = recordingsRoot ?? TestTemp.NewFolder("rec");
-        var frames = TestTemp.NewFolder("frames");
         var all = new Dictionary<string, string>
         {
             ["services:core:http:0"] = core.BaseUrl,
-            ["Internal:ApiKey"] = CoreFixture.InternalKey,
-            ["Recorder:RecordingsRoot"] = root,
-            ["Frames:Root"] = frames,
+            [ServiceKeys.RecorderCore] = CoreFixture.InternalKey,
+            ["Recorder:RecordingsRoot"] = recordingsRoot,
+            ["Frames:Root"] = framesRoot,
             ["Recorder:HeartbeatSeconds"] = "1",
             ["Recorder:ChunkSeconds"] = "4",
             ["Recorder:StallSeconds"] = "12",
@@ -69,6 +71,15 @@ public sealed class RecorderInstance : IAsyncDisposable
             all[key] = value;
         }
 
+        return all;
+    }
+
+    /// <summary>Starts a Recorder. <paramref name="settings"/> override the test defaults (Recorder:* keys etc.).</summary>
+    public static RecorderInstance Start(CoreServer core, string? recordingsRoot = null, IDictionary<string, string>? settings = null)
+    {
+        var root = recordingsRoot ?? TestTemp.NewFolder("rec");
+        var frames = TestTemp.NewFolder("frames");
+        var all = TestSettings(core, root, frames, settings);
         var factory = new WebApplicationFactory<RecordingCoordinator>().WithWebHostBuilder(host =>
         {
             foreach (var (key, value) in all)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using OpenNvr.Tests.Core;
 using OpenNvr.Tests.Infrastructure;
 using OpenNvr.Tests.Recorder;
@@ -89,7 +90,7 @@ public sealed class MqttLastWillTests : IAsyncLifetime
             ["ConnectionStrings:nvrdb"] = _database,
             ["Auth:JwtSigningKey"] = CoreFixture.SigningKey,
             ["Auth:AdminPassword"] = CoreFixture.AdminPassword,
-            ["Internal:ApiKey"] = CoreFixture.InternalKey,
+            [ServiceKeys.RecorderCore] = CoreFixture.InternalKey,
             ["Mqtt:Url"] = _broker.UrlWithCredentials,
             ["Mqtt:KeepAliveSeconds"] = "5",
         };

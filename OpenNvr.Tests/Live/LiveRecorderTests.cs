@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
@@ -197,21 +198,11 @@ public sealed class KestrelRecorder : IAsyncDisposable
     public static Task<KestrelRecorder> StartAsync(CoreServer core, IDictionary<string, string>? settings = null)
     {
         var port = FreePort.Tcp();
-        var all = new Dictionary<string, string>
+        var all = RecorderInstance.TestSettings(core, TestTemp.NewFolder("rec"), TestTemp.NewFolder("frames"), new Dictionary<string, string>
         {
-            ["services:core:http:0"] = core.BaseUrl,
-            ["Internal:ApiKey"] = CoreFixture.InternalKey,
-            ["Recorder:RecordingsRoot"] = TestTemp.NewFolder("rec"),
-            ["Frames:Root"] = TestTemp.NewFolder("frames"),
             ["Recorder:BaseUrl"] = $"http://127.0.0.1:{port}",
-            ["Recorder:HeartbeatSeconds"] = "1",
-            ["Recorder:ChunkSeconds"] = "4",
-            ["Recorder:StallSeconds"] = "12",
-            ["Recorder:RetentionIntervalSeconds"] = "3600",
-            ["Recorder:MinFreePercent"] = "0",
             ["Recorder:InferenceUrl"] = "http://127.0.0.1:9",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        });
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             all[key] = value;

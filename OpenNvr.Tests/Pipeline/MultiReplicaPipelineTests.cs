@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
@@ -23,8 +24,6 @@ namespace OpenNvr.Tests.Pipeline;
 [Trait(TestTraits.Category, TestTraits.Slow)]
 public sealed class MultiReplicaPipelineTests(ITestOutputHelper output)
 {
-    private const string InferenceKey = "multi-replica-inference-key-0123";
-
     [Fact]
     public async Task Two_Recorders_and_two_Inference_replicas_analyse_for_two_minutes_without_a_frame_not_found()
     {
@@ -38,10 +37,10 @@ public sealed class MultiReplicaPipelineTests(ITestOutputHelper output)
         var inferenceDb = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("multi_inference");
         await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
         var ports = new[] { FreePort.Tcp(), FreePort.Tcp() };
+        // Each service holds only the keys of its pairs: Core–Inference (Core's CoreServer default), Recorder–Inference.
         await using var core = await CoreServer.StartAsync(extraSettings: new Dictionary<string, string>(blob)
         {
             ["services:inference:http:0"] = $"http://127.0.0.1:{ports[0]}",
-            ["Inference:ApiKey"] = InferenceKey,
         });
 
         var replicas = new List<(WebApplicationFactory<InferenceDbContext> Factory, MetricCollector<double> Requests)>();
@@ -54,8 +53,8 @@ public sealed class MultiReplicaPipelineTests(ITestOutputHelper output)
                 {
                     host.UseSetting("ConnectionStrings:inferencedb", inferenceDb);
                     host.UseSetting("Models:Root", RepositoryPaths.Models());
-                    host.UseSetting("Inference:ApiKey", InferenceKey);
-                    host.UseSetting("Internal:ApiKey", CoreFixture.InternalKey);
+                    host.UseSetting(ServiceKeys.RecorderInference, CoreFixture.RecorderInferenceKey);
+                    host.UseSetting(ServiceKeys.CoreInference, CoreFixture.CoreInferenceKey);
                     host.UseSetting("services:core:http:0", core.BaseUrl);
                     host.UseSetting("Logging:LogLevel:Default", "Warning");
                 });
@@ -73,7 +72,7 @@ public sealed class MultiReplicaPipelineTests(ITestOutputHelper output)
                     ["Frames:Root"] = Path.Combine(root, "frames"),
                     ["services:inference:http:0"] = $"http://127.0.0.1:{ports[0]}",
                     ["services:inference:http:1"] = $"http://127.0.0.1:{ports[1]}",
-                    ["Inference:ApiKey"] = InferenceKey,
+                    [ServiceKeys.RecorderInference] = CoreFixture.RecorderInferenceKey,
                     ["Recorder:FrameRate"] = "2",
                 }));
             }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -71,7 +72,7 @@ public class PipelineHosts : IAsyncLifetime
         {
             ["Recorder:RecordingsRoot"] = recordings,
             ["services:inference:http:0"] = InferenceUrl,
-            ["Inference:ApiKey"] = InferenceKey,
+            [ServiceKeys.CoreInference] = InferenceKey,
         };
         foreach (var (key, value) in await MoreCoreSettingsAsync())
         {
@@ -82,7 +83,7 @@ public class PipelineHosts : IAsyncLifetime
         Recorder = RecorderInstance.Start(Core, recordings, new Dictionary<string, string>
         {
             ["services:inference:http:0"] = InferenceUrl,
-            ["Inference:ApiKey"] = InferenceKey,
+            [ServiceKeys.RecorderInference] = InferenceKey,
             ["Recorder:FrameRate"] = "2",
             ["Recorder:ChunkSeconds"] = "4",
             ["Recorder:InferenceBreakSeconds"] = "2",
@@ -98,7 +99,8 @@ public class PipelineHosts : IAsyncLifetime
             host.UseSetting("ConnectionStrings:inferencedb", _inferenceDb);
             host.UseSetting("Frames:Root", Recorder.FramesRoot);
             host.UseSetting("Models:Root", RepositoryPaths.Models());
-            host.UseSetting("Inference:ApiKey", InferenceKey);
+            host.UseSetting(ServiceKeys.RecorderInference, InferenceKey);
+            host.UseSetting(ServiceKeys.CoreInference, InferenceKey);
             host.UseSetting("Logging:LogLevel:Default", "Warning");
         });
         factory.UseKestrel(options => options.Listen(IPAddress.Loopback, InferencePort));

@@ -20,10 +20,14 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
 {
     private static readonly object PersonCounting = new { task = "person_counting", interval_ms = 500, min_confidence = 0.35, motion_gating = true };
 
+    // A frame-level policy (person_counting tracks people: its events are per person, its gate lets a frame through
+    // every 2 s so that people standing still stay tracked).
+    private static readonly object PersonDetection = new { task = "person_detection", interval_ms = 500, min_confidence = 0.35, motion_gating = true };
+
     [Fact]
     public async Task One_analysed_frame_is_one_trace_from_the_recorder_through_inference_to_the_insert_in_core()
     {
-        await using var camera = await AnalysedCamera.AddAsync(hosts, "trace", PipelineTestData.VtestUrl, PersonCounting);
+        await using var camera = await AnalysedCamera.AddAsync(hosts, "trace", PipelineTestData.VtestUrl, PersonDetection);
         var events = await WaitForEventsAsync(camera.Id, 1, TimeSpan.FromSeconds(60));
         var stored = events[^1]!; // the oldest: its spans are surely complete
         var traceId = (string)stored["trace_id"]!;
@@ -40,7 +44,7 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
         Assert.Equal("OpenNvr.Recorder", frame.Source.Name);
         Assert.Equal(default, frame.ParentSpanId); // each frame is its own trace
         Assert.Equal(camera.Id, frame.GetTagItem("opennvr.camera"));
-        Assert.Equal("person_counting", frame.GetTagItem("opennvr.task"));
+        Assert.Equal("person_detection", frame.GetTagItem("opennvr.task"));
         Assert.Equal("event", frame.GetTagItem("opennvr.frame.outcome"));
 
         var spans = trace.ToDictionary(a => a.SpanId);
@@ -53,7 +57,7 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
         }
 
         // Inference: infer <task> with its stages, reached over HTTP from the Recorder's inference.call.
-        var infer = Assert.Single(trace, a => a.OperationName == "infer person_counting");
+        var infer = Assert.Single(trace, a => a.OperationName == "infer person_detection");
         Assert.Equal("OpenNvr.Inference", infer.Source.Name);
         foreach (var stage in new[] { "decode", "preprocess", "model", "postprocess" })
         {
@@ -88,7 +92,7 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
     public async Task Motion_gating_skips_a_static_scene_after_its_first_frame_and_analyses_moving_content()
     {
         var statistics = default(OpenNvr.Recorder.Analytics.PipelineStatistics);
-        await using (var still = await AnalysedCamera.AddAsync(hosts, "still", await PipelineTestData.StillSceneUrlAsync(), PersonCounting))
+        await using (var still = await AnalysedCamera.AddAsync(hosts, "still", await PipelineTestData.StillSceneUrlAsync(), PersonDetection))
         {
             statistics = hosts.Pipeline.Statistics(still.Id);
             // Earlier tests' cameras are gone with nothing left on its way to Inference (AnalysedCamera.DisposeAsync).
@@ -159,6 +163,42 @@ public sealed class PipelineTests(PipelineHosts hosts) : IClassFixture<PipelineH
         var window = await hosts.Core.WindowAsync(camera.Id, from, to);
         Assert.Empty(window["gaps"]!.AsArray());
         Assert.True(window["recordings"]!.AsArray().Count >= 7, window.ToJsonString());
+    }
+
+    [Fact]
+    public async Task A_person_counting_policy_stores_people_entering_and_leaving_with_their_track_best_frame_and_box_and_an_occupancy_series()
+    {
+        await using var camera = await AnalysedCamera.AddAsync(hosts, "people", PipelineTestData.VtestUrl, PersonCounting);
+        using var admin = await hosts.Core.AdminAsync();
+        (await admin.PostAsJsonAsync($"/api/v1/cameras/{camera.Id}/lines", new { name = "middle", points = new[] { new[] { 0.0, 0.6 }, new[] { 1.0, 0.6 } } }))
+            .EnsureSuccessStatusCode();
+        JsonArray events = [];
+        await Wait.UntilAsync(async () =>
+        {
+            events = (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?camera_id={camera.Id}&limit=500"))!["events"]!.AsArray();
+            var left = events.Where(e => (string?)e!["event_type"] == "person.left").Select(e => (long)e!["track_id"]!).ToHashSet();
+            return events.Any(e => (string?)e!["event_type"] == "person.entered" && left.Contains((long)e!["track_id"]!));
+        }, TimeSpan.FromSeconds(120), () => $"a person entering and leaving ({hosts.Pipeline.Statistics(camera.Id)}; {events.Count} events)", pollMs: 1000);
+
+        // Nothing per frame: every event is about people.
+        Assert.All(events, e => Assert.NotNull((string?)e!["event_type"]));
+        var entered = events.Where(e => (string?)e!["event_type"] == "person.entered").Select(e => e!).ToList();
+        var left = events.Where(e => (string?)e!["event_type"] == "person.left").Select(e => e!).ToList();
+        Assert.Equal(entered.Count, entered.Select(e => (long)e["track_id"]!).Distinct().Count()); // once per person
+        var gone = left.First(l => entered.Any(e => (long)e["track_id"]! == (long)l["track_id"]!));
+        Assert.True((double)gone["payload"]!["dwell_s"]! > 0, gone.ToJsonString());
+        foreach (var e in entered.Take(3).Append(gone))
+        {
+            Assert.Equal("person_counting", (string)e["task"]!);
+            Assert.Equal(4, Assert.Single(e["bbox"]!.AsArray())!.AsArray().Count);
+            await AssertSnapshotAsync(e);
+        }
+
+        Assert.All(events.Where(e => (string?)e!["event_type"] == "line.crossed"), e => Assert.Contains((string)e!["payload"]!["direction"]!, new[] { "in", "out" }));
+        var from = entered.Min(e => (long)e["executed_at"]!) / 1000 - 10;
+        await Wait.UntilAsync(async () => (await admin.GetFromJsonAsync<JsonObject>(
+                $"/api/v1/cameras/{camera.Id}/occupancy?start_unix={from}&end_unix={from + 600}&bucket_s=10"))!["buckets"]!.AsArray().Count >= 2,
+            TimeSpan.FromSeconds(30), "two occupancy buckets of the camera", pollMs: 500);
     }
 
     [Fact]

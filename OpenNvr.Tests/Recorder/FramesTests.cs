@@ -29,7 +29,7 @@ public sealed class FramesTests
         };
 
         await Wait.UntilAsync(() => { lock (published) { return published.Count >= 8; } }, TimeSpan.FromSeconds(30), "8 published frames");
-        var latest = Path.Combine(recorder.FramesRoot, cameraId.ToString(), "latest.jpg");
+        var latest = Path.Combine(recorder.FramesRoot, $"camera_{cameraId}", "latest.jpg");
         var bytes = await File.ReadAllBytesAsync(latest);
         Assert.Equal([0xFF, 0xD8], bytes[..2]);
         Assert.Equal([0xFF, 0xD9], bytes[^2..]);
@@ -50,7 +50,7 @@ public sealed class FramesTests
 
         using var http = recorder.CreateClient();
         http.DefaultRequestHeaders.Add("X-Internal-Key", CoreFixture.InternalKey);
-        using var ok = await http.GetAsync($"/frames/{cameraId}/latest.jpg");
+        using var ok = await http.GetAsync($"/frames/camera_{cameraId}/latest.jpg");
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal("image/jpeg", ok.Content.Headers.ContentType?.MediaType);
         var served = await ok.Content.ReadAsByteArrayAsync();
@@ -82,6 +82,7 @@ public sealed class FramesApiTests : IAsyncLifetime
 
     [Theory]
     [InlineData("/frames/7/latest.jpg", HttpStatusCode.NotFound)]
+    [InlineData("/frames/camera_7/latest.jpg", HttpStatusCode.NotFound)]
     [InlineData("/frames/camera_0/other.jpg", HttpStatusCode.NotFound)]
     [InlineData("/frames/..%2F..%2Fetc/passwd.jpg", HttpStatusCode.BadRequest)]
     [InlineData("/frames/1/..%2F..%2F..%2Fetc%2Fpasswd", HttpStatusCode.BadRequest)]
@@ -120,11 +121,14 @@ public sealed class FramesApiTests : IAsyncLifetime
         var publisher = _recorder.Frames;
         var first = await File.ReadAllBytesAsync(Directory.GetFiles(RepositoryPaths.TestData("persons"), "*.jpg").Order().First());
         var frame = publisher.Publish(42, first);
-        Assert.Equal(Path.Combine(_recorder.FramesRoot, "42", "latest.jpg"), frame.Path);
+        // The original OpenNVR's layout: frames/camera_<id>/; the bare id stays an alias on GET /frames.
+        Assert.Equal(Path.Combine(_recorder.FramesRoot, "camera_42", "latest.jpg"), frame.Path);
         using var http = _recorder.CreateClient();
         http.DefaultRequestHeaders.Add("X-Internal-Key", CoreFixture.InternalKey);
+        Assert.Equal(first, await http.GetByteArrayAsync("/frames/camera_42/latest.jpg"));
         Assert.Equal(first, await http.GetByteArrayAsync("/frames/42/latest.jpg"));
-        Assert.Equal(["latest.jpg"], Directory.GetFiles(Path.Combine(_recorder.FramesRoot, "42")).Select(Path.GetFileName));
+        Assert.Equal(["latest.jpg"], Directory.GetFiles(Path.Combine(_recorder.FramesRoot, "camera_42")).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(Path.Combine(_recorder.FramesRoot, "42")));
     }
 }
 

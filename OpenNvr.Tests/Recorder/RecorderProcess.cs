@@ -74,7 +74,7 @@ public sealed class RecorderProcess : IAsyncDisposable
         var environment = new Dictionary<string, string>
         {
             ["services__core__http__0"] = core.BaseUrl,
-            ["Internal__ApiKey"] = CoreFixture.InternalKey,
+            ["ServiceKeys__RecorderCore"] = CoreFixture.InternalKey,
             ["Recorder__RecordingsRoot"] = recordingsRoot,
             ["Frames__Root"] = TestTemp.NewFolder("frames"),
             ["Recorder__RecorderId"] = recorderId,

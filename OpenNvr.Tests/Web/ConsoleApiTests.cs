@@ -32,7 +32,7 @@ public sealed class ConsoleApiFixture : CoreFixture, IAsyncLifetime
     {
         host.UseSetting("Cameras:AllowFileSources", "true");
         host.UseSetting("Frames:Root", FramesRoot);
-        host.UseSetting("Inference:ApiKey", InferenceKey);
+        host.UseSetting(ServiceKeys.CoreInference, InferenceKey);
         host.UseSetting("WebConsole:InferenceUrl", Faces.BaseUrl);
     }
 

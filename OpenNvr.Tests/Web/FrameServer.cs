@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenNvr.Contracts.Frames;
 
 namespace OpenNvr.Tests.Web;
 
@@ -52,7 +53,9 @@ public sealed class FrameServer : IAsyncDisposable
                 return Results.Problem(statusCode: 401, detail: "X-Internal-Key is missing or wrong.");
             }
 
-            if (file != "latest.jpg" || !server._frames.TryGetValue(camera, out var images) || images.Length == 0)
+            // Keys may be bare ids or camera_<id> folders: both name the same published folder, as on the Recorder.
+            var images = server._frames.Where(f => FrameNames.PublishedFolder(f.Key) == FrameNames.PublishedFolder(camera)).Select(f => f.Value).FirstOrDefault();
+            if (file != "latest.jpg" || images is null || images.Length == 0)
             {
                 Interlocked.Increment(ref server._notFound);
                 return Results.Problem(statusCode: 404, detail: $"No frame '{file}' has been published for camera '{camera}'.");

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -28,7 +29,7 @@ public sealed class IntegrationsConsoleFixture : IAsyncLifetime
             host.UseSetting("Auth:AdminPassword", CoreFixture.AdminPassword);
             host.UseSetting("Auth:JwtSigningKey", CoreFixture.SigningKey);
             host.UseSetting("Auth:LoginPermitsPerMinute", "10000");
-            host.UseSetting("Internal:ApiKey", CoreFixture.InternalKey);
+            host.UseSetting(ServiceKeys.RecorderCore, CoreFixture.InternalKey);
             host.UseSetting("Mqtt:Embedded", "true");
             host.UseSetting("Mqtt:EmbeddedPort", BrokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
             host.UseSetting("Mqtt:EmbeddedBindAddress", "127.0.0.1");

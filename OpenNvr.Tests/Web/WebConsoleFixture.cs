@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -67,7 +68,7 @@ public sealed class WebConsoleFixture : IAsyncLifetime
             host.UseSetting("Auth:AdminPassword", AdminPassword);
             host.UseSetting("Auth:JwtSigningKey", CoreFixture.SigningKey);
             host.UseSetting("Auth:LoginPermitsPerMinute", "10000");
-            host.UseSetting("Internal:ApiKey", InternalKey);
+            host.UseSetting(ServiceKeys.RecorderCore, InternalKey);
             host.UseSetting("Internal:LeaseSeconds", "86400");
             host.UseSetting("Recorder:RecordingsRoot", RecordingsRoot);
             host.UseSetting("Frames:Root", FramesRoot);

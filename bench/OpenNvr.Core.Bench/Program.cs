@@ -37,7 +37,7 @@ try
         ["ConnectionStrings__nvrdb"] = nvrdb,
         ["Auth__AdminPassword"] = AdminPassword,
         ["Auth__JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
-        ["Internal__ApiKey"] = InternalKey,
+        ["ServiceKeys__RecorderCore"] = InternalKey,
         ["Logging__LogLevel__Default"] = "Warning",
     }, "core");
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{corePort}") };

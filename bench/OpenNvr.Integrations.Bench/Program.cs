@@ -66,7 +66,7 @@ async Task<string> RunAsync(bool integrations)
         ["ConnectionStrings__nvrdb"] = nvrdb,
         ["Auth__AdminPassword"] = AdminPassword,
         ["Auth__JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
-        ["Internal__ApiKey"] = InternalKey,
+        ["ServiceKeys__RecorderCore"] = InternalKey,
         ["Logging__LogLevel__Default"] = "Warning",
     };
     if (integrations)

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using OpenNvr.AppHost;
 using OpenNvr.Bench;
 using OpenNvr.Core.Exports;
+using static OpenNvr.Bench.BenchProcesses;
 
 // Live view and export bench. Everything real: local PostgreSQL, Core and the Recorder as their own processes, the RTSP
 // test server serving testdata/video/vtest.mp4 (768x576 H.264, 10 fps) without re-encoding.
@@ -67,7 +68,7 @@ try
         ["ConnectionStrings__nvrdb"] = nvrdb,
         ["Auth__AdminPassword"] = AdminPassword,
         ["Auth__JwtSigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
-        ["Internal__ApiKey"] = InternalKey,
+        ["ServiceKeys__RecorderCore"] = InternalKey,
         ["Recorder__RecordingsRoot"] = Path.Combine(work, "recordings"),
         ["Exports__Root"] = Path.Combine(work, "exports-core"),
         ["Logging__LogLevel__Default"] = "Warning",
@@ -85,7 +86,7 @@ try
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["services__core__http__0"] = $"http://127.0.0.1:{corePort}",
-        ["Internal__ApiKey"] = InternalKey,
+        ["ServiceKeys__RecorderCore"] = InternalKey,
         ["Recorder__BaseUrl"] = $"http://127.0.0.1:{recorderPort}",
         ["Recorder__RecordingsRoot"] = Path.Combine(work, "recordings"),
         ["Frames__Root"] = Path.Combine(work, "frames"),
@@ -292,122 +293,6 @@ static async Task<(double CpuCores, double RssBytes)> MeasureAsync(int[] roots, 
     var cpu1 = roots.Sum(r => Tree(r).CpuSeconds);
     return ((cpu1 - cpu0) / wall.Elapsed.TotalSeconds, rss.Average());
 }
-
-static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Max(0, Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1))];
-
-// CPU seconds (utime+stime) and RSS bytes of a process and all its descendants.
-static (double CpuSeconds, long RssBytes) Tree(int pid)
-{
-    double cpu = 0;
-    long rss = 0;
-    foreach (var p in Descendants(pid).Append(pid))
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{p}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            // Fields after the command: state(3) ppid(4) ... utime(14) stime(15) ... rss(24), counted from 1.
-            cpu += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-            rss += long.Parse(fields[21], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
-        }
-        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException)
-        {
-        }
-    }
-
-    return (cpu, rss);
-}
-
-static List<int> Descendants(int pid)
-{
-    var children = new Dictionary<int, List<int>>();
-    foreach (var dir in Directory.EnumerateDirectories("/proc"))
-    {
-        if (!int.TryParse(Path.GetFileName(dir), out var p))
-        {
-            continue;
-        }
-
-        try
-        {
-            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            var ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
-            (children.TryGetValue(ppid, out var list) ? list : children[ppid] = []).Add(p);
-        }
-        catch (Exception ex) when (ex is IOException or FormatException)
-        {
-        }
-    }
-
-    var result = new List<int>();
-    var queue = new Queue<int>([pid]);
-    while (queue.TryDequeue(out var p))
-    {
-        foreach (var child in children.GetValueOrDefault(p, []))
-        {
-            result.Add(child);
-            queue.Enqueue(child);
-        }
-    }
-
-    return result;
-}
-
-
-
-
-static void Run(string command, params string[] arguments)
-{
-    var start = new ProcessStartInfo(command) { RedirectStandardError = true };
-    foreach (var a in arguments)
-    {
-        start.ArgumentList.Add(a);
-    }
-
-    using var p = Process.Start(start)!;
-    var err = p.StandardError.ReadToEnd();
-    p.WaitForExit();
-    if (p.ExitCode != 0)
-    {
-        throw new InvalidOperationException($"{command} failed: {err}");
-    }
-}
-
-static Process Started(List<Process> all, Process process)
-{
-    all.Add(process);
-    return process;
-}
-
-// The RTSP server's stdout carries its READY line, read by ReadyLineAsync; nothing else reads it.
-static Process StartRtspServer(string script, string clip, List<Process> all)
-{
-    var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var argument in new[] { script, "--port", "0", "--file", "/cam=" + clip })
-    {
-        start.ArgumentList.Add(argument);
-    }
-
-    var process = Started(all, Process.Start(start)!);
-    process.ErrorDataReceived += (_, _) => { };
-    process.BeginErrorReadLine();
-    return process;
-}
-
-
-static async Task<string> ReadyLineAsync(Process rtsp)
-{
-    var line = await rtsp.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
-    if (line is null || !line.StartsWith("READY ", StringComparison.Ordinal))
-    {
-        throw new InvalidOperationException("RTSP test server did not start: " + line);
-    }
-
-    return line["READY ".Length..].Trim();
-}
-
-
-
 
 [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
 static extern int Signal(int pid, int signal);

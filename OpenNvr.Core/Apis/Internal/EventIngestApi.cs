@@ -25,6 +25,12 @@ internal static class EventIngestApi
             return Problems.NotFound($"Camera {unknown} does not exist; no event of this batch was stored.");
         }
 
+        if (events.FirstOrDefault(e => e.SnapshotPath is not null && !RecordingPaths.BelongsTo(e.SnapshotPath, e.CameraId)) is { } stray)
+        {
+            return Problems.BadRequest(
+                $"snapshot_path '{stray.SnapshotPath}' is outside camera {stray.CameraId}'s folder '{RecordingPaths.CameraPrefix(stray.CameraId)}'; no event of this batch was stored.");
+        }
+
         using var activity = CoreTelemetry.ActivitySource.StartActivity("events.ingest");
         activity?.SetTag("events.count", events.Count);
         var started = Stopwatch.GetTimestamp();
@@ -42,7 +48,7 @@ internal static class EventIngestApi
                 var connection = (NpgsqlConnection)db.Database.GetDbConnection();
                 await using var importer = await connection.BeginBinaryImportAsync(
                     "COPY events (" + (ids is null ? "" : "id, ") + "camera_id, task, label, count, confidence, bbox, snapshot_path, executed_at, captured_at, latency_ms, " +
-                    "pipeline_latency_ms, trace_id, payload, inserted_at) FROM STDIN (FORMAT BINARY)", ct);
+                    "pipeline_latency_ms, trace_id, payload, inserted_at, event_type, track_id) FROM STDIN (FORMAT BINARY)", ct);
                 for (var i = 0; i < events.Count; i++)
                 {
                     var e = events[i];
@@ -66,6 +72,8 @@ internal static class EventIngestApi
                     await WriteNullableAsync(importer, e.TraceId, NpgsqlDbType.Varchar, ct);
                     await WriteNullableAsync(importer, EventIngest.RawJson(e.Payload), NpgsqlDbType.Jsonb, ct);
                     await importer.WriteAsync(insertedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+                    await WriteNullableAsync(importer, e.EventType, NpgsqlDbType.Varchar, ct);
+                    await WriteNullableAsync(importer, e.TrackId, NpgsqlDbType.Bigint, ct);
                 }
 
                 await importer.CompleteAsync(ct);

@@ -29,6 +29,12 @@ internal static class RecordingsIndexApi
             return Problems.NotFound($"Camera {unknown} does not exist; no chunk of this batch was registered.");
         }
 
+        if (rows.FirstOrDefault(r => !RecordingPaths.BelongsTo(r.Path, r.CameraId)) is { } stray)
+        {
+            return Problems.BadRequest(
+                $"path '{stray.Path}' is outside camera {stray.CameraId}'s folder '{RecordingPaths.CameraPrefix(stray.CameraId)}'; no chunk of this batch was registered.");
+        }
+
         using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.register");
         activity?.SetTag("recordings.count", rows.Count);
         var now = clock.GetUtcNow();

@@ -162,6 +162,11 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("count");
 
+                    b.Property<string>("EventType")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("event_type");
+
                     b.Property<DateTimeOffset>("ExecutedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("executed_at");
@@ -203,6 +208,10 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("trace_id");
 
+                    b.Property<long?>("TrackId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("track_id");
+
                     b.HasKey("Id")
                         .HasName("pk_events");
 
@@ -213,6 +222,13 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasIndex("CameraId", "ExecutedAt", "Id")
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_events_camera_id_executed_at_id");
+
+                    b.HasIndex("CameraId", "TrackId", "ExecutedAt")
+                        .HasDatabaseName("ix_events_camera_id_track_id_executed_at");
+
+                    b.HasIndex("EventType", "ExecutedAt", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_events_event_type_executed_at_id");
 
                     b.HasIndex("Label", "ExecutedAt", "Id")
                         .IsDescending(false, true, true)
@@ -271,6 +287,75 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasDatabaseName("ix_ai_policies_camera_id");
 
                     b.ToTable("ai_policies", (string)null);
+                });
+
+            modelBuilder.Entity("OpenNvr.Core.Model.ApiToken", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.PrimitiveCollection<int[]>("CameraIds")
+                        .HasColumnType("integer[]")
+                        .HasColumnName("camera_ids");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("prefix");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("role");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("token_hash");
+
+                    b.Property<int>("UserId")
+                        .HasColumnType("integer")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_api_tokens");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_api_tokens_token_hash");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_api_tokens_user_id");
+
+                    b.ToTable("api_tokens", (string)null);
                 });
 
             modelBuilder.Entity("OpenNvr.Core.Model.AuditEntry", b =>
@@ -341,6 +426,10 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
 
                     b.Property<bool>("IsActive")
                         .HasColumnType("boolean")
@@ -431,6 +520,161 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.ToTable("camera_grants", (string)null);
                 });
 
+            modelBuilder.Entity("OpenNvr.Core.Model.CountingLine", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("CameraId")
+                        .HasColumnType("integer")
+                        .HasColumnName("camera_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.PrimitiveCollection<string[]>("EventTypes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("event_types");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Points")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("points");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_counting_lines");
+
+                    b.HasIndex("CameraId")
+                        .HasDatabaseName("ix_counting_lines_camera_id");
+
+                    b.ToTable("counting_lines", (string)null);
+                });
+
+            modelBuilder.Entity("OpenNvr.Core.Model.LoginThrottleEntry", b =>
+                {
+                    b.Property<string>("Subject")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("Client")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("client");
+
+                    b.Property<DateTimeOffset?>("BlockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("blocked_until");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer")
+                        .HasColumnName("failures");
+
+                    b.Property<DateTimeOffset>("LastFailureAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_failure_at");
+
+                    b.HasKey("Subject", "Client")
+                        .HasName("pk_login_throttle");
+
+                    b.HasIndex("LastFailureAt")
+                        .HasDatabaseName("ix_login_throttle_last_failure_at");
+
+                    b.ToTable("login_throttle", (string)null);
+                });
+
+            modelBuilder.Entity("OpenNvr.Core.Model.MfaRecoveryCode", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("code_hash");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.Property<int>("UserId")
+                        .HasColumnType("integer")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_mfa_recovery_codes");
+
+                    b.HasIndex("UserId", "CodeHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_mfa_recovery_codes_user_id_code_hash");
+
+                    b.ToTable("mfa_recovery_codes", (string)null);
+                });
+
+            modelBuilder.Entity("OpenNvr.Core.Model.OccupancyBucket", b =>
+                {
+                    b.Property<int>("CameraId")
+                        .HasColumnType("integer")
+                        .HasColumnName("camera_id");
+
+                    b.Property<long>("StartUnix")
+                        .HasColumnType("bigint")
+                        .HasColumnName("start_unix");
+
+                    b.Property<float>("Avg")
+                        .HasColumnType("real")
+                        .HasColumnName("avg");
+
+                    b.Property<string>("Lines")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("lines");
+
+                    b.Property<short>("Max")
+                        .HasColumnType("smallint")
+                        .HasColumnName("max");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("integer")
+                        .HasColumnName("samples");
+
+                    b.Property<short>("Seconds")
+                        .HasColumnType("smallint")
+                        .HasColumnName("seconds");
+
+                    b.Property<string>("Zones")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("zones");
+
+                    b.HasKey("CameraId", "StartUnix")
+                        .HasName("pk_occupancy");
+
+                    b.ToTable("occupancy", (string)null);
+                });
+
             modelBuilder.Entity("OpenNvr.Core.Model.RecorderLease", b =>
                 {
                     b.Property<int>("CameraId")
@@ -440,6 +684,15 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset?>("HandingSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("handing_since");
+
+                    b.Property<string>("HandingTo")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("handing_to");
 
                     b.Property<string>("RecorderId")
                         .IsRequired()
@@ -569,6 +822,10 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
 
+                    b.Property<DateTimeOffset>("FamilyExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("family_expires_at");
+
                     b.Property<Guid>("FamilyId")
                         .HasColumnType("uuid")
                         .HasColumnName("family_id");
@@ -635,6 +892,19 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("locked_until");
 
+                    b.Property<DateTimeOffset?>("MfaEnabledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("mfa_enabled_at");
+
+                    b.Property<long?>("MfaLastTimeStep")
+                        .HasColumnType("bigint")
+                        .HasColumnName("mfa_last_time_step");
+
+                    b.Property<string>("MfaSecretProtected")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("mfa_secret_protected");
+
                     b.Property<string>("PasswordHash")
                         .IsRequired()
                         .HasMaxLength(256)
@@ -646,6 +916,12 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("role");
+
+                    b.Property<string>("SecurityStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("security_stamp");
 
                     b.Property<string>("Username")
                         .IsRequired()
@@ -861,6 +1137,56 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.ToTable("webhook_deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("OpenNvr.Core.Model.Zone", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("CameraId")
+                        .HasColumnType("integer")
+                        .HasColumnName("camera_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.PrimitiveCollection<string[]>("EventTypes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("event_types");
+
+                    b.Property<double?>("LoiteringS")
+                        .HasColumnType("double precision")
+                        .HasColumnName("loitering_s");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Points")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("points");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_zones");
+
+                    b.HasIndex("CameraId")
+                        .HasDatabaseName("ix_zones_camera_id");
+
+                    b.ToTable("zones", (string)null);
+                });
+
             modelBuilder.Entity("OpenNvr.Core.Exports.ClipExport", b =>
                 {
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
@@ -876,7 +1202,7 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
                         .WithMany()
                         .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_events_cameras_camera_id");
                 });
@@ -889,6 +1215,16 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_ai_policies_cameras_camera_id");
+                });
+
+            modelBuilder.Entity("OpenNvr.Core.Model.ApiToken", b =>
+                {
+                    b.HasOne("OpenNvr.Core.Model.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_api_tokens_users_user_id");
                 });
 
             modelBuilder.Entity("OpenNvr.Core.Model.CameraGrant", b =>
@@ -908,6 +1244,36 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .HasConstraintName("fk_camera_grants_users_user_id");
                 });
 
+            modelBuilder.Entity("OpenNvr.Core.Model.CountingLine", b =>
+                {
+                    b.HasOne("OpenNvr.Core.Model.Camera", null)
+                        .WithMany()
+                        .HasForeignKey("CameraId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_counting_lines_cameras_camera_id");
+                });
+
+            modelBuilder.Entity("OpenNvr.Core.Model.MfaRecoveryCode", b =>
+                {
+                    b.HasOne("OpenNvr.Core.Model.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_mfa_recovery_codes_users_user_id");
+                });
+
+            modelBuilder.Entity("OpenNvr.Core.Model.OccupancyBucket", b =>
+                {
+                    b.HasOne("OpenNvr.Core.Model.Camera", null)
+                        .WithMany()
+                        .HasForeignKey("CameraId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_occupancy_cameras_camera_id");
+                });
+
             modelBuilder.Entity("OpenNvr.Core.Model.RecorderLease", b =>
                 {
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
@@ -923,7 +1289,7 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                     b.HasOne("OpenNvr.Core.Model.Camera", null)
                         .WithMany()
                         .HasForeignKey("CameraId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_recordings_cameras_camera_id");
                 });
@@ -956,6 +1322,16 @@ namespace OpenNvr.Core.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_webhook_deliveries_webhooks_webhook_id");
+                });
+
+            modelBuilder.Entity("OpenNvr.Core.Model.Zone", b =>
+                {
+                    b.HasOne("OpenNvr.Core.Model.Camera", null)
+                        .WithMany()
+                        .HasForeignKey("CameraId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_zones_cameras_camera_id");
                 });
 
             modelBuilder.Entity("OpenNvr.Core.Model.Camera", b =>

@@ -67,11 +67,12 @@ async function problemOf(response) {
   return new ApiError(response.status, detail, body);
 }
 
-export async function login(username, password) {
+/** Logs in; `otp` is the authenticator code (or a recovery code) of a user with two-factor login. */
+export async function login(username, password, otp) {
   const response = await fetch('/api/v1/auth/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password }),
+    body: JSON.stringify(otp ? { username, password, otp } : { username, password }),
   });
   if (!response.ok) throw await problemOf(response);
   storeTokens(await response.json());
@@ -152,11 +153,25 @@ export async function api(path, { method = 'GET', json, form, text = false, sign
 
 /** A token for ?token= on one camera's media routes (snapshots, frames, chunks, playlists), cached until near expiry. */
 export async function mediaToken(cameraId) {
+  return (await mediaTokenWithExpiry(cameraId)).token;
+}
+
+/**
+ * The media token with its expiry (ms since the epoch). Media tokens live minutes (Auth:MediaTokenMinutes) and are
+ * minted from the access token only, so players that embed one ask for a fresh one before it runs out.
+ */
+export async function mediaTokenWithExpiry(cameraId) {
   const cached = mediaTokens.get(cameraId);
-  if (cached && cached.expires_at - Date.now() > REFRESH_MARGIN_MS) return cached.token;
+  if (cached && cached.expires_at - Date.now() > REFRESH_MARGIN_MS) return cached;
   const answer = await api(`/api/v1/recordings/${cameraId}/media-token`, { method: 'POST' });
-  mediaTokens.set(cameraId, { token: answer.token, expires_at: Date.now() + answer.expires_in * 1000 });
-  return answer.token;
+  const fresh = { token: answer.token, expires_at: Date.now() + answer.expires_in * 1000 };
+  mediaTokens.set(cameraId, fresh);
+  return fresh;
+}
+
+/** Ends the local session without calling Core (after two-factor changes, which end every session). */
+export function forgetSession() {
+  clearSession();
 }
 
 export function hasRole(...roles) {

@@ -9,6 +9,7 @@ const routes = [
   { pattern: /^\/events$/, page: () => import('./pages/events.js'), title: 'Events' },
   { pattern: /^\/faces$/, page: () => import('./pages/faces.js'), title: 'Faces' },
   { pattern: /^\/settings$/, page: () => import('./pages/settings.js'), title: 'Settings' },
+  { pattern: /^\/account$/, page: () => import('./pages/account.js'), title: 'Account' },
   { pattern: /^\/settings\/integrations$/, page: () => import('./pages/integrations.js'), title: 'Integrations' },
 ];
 

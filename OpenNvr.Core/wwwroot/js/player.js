@@ -1,8 +1,11 @@
 // Plays a camera's recordings from a wall-clock instant through Core's playlist: the browser's own HLS where it has
 // it (Chromium, Safari), hls.js where it has not (Firefox; or forced with ?hls=hlsjs), else chunk after chunk as plain
 // MP4 files. Maps video time to wall-clock time both ways.
-import { api, mediaToken } from './api.js';
+import { api, mediaToken, mediaTokenWithExpiry } from './api.js';
 import { attachHls, hlsMode } from './hlsplayback.js';
+
+// Below the 60 s at which the token cache mints a new one, so the renewal gets a fresh token.
+const RENEW_MARGIN_MS = 45_000;
 
 const PLAYLIST_SPAN_S = 3600;
 
@@ -55,7 +58,7 @@ export class RecordingPlayer extends EventTarget {
     let index = segments.findIndex((s) => wallMs < s.start + s.duration * 1000);
     if (index < 0) index = segments.length - 1;
     const within = Math.max(0, (wallMs - segments[index].start) / 1000);
-    const token = await mediaToken(this.cameraId);
+    const { token, expires_at: expiresAt } = await mediaTokenWithExpiry(this.cameraId);
     const rate = this.video.playbackRate;
     this.mode ??= { native: 'hls', hlsjs: 'hlsjs' }[await hlsMode()] ?? 'chunks';
     this.video.dataset.playbackMode = this.mode;
@@ -65,8 +68,10 @@ export class RecordingPlayer extends EventTarget {
       const seconds = segments[index].offset + within;
       if (seconds > 0) this.video.currentTime = seconds;
     } else if (this.mode === 'hls') {
+      this.query = query;
       await this.#load(`/api/v1/recordings/${this.cameraId}/playlist.m3u8?${query}&token=${encodeURIComponent(token)}`,
         segments[index].offset + within);
+      this.#renewBefore(expiresAt);
     } else {
       this.chunkIndex = index;
       await this.#load(this.chunkUrl(segments[index].chunkId, token), within);
@@ -74,6 +79,29 @@ export class RecordingPlayer extends EventTarget {
     this.video.playbackRate = rate;
     await this.video.play().catch(() => {});
     return { startedAt: segments[index].start + within * 1000, skippedGap: wallMs < segments[index].start };
+  }
+
+  /**
+   * The playlist's segment URLs carry the media token it was loaded with, which lives minutes and is never renewed
+   * by Core; before it runs out the same playlist is reloaded with a fresh token at the same position.
+   */
+  #renewBefore(expiresAt) {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(async () => {
+      if (this.mode !== 'hls' || !this.video.isConnected || !this.query) return;
+      try {
+        const { token, expires_at: next } = await mediaTokenWithExpiry(this.cameraId);
+        const at = this.video.currentTime;
+        const paused = this.video.paused;
+        const rate = this.video.playbackRate;
+        await this.#load(`/api/v1/recordings/${this.cameraId}/playlist.m3u8?${this.query}&token=${encodeURIComponent(token)}`, at);
+        this.video.playbackRate = rate;
+        if (!paused) await this.video.play().catch(() => {});
+        this.#renewBefore(next);
+      } catch {
+        this.dispatchEvent(new Event('finished'));
+      }
+    }, Math.max(5_000, expiresAt - Date.now() - RENEW_MARGIN_MS));
   }
 
   #detach() {

@@ -1,6 +1,7 @@
 import { api, mediaToken } from '../api.js';
 import { startLive } from '../live.js';
 import { LivePlayer } from '../liveplayer.js';
+import { occupancyCard, zoneEditorCard } from '../people.js';
 import { RecordingPlayer } from '../player.js';
 import { detectionsOf, drawBoxes } from '../boxes.js';
 import { clear, errorBox, formatDateTime, formatTime, h, stateBadge, toast } from '../ui.js';
@@ -96,6 +97,8 @@ export async function render(main, { params, query, signal }) {
     h('section', { class: 'card', 'aria-labelledby': 'events-h' },
       h('h2', { id: 'events-h' }, 'Events in this window'),
       eventList));
+  // People: the occupancy and line in/out charts, and the zones and lines over the camera's image (people.js).
+  main.append(occupancyCard(cameraId, signal), zoneEditorCard(camera, signal));
 
   // Live (main stream, full quality) and recordings share the card: switching never reloads the page.
   let live = null;

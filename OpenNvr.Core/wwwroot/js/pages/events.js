@@ -1,8 +1,10 @@
 import { api, hasRole, mediaToken } from '../api.js';
 import { detectionsOf, drawBoxes } from '../boxes.js';
+import { describePersonEvent, personDetections } from '../people.js';
 import { clear, errorBox, formatDateTime, formatDuration, fromLocalInput, h, labelled, toLocalInput } from '../ui.js';
 
 const PAGE_SIZE = 50;
+const EVENT_TYPES = ['person.entered', 'person.left', 'zone.entered', 'zone.left', 'zone.loitering', 'line.crossed', 'occupancy.changed', 'face.recognized', 'watchlist.hit'];
 const KNOWN_TASKS = ['person_counting', 'person_detection', 'object_detection', 'face_detection', 'face_recognition', 'watchlist_check'];
 
 export async function render(main, { query, signal }) {
@@ -13,10 +15,13 @@ export async function render(main, { query, signal }) {
     cameras.map((c) => h('option', { value: c.id, selected: query.get('camera_id') === String(c.id) }, c.name)));
   const task = h('input', { name: 'task', list: 'task-names', value: query.get('task') ?? '', maxlength: 64, autocomplete: 'off' });
   const label = h('input', { name: 'label', value: query.get('label') ?? '', maxlength: 128, autocomplete: 'off' });
+  const eventType = h('select', { name: 'event_type' }, h('option', { value: '' }, 'Any'),
+    EVENT_TYPES.map((t) => h('option', { value: t, selected: query.get('event_type') === t }, t)));
+  const trackId = h('input', { name: 'track_id', type: 'number', min: 1, value: query.get('track_id') ?? '', autocomplete: 'off' });
   const from = h('input', { name: 'from', type: 'datetime-local', value: query.get('start_unix') ? toLocalInput(Number(query.get('start_unix')) * 1000) : '' });
   const to = h('input', { name: 'to', type: 'datetime-local', value: query.get('end_unix') ? toLocalInput(Number(query.get('end_unix')) * 1000) : '' });
   const form = h('form', { class: 'filters card', 'aria-label': 'Event filters' },
-    labelled('Camera', camera), labelled('Task', task), labelled('Label', label), labelled('From', from), labelled('To', to),
+    labelled('Camera', camera), labelled('Task', task), labelled('Label', label), labelled('Event type', eventType), labelled('Person', trackId), labelled('From', from), labelled('To', to),
     h('datalist', { id: 'task-names' }, KNOWN_TASKS.map((t) => h('option', { value: t }))),
     h('div', { class: 'button-row' },
       h('button', { type: 'submit', class: 'button primary' }, 'Apply'),
@@ -44,6 +49,8 @@ export async function render(main, { query, signal }) {
     if (camera.value) p.set('camera_id', camera.value);
     if (task.value.trim()) p.set('task', task.value.trim());
     if (label.value.trim()) p.set('label', label.value.trim());
+    if (eventType.value) p.set('event_type', eventType.value);
+    if (trackId.value.trim()) p.set('track_id', trackId.value.trim());
     const fromMs = from.value ? fromLocalInput(from.value) : null;
     const toMs = to.value ? fromLocalInput(to.value) : null;
     if (fromMs !== null) p.set('start_unix', String(Math.floor(fromMs / 1000)));
@@ -85,7 +92,8 @@ export async function render(main, { query, signal }) {
         alt: `Snapshot of ${cameraName} at ${formatDateTime(e.executed_at)}`,
       });
       const canvas = h('canvas', { class: 'boxes-overlay', 'aria-hidden': 'true' });
-      const detections = detectionsOf(e);
+      // A person's event shows the person: their box.
+      const detections = e.event_type ? personDetections(e) : detectionsOf(e);
       snapshot = h('span', { class: 'snapshot-host' }, img, canvas);
       snapshot.redraw = () => {
         const shown = showBoxes.checked && img.complete && img.naturalWidth > 0 ? detections : [];
@@ -94,13 +102,17 @@ export async function render(main, { query, signal }) {
       };
       img.addEventListener('load', snapshot.redraw);
     }
-    return h('li', { class: 'event card', dataset: { eventId: e.id, task: e.task } },
+    const person = e.track_id !== null && e.track_id !== undefined
+      ? h('a', { href: `/events?camera_id=${e.camera_id}&track_id=${e.track_id}`, 'data-link': true, class: 'small-link person-link' }, `All events of person ${e.track_id}`)
+      : null;
+    return h('li', { class: 'event card', dataset: { eventId: e.id, task: e.task, eventType: e.event_type ?? '' } },
       h('a', { href: openUrl, 'data-link': true, class: 'event-snapshot', 'aria-label': `Open the recording of ${cameraName} at ${formatDateTime(e.executed_at)}` }, snapshot),
       h('div', { class: 'event-body' },
         h('a', { href: openUrl, 'data-link': true, class: 'event-time' }, formatDateTime(e.executed_at)),
         h('div', { class: 'event-what' },
           h('strong', {}, cameraName), ' · ', e.task, e.label ? ` · ${e.label}` : ''),
-        h('div', { class: 'event-result' }, describe(e)),
+        h('div', { class: 'event-result' }, describePersonEvent(e) ?? describe(e)),
+        person,
         h('div', { class: 'event-latency muted' },
           e.latency_ms !== null ? `inference ${formatMs(e.latency_ms)}` : null,
           e.latency_ms !== null && e.pipeline_latency_ms !== null ? ' · ' : null,
