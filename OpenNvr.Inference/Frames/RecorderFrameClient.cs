@@ -78,7 +78,7 @@ public sealed class RecorderFrameClient(IRecorderFramesApi recorder, IHttpClient
             if (!response.IsSuccessStatusCode)
             {
                 throw new InferenceProblemException(StatusCodes.Status502BadGateway, "Recorder error",
-                    $"{which} answered {(int)response.StatusCode} {response.ReasonPhrase} for the frame {frame}.");
+                    $"{char.ToUpperInvariant(which[0])}{which[1..]} answered {(int)response.StatusCode} {response.ReasonPhrase} for the frame {frame}.");
             }
 
             if (response.Content.Headers.ContentLength > maxBytes)

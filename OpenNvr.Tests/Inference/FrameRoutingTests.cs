@@ -58,6 +58,7 @@ public sealed class FrameRoutingTests
             host.UseSetting("services:recorder:http:0", recorderA.BaseUrl);
         });
         using var client = inference.CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", CoreFixture.RecorderInferenceKey);
 
         for (var i = 0; i < 5; i++)
         {
