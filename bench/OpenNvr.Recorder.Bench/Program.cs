@@ -18,11 +18,16 @@ using static OpenNvr.Bench.BenchProcesses;
 // whether every indexed chunk plays through Core (a ranged read of its head through Core's file route).
 // Everything real: local PostgreSQL, Core and the Recorder as their own processes, the RTSP test server serving one
 // pre-encoded 720p clip without re-encoding (one shared pipeline), Azurite for --store azureblob.
-// Run: dotnet run -c Release --project bench/OpenNvr.Recorder.Bench [-- --seconds 60 --cameras 1,8,16 --store filesystem|azureblob]
+// With --analysed N (the single-host ceiling) Inference runs too, as its own process on the bundled models, and the
+// first N cameras of each round carry a person-counting policy at 2 fps (frames decoded by the Recorder, analysed by
+// Inference); its CPU and memory are reported beside the Recorder's, and per camera with it.
+// Run: dotnet run -c Release --project bench/OpenNvr.Recorder.Bench [-- --seconds 60 --cameras 1,8,16 --store filesystem|azureblob --analysed 0]
 
 var measureSeconds = BenchHost.ArgInt(args, "--seconds", 60);
 var counts = (BenchHost.ArgValue(args, "--cameras") ?? "1,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var storeProvider = BenchHost.ArgValue(args, "--store") ?? StorageProviders.FileSystem;
+var analysed = BenchHost.ArgInt(args, "--analysed", 0);
+const string InferenceKey = "bench-recorder-inference-key-0123456789";
 const string AdminPassword = "bench-admin-password-0123";
 const string InternalKey = "bench-internal-key-0123456789abcdef";
 var repo = BenchHost.RepositoryRoot;
@@ -76,6 +81,28 @@ try
     var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password = AdminPassword })).Content.ReadFromJsonAsync<JsonObject>();
     http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (string)login!["access_token"]!);
 
+    // 4. Inference, when cameras are analysed: its own process on the bundled models, reading frames from the shared frames folder.
+    Process? inference = null;
+    var inferenceSettings = new Dictionary<string, string>();
+    if (analysed > 0)
+    {
+        var inferencePort = BenchHost.FreePort();
+        inference = Started(processes, BenchHost.StartProcess("dotnet", [BenchHost.ServiceDll("OpenNvr.Inference"), "--urls", $"http://127.0.0.1:{inferencePort}"], new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__inferencedb"] = await postgres.CreateDatabaseAsync("inferencedb"),
+            ["Models__Root"] = Path.Combine(repo, "models"),
+            ["Frames__Root"] = Path.Combine(work, "frames"),
+            ["ServiceKeys__RecorderInference"] = InferenceKey,
+            ["Logging__LogLevel__Default"] = "Warning",
+        }, "inference"));
+        using var probe = new HttpClient();
+        await BenchHost.WaitForAsync(async () => (await probe.GetAsync($"http://127.0.0.1:{inferencePort}/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(180));
+        inferenceSettings["services__inference__http__0"] = $"http://127.0.0.1:{inferencePort}";
+        inferenceSettings["ServiceKeys__RecorderInference"] = InferenceKey;
+        inferenceSettings["Recorder__FrameRate"] = "2";
+    }
+
     var results = new List<string>();
     foreach (var n in counts)
     {
@@ -89,7 +116,10 @@ try
         var ids = new List<int>();
         for (var i = 0; i < n; i++)
         {
-            var created = await (await http.PostAsJsonAsync("/api/v1/cameras", new { name = $"bench-{n}-{i}", rtsp_url = rtspUrl + "/cam" })).Content.ReadFromJsonAsync<JsonObject>();
+            object camera = i < analysed
+                ? new { name = $"bench-{n}-{i}", rtsp_url = rtspUrl + "/cam", ai_policies = new[] { new { task = "person_counting", interval_ms = 500, min_confidence = 0.35, motion_gating = false } } }
+                : new { name = $"bench-{n}-{i}", rtsp_url = rtspUrl + "/cam" };
+            var created = await (await http.PostAsJsonAsync("/api/v1/cameras", camera)).Content.ReadFromJsonAsync<JsonObject>();
             ids.Add((int)created!["id"]!);
         }
 
@@ -104,24 +134,28 @@ try
             ["Frames__Root"] = Path.Combine(work, "frames"),
             ["Recorder__MinFreePercent"] = "0",
             ["Logging__LogLevel__Default"] = "Warning",
-        }.Concat(storeSettings).ToDictionary(), "recorder"));
+        }.Concat(storeSettings).Concat(inferenceSettings).ToDictionary(), "recorder"));
 
         // Warm-up: every camera connected and past its first chunk.
         await Task.Delay(TimeSpan.FromSeconds(25));
         var (cpu0, _) = Tree(recorder.Id);
+        var inferenceCpu0 = inference is null ? 0 : Tree(inference.Id).CpuSeconds;
         var wall = Stopwatch.StartNew();
         var rssSamples = new List<long>();
+        var inferenceRssSamples = new List<long>();
         var ffmpegs = 0;
         while (wall.Elapsed < TimeSpan.FromSeconds(measureSeconds))
         {
             await Task.Delay(2000);
             var (_, rss) = Tree(recorder.Id);
             rssSamples.Add(rss);
+            inferenceRssSamples.Add(inference is null ? 0 : Tree(inference.Id).RssBytes);
             ffmpegs = Descendants(recorder.Id).Count;
         }
 
         var (cpu1, _) = Tree(recorder.Id);
         var cpuCores = (cpu1 - cpu0) / wall.Elapsed.TotalSeconds;
+        var inferenceCores = inference is null ? 0 : (Tree(inference.Id).CpuSeconds - inferenceCpu0) / wall.Elapsed.TotalSeconds;
         var measuredUntil = DateTimeOffset.UtcNow;
 
         // Stop (SIGTERM: chunks closed and drained to Core) and count.
@@ -169,9 +203,11 @@ try
             unplayable += answer.StatusCode == HttpStatusCode.PartialContent ? 0 : 1;
         }
 
+        var withInference = analysed == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $" {Math.Min(analysed, n)} | {inferenceCores * 100:F1} % | {inferenceRssSamples.Average() / 1048576:F0} MB | {(rssSamples.Average() + inferenceRssSamples.Average()) / 1048576 / n:F0} MB |");
         var line = string.Create(CultureInfo.InvariantCulture,
             $"| {n} | {ffmpegs} | {cpuCores * 100:F1} % | {cpuCores * 100 / n:F2} % | {rssSamples.Average() / 1048576:F0} MB | {rssSamples.Average() / 1048576 / n:F0} MB | " +
-            $"{rows.Count} | {unregistered} | {holes} | {unplayable} | {Percentile(lags, 0.5) * 1000:F0} ms | {Percentile(lags, 0.95) * 1000:F0} ms | {lags.DefaultIfEmpty().Max() * 1000:F0} ms |");
+            $"{rows.Count} | {unregistered} | {holes} | {unplayable} | {Percentile(lags, 0.5) * 1000:F0} ms | {Percentile(lags, 0.95) * 1000:F0} ms | {lags.DefaultIfEmpty().Max() * 1000:F0} ms |") + withInference;
         results.Add(line);
         Console.WriteLine(line);
         await using (var c = new NpgsqlConnection(nvrdb))
@@ -183,8 +219,9 @@ try
 
     Console.WriteLine();
     Console.WriteLine($"Recorder process tree (dotnet + ffmpeg children), 720p H.264 10 fps copy mode, 10-s chunks, {measureSeconds} s per round, {Environment.ProcessorCount} cores, store {storeProvider}, load at end {File.ReadAllText("/proc/loadavg").Trim()}:");
-    Console.WriteLine("| cameras | ffmpeg processes | CPU (of one core) | CPU per camera | RSS | RSS per camera | chunks indexed | stored without a row | holes > 1 s | not playable through Core | seal-to-playable p50 | p95 | max |");
-    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine("| cameras | ffmpeg processes | CPU (of one core) | CPU per camera | RSS | RSS per camera | chunks indexed | stored without a row | holes > 1 s | not playable through Core | seal-to-playable p50 | p95 | max |" +
+        (analysed > 0 ? " analysed at 2 fps | Inference CPU | Inference RSS | RSS per camera with Inference |" : ""));
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|" + (analysed > 0 ? "---|---|---|---|" : ""));
     foreach (var line in results)
     {
         Console.WriteLine(line);
