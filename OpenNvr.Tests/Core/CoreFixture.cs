@@ -64,6 +64,7 @@ public class CoreFixture : IAsyncLifetime
             host.UseSetting("Auth:JwtSigningKey", SigningKey);
             host.UseSetting("Auth:LoginPermitsPerMinute", "10000");
             host.UseSetting(ServiceKeys.RecorderCore, InternalKey);
+            host.UseSetting(ServiceKeys.CoreInference, CoreInferenceKey);
             host.UseSetting("Recorder:RecordingsRoot", RecordingsRoot);
             Configure(host);
         });

@@ -77,7 +77,7 @@ try
         ["Logging__LogLevel__Default"] = "Warning",
     }.Concat(storeSettings).ToDictionary(), "core"));
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{corePort}") };
-    await BenchHost.WaitForAsync(async () => (await http.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(60));
+    await BenchHost.WaitForAsync(async () => (await http.GetAsync("/health")).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(300));
     var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password = AdminPassword })).Content.ReadFromJsonAsync<JsonObject>();
     http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (string)login!["access_token"]!);
 
