@@ -133,6 +133,8 @@ try
             ["Recorder__RecordingsRoot"] = root,
             ["Frames__Root"] = Path.Combine(work, "frames"),
             ["Recorder__MinFreePercent"] = "0",
+            // One Recorder takes every camera of the round (its default cap, 32, would leave the rest unleased).
+            ["Recorder__MaxCameras"] = n.ToString(CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Warning",
         }.Concat(storeSettings).Concat(inferenceSettings).ToDictionary(), "recorder"));
 
