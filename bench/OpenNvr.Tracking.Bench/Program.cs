@@ -2,10 +2,12 @@
 // person counting; person counting's mean absolute error with and without fusion on the bundled images and on
 // validation images the repository does not hold; the motion gate's cost per frame. Not a test: it prints tables.
 //
-//   dotnet run -c Release --project bench/OpenNvr.Tracking.Bench [-- --frames 4000 --group-photos <folder>]
+//   dotnet run -c Release --project bench/OpenNvr.Tracking.Bench [-- --frames 4000 --group-photos <folder>] [--methods]
 //
 // --group-photos: a folder with the five PASCAL VOC test photos of dlib's face examples that testdata does not hold
 // (Debian libdlib19.1, /usr/share/doc/libdlib19.1/examples/faces: `apt-get download libdlib19.1 && dpkg -x ...`).
+// --methods: only the comparison of ways to run the person detector (DetectorMethods.cs), on a tuning split of the demo
+// clip's frames and on held-out splits.
 
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -25,6 +27,7 @@ using OpenNvr.Recorder.Analytics.Tracking;
 
 var frames = BenchHost.ArgInt(args, "--frames", 4000);
 var groupPhotos = BenchHost.ArgValue(args, "--group-photos");
+var methodsOnly = args.Contains("--methods");
 var repo = BenchHost.RepositoryRoot;
 var work = Path.Combine(Path.GetTempPath(), "opennvr-tracking-bench-" + Guid.NewGuid().ToString("N")[..8]);
 Directory.CreateDirectory(work);
@@ -33,17 +36,20 @@ Console.WriteLine($"Machine: {Environment.ProcessorCount} cores ({cpu}), load av
 Console.WriteLine();
 
 // 1. Tracker cost per frame.
-Console.WriteLine($"Tracker (PersonTracker.Update, default options, 2 fps, 1920x1080, {frames} frames after 200 of warm-up):");
-Console.WriteLine();
-Console.WriteLine("| people in view | detections / frame | mean µs | p50 µs | p99 µs | allocated / frame |");
-Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
-foreach (var people in new[] { 5, 20, 50 })
+if (!methodsOnly)
 {
-    var (detectionsPerFrame, timings, allocated) = TrackerRun(people, frames);
-    Console.WriteLine($"| {people} | {F(detectionsPerFrame, 1)} | {F(timings.Average(), 1)} | {F(Percentile(timings, 0.5), 1)} | {F(Percentile(timings, 0.99), 1)} | {allocated / 1024.0:F1} KB |");
-}
+    Console.WriteLine($"Tracker (PersonTracker.Update, default options, 2 fps, 1920x1080, {frames} frames after 200 of warm-up):");
+    Console.WriteLine();
+    Console.WriteLine("| people in view | detections / frame | mean µs | p50 µs | p99 µs | allocated / frame |");
+    Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+    foreach (var people in new[] { 5, 20, 50 })
+    {
+        var (detectionsPerFrame, timings, allocated) = TrackerRun(people, frames);
+        Console.WriteLine($"| {people} | {F(detectionsPerFrame, 1)} | {F(timings.Average(), 1)} | {F(Percentile(timings, 0.5), 1)} | {F(Percentile(timings, 0.99), 1)} | {allocated / 1024.0:F1} KB |");
+    }
 
-Console.WriteLine();
+    Console.WriteLine();
+}
 
 // 2. and 3. Fusion cost and counting error.
 using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
@@ -78,6 +84,47 @@ var groupTruth = new (string File, int People)[]
 {
     ("2008_002470.jpg", 6), ("2008_002506.jpg", 3), ("2008_004176.jpg", 7), ("2008_007676.jpg", 7), ("2009_004587.jpg", 2),
 };
+
+if (methodsOnly)
+{
+    // Two more disjoint sets of frames of the same clip, counted by eye the same way: one to pick each method's
+    // threshold on, one held out with the 12 above. People at the frame's edge or far away by the building count.
+    var tuningTruth = new (int Frame, int People)[] { (25, 5), (125, 8), (225, 7), (325, 6), (425, 3), (525, 6), (625, 6), (725, 9) };
+    var heldOutTruth = new (int Frame, int People)[] { (75, 7), (175, 7), (275, 7), (375, 5), (475, 4), (575, 7), (675, 7), (775, 8) };
+    using var rawDetector = new CenterNetDetector(registry.Get("centernet.onnx")!, CocoLabels.All, 1.01f, 1,
+        new InferenceTelemetry(services.GetRequiredService<IMeterFactory>()));
+    var video = Path.Combine(repo, "testdata", "video", "vtest.mp4");
+
+    // The same frames encoded two ways: counts near the threshold move with JPEG noise alone, so a method must win
+    // under both to count as a win. The Recorder's frames are ffmpeg's MJPEG at -q:v 4 (Frames/FrameDecoder.cs).
+    foreach (var (encoding, cut) in new (string, Func<IEnumerable<int>, string, List<string>>)[]
+    {
+        ("OpenCV JPEG quality 95, as in the table above", (frames, folder) => CutFrames(video, frames, folder)),
+        ("ffmpeg MJPEG -q:v 4, as the Recorder sends frames", (frames, folder) => CutFramesWithFfmpeg(video, frames, folder)),
+    })
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(work, encoding.Split(' ')[0])).FullName;
+        List<(string File, int People)> Cut((int Frame, int People)[] truth) =>
+            [.. cut(truth.Select(c => c.Frame), folder).Zip(truth, (file, t) => (file, t.People))];
+
+        var methodSets = new List<(string Name, bool Tuning, List<(string File, int People)> Images)>
+        {
+            ("tuning", true, Cut(tuningTruth)),
+            ("vtest 50, 100, ... 750", false, Cut(cctvTruth)),
+            ("vtest 75, 175, ... 775", false, Cut(heldOutTruth)),
+            ("bundled", false, [.. bundled.Select(b => (Path.Combine(repo, "testdata", b.Path), b.People))]),
+        };
+        if (groupPhotos is not null)
+        {
+            methodSets.Add(("dlib group photos", false, [.. groupTruth.Select(g => (Path.Combine(groupPhotos, g.File), g.People))]));
+        }
+
+        DetectorMethods.Run(encoding, rawDetector, faceDetector, facesOptions, methodSets);
+    }
+
+    Directory.Delete(work, recursive: true);
+    return;
+}
 
 var sets = new List<(string Name, List<(string File, int People)> Images)>
 {
@@ -276,6 +323,30 @@ static List<string> CutFrames(string video, IEnumerable<int> indices, string fol
             Cv2.ImWrite(file, frame, [(int)ImwriteFlags.JpegQuality, 95]);
             files.Add(file);
         }
+    }
+
+    return files;
+}
+
+// Frames as ffmpeg's MJPEG encoder writes them at the Recorder's quality (-q:v 4), one ffmpeg run per frame.
+static List<string> CutFramesWithFfmpeg(string video, IEnumerable<int> indices, string folder)
+{
+    var files = new List<string>();
+    foreach (var i in indices)
+    {
+        var file = Path.Combine(folder, $"vtest_{i:D4}.jpg");
+        using var ffmpeg = Process.Start(new ProcessStartInfo("ffmpeg", ["-v", "error", "-y", "-i", video, "-vf", $"select=eq(n\\,{i})", "-fps_mode", "passthrough", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "4", file])
+        {
+            RedirectStandardError = true,
+        })!;
+        var errors = ffmpeg.StandardError.ReadToEnd();
+        ffmpeg.WaitForExit();
+        if (ffmpeg.ExitCode != 0 || !File.Exists(file))
+        {
+            throw new InvalidOperationException($"ffmpeg could not cut frame {i}: {errors}");
+        }
+
+        files.Add(file);
     }
 
     return files;
