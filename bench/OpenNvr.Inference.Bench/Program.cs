@@ -22,7 +22,8 @@ var requests = BenchHost.ArgInt(args, "--requests", 60);
 var intraOp = BenchHost.ArgInt(args, "--intra-op", 1);
 var task = BenchHost.ArgValue(args, "--task") ?? "person_counting";
 var repoRoot = BenchHost.RepositoryRoot;
-var workRoot = Path.Combine(Path.GetTempPath(), "opennvr-bench-" + Guid.NewGuid().ToString("N")[..8]);
+using var workFolder = new BenchWorkFolder("opennvr-bench-");
+var workRoot = workFolder.Path;
 var framesRoot = Path.Combine(workRoot, "frames");
 Directory.CreateDirectory(Path.Combine(framesRoot, "bench"));
 
@@ -100,7 +101,6 @@ rows.ForEach(Console.WriteLine);
 
 await factory.DisposeAsync();
 await postgres.DisposeAsync();
-Directory.Delete(workRoot, recursive: true);
 return;
 
 static async Task InferAsync(HttpClient http, string task, string uri)

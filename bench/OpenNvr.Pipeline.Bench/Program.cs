@@ -38,7 +38,8 @@ const string AdminPassword = "bench-admin-password-0123";
 const string InternalKey = "bench-internal-key-0123456789abcdef";
 const string InferenceKey = "bench-inference-key-0123456789abcdef";
 var repo = BenchHost.RepositoryRoot;
-var work = Path.Combine(Path.GetTempPath(), "opennvr-pipeline-bench-" + Guid.NewGuid().ToString("N")[..8]);
+using var workFolder = new BenchWorkFolder("opennvr-pipeline-bench-");
+var work = workFolder.Path;
 var recordings = Path.Combine(work, "recordings");
 var frames = Path.Combine(work, "frames");
 Directory.CreateDirectory(recordings);
@@ -134,7 +135,6 @@ var still = new Uri(stillFile).AbsoluteUri;
 if (only == "faces")
 {
     await FacesPerTrackAsync();
-    Cleanup();
     return;
 }
 
@@ -206,19 +206,7 @@ Console.WriteLine($"| model (Inference's `model` stage) | {models.Count} | {Perc
 Console.WriteLine($"Goal: p95 {Percentile(latencies, 0.95):F0} ms < 1.5 x model p50 + 250 ms = {goal:F0} ms: {(Percentile(latencies, 0.95) < goal ? "met" : "NOT met")}");
 await http.DeleteAsync($"/api/v1/cameras/{demo}");
 await FacesPerTrackAsync();
-Cleanup();
 return;
-
-void Cleanup()
-{
-    try
-    {
-        Directory.Delete(work, recursive: true);
-    }
-    catch (IOException)
-    {
-    }
-}
 
 async Task FacesPerTrackAsync()
 {
