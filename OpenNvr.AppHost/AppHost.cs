@@ -5,7 +5,9 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 var dataRoot = builder.ResolveDataRoot();
 var databases = builder.AddNvrDatabases(dataRoot);
-var recordingStorage = builder.AddRecordingStorage(dataRoot);
+var topology = builder.Topology();
+var recordingStorage = builder.AddRecordingStorage(dataRoot,
+    topology == Topologies.Distributed ? RecordingStorageModes.AzureBlob : RecordingStorageModes.FileSystem);
 
 // Secrets: generated on first run and kept in the app host's user secrets; override with Parameters:<name>.
 var adminPassword = builder.AddGeneratedSecret("admin-password", minLength: 20);
@@ -27,6 +29,16 @@ var framesRoot = Path.Combine(dataRoot, "frames");
 // A fresh system records and analyses something at once: a camera looping the bundled CCTV clip (OpenNvr:DemoCamera=false turns it off).
 var demoCameraUrl = builder.DemoCameraUrl();
 
+if (topology == Topologies.Distributed)
+{
+    builder.AddDistributedServices(dataRoot, databases, recordingStorage,
+        new ServiceSecrets(adminPassword, jwtSigningKey, inferenceApiKey, recorderCoreKey, recorderInferenceKey, coreInferenceKey,
+            hfToken, metricsScrapeKey, mqttPassword), mqtt, demoCameraUrl);
+    builder.ShowAdminPasswordOnFirstRun(adminPassword, dataRoot);
+    builder.Build().Run();
+    return;
+}
+
 var inference = builder.AddProject<Projects.OpenNvr_Inference>("inference")
     .WithDatabase(databases.InferenceDb, databases)
     .WithEnvironment("Inference__ApiKey", inferenceApiKey)
@@ -47,10 +59,9 @@ var core = builder.AddProject<Projects.OpenNvr_Core>("core")
     .WithEnvironment("Exports__Root", Path.Combine(dataRoot, "exports"))
     .WithEnvironment("Cameras__AllowFileSources", (demoCameraUrl is not null).ToString())
     .WithEnvironment("Demo__CameraUrl", demoCameraUrl ?? "")
-    // The console's faces page goes through Core to Inference; uploaded photos reach Inference as frames.
+    // The console's faces page goes through Core to Inference; photos travel in the request body (no shared folder).
     .WithReference(inference)
     .WithEnvironment("ServiceKeys__CoreInference", coreInferenceKey)
-    .WithEnvironment("Frames__Root", framesRoot)
     .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithMqtt(mqtt, mqttPassword)
     .WithHttpHealthCheck("/health");
@@ -66,8 +77,9 @@ var recorder = builder.AddProject<Projects.OpenNvr_Recorder>("recorder")
     .WithEnvironment("Metrics__ScrapeKey", metricsScrapeKey)
     .WithHttpHealthCheck("/health");
 
-// Inference reads frames that are not on its own disk from the Recorder (no WaitFor: that would be a cycle).
-inference.WithReference(recorder);
+// Inference reads frames that are not on its own disk from the Recorder that holds the camera: Core's lease table says
+// which one (no WaitFor: that would be a cycle).
+inference.WithReference(recorder).WithReference(core);
 
 builder.ShowAdminPasswordOnFirstRun(adminPassword, dataRoot);
 

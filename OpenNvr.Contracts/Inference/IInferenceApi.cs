@@ -33,4 +33,15 @@ public interface IInferenceApi
     [Post("/faces/register")]
     [Headers("Accept: application/json")]
     Task<HttpResponseMessage> RegisterFaceAsync([Body] FaceRegisterRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <c>/faces/register</c> with the photo in the body (multipart/form-data), for a caller that shares no frames
+    /// folder with Inference (Core's console). Empty <paramref name="category"/> and <paramref name="metadata"/> (the
+    /// text of a JSON object) count as absent.
+    /// </summary>
+    [Multipart]
+    [Post("/faces/register")]
+    [Headers("Accept: application/json")]
+    Task<HttpResponseMessage> RegisterFacePhotoAsync([AliasAs("image")] ByteArrayPart image, [AliasAs("person_id")] string personId,
+        [AliasAs("name")] string name, [AliasAs("category")] string category, [AliasAs("metadata")] string metadata, CancellationToken cancellationToken);
 }

@@ -29,6 +29,10 @@ public interface ICoreInternalApi
     [Post("/api/v1/internal/events")]
     Task<IngestEventsResponse> IngestEventsAsync([Body] IngestEventsRequest request, CancellationToken cancellationToken);
 
+    /// <summary>Which Recorder holds the camera now (Inference, to read its frames); 404 problem when none does.</summary>
+    [Get("/api/v1/internal/cameras/{cameraId}/holder")]
+    Task<CameraHolderResponse> GetCameraHolderAsync(int cameraId, CancellationToken cancellationToken);
+
     [Post("/api/v1/internal/occupancy")]
     Task<IngestOccupancyResponse> IngestOccupancyAsync([Body] IngestOccupancyRequest request, CancellationToken cancellationToken);
 }

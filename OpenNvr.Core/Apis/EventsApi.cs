@@ -11,6 +11,7 @@ using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Model;
 using OpenNvr.Core.Recordings;
+using OpenNvr.Storage;
 using OpenNvr.Core.Telemetry;
 
 namespace OpenNvr.Core.Apis;
@@ -195,7 +196,8 @@ public static class EventsApi
         return found is null ? new NotFoundProblem($"Event {id} does not exist.") : TypedResults.Ok(EventDto.From(found));
     }
 
-    private static async Task<Results<PhysicalFileHttpResult, NotFoundProblem>> SnapshotAsync(long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
+    private static async Task<Results<PhysicalFileHttpResult, StoredMediaResult, NotFoundProblem, ServiceUnavailableProblem>> SnapshotAsync(
+        long id, HttpContext http, NvrDbContext db, IRecordingStore store, CancellationToken ct)
     {
         var found = await Visible(db, http).Where(e => e.Id == id).Select(e => new { e.CameraId, e.SnapshotPath }).SingleOrDefaultAsync(ct);
         if (found is null || http.User.MediaCamera() is { } mediaCamera && mediaCamera != found.CameraId)
@@ -203,13 +205,14 @@ public static class EventsApi
             return new NotFoundProblem($"Event {id} does not exist.");
         }
 
-        var full = found.SnapshotPath is null ? null : options.Value.Resolve(found.SnapshotPath);
-        if (full is null || !File.Exists(full))
+        if (found.SnapshotPath is null)
         {
-            return new NotFoundProblem($"Event {id} has no snapshot on this server's recordings volume.");
+            return new NotFoundProblem($"Event {id} has no snapshot.");
         }
 
-        return TypedResults.PhysicalFile(full, "image/jpeg");
+        // The Recorder uploads a snapshot beside sending its event: during a store outage it is briefly not there yet.
+        return await StoredMedia.ServeAsync(store, found.SnapshotPath, "image/jpeg",
+            $"The snapshot of event {id} is not in the recording store (not uploaded yet, or deleted by retention).", ct);
     }
 
     // The cursor is opaque to clients: executed_at in Unix microseconds and the id of the last event of a page.

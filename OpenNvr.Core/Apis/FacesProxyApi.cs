@@ -9,6 +9,8 @@ using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Recordings;
 using OpenNvr.Core.WebConsole;
+using OpenNvr.Storage;
+using Refit;
 
 namespace OpenNvr.Core.Apis;
 
@@ -19,14 +21,12 @@ public sealed record FaceFromEventRequest(string? PersonId = null, string? Name 
 /// The face registry of Inference behind Core's login (admin and operator), through the Refit client
 /// <see cref="IInferenceApi"/>: <c>GET /api/v1/faces?category=</c>, <c>GET|DELETE /api/v1/faces/{person_id}</c>,
 /// <c>POST /api/v1/faces/register</c>. Answers of Inference (its problem JSON included) pass through unchanged;
-/// Inference unreachable, refusing Core's key or without a registry is a 502 problem. Registration hands Inference a
-/// frame URI: Core writes the uploaded photo (or the event's snapshot) under <c>&lt;Frames:Root&gt;/console-uploads/</c>,
-/// asks Inference to register <c>opennvr://frames/console-uploads/&lt;file&gt;</c>, and deletes the file afterwards.
-/// Core and Inference must therefore share <c>Frames:Root</c>.
+/// Inference unreachable, refusing Core's key or without a registry is a 502 problem. Registration sends Inference the
+/// photo itself (the upload, or the event's snapshot read from the recording store) as multipart/form-data: Core and
+/// Inference share no folder, so they may run on different hosts.
 /// </summary>
 public static class FacesProxyApi
 {
-    public const string UploadFolder = "console-uploads";
     public const int MaxPhotoBytes = 8 * 1024 * 1024;
     private const int MaxAnswerBytes = 1024 * 1024;
 
@@ -83,11 +83,11 @@ public static class FacesProxyApi
         return result;
     }
 
-    private static async Task<IResult> RegisterAsync(HttpContext http, NvrDbContext db, IInferenceApi inference, IConfiguration configuration,
-        IOptions<RecordingsOptions> recordings, ILogger<IInferenceApi> logger, CancellationToken ct)
+    private static async Task<IResult> RegisterAsync(HttpContext http, NvrDbContext db, IInferenceApi inference, IRecordingStore store,
+        ILogger<IInferenceApi> logger, CancellationToken ct)
     {
         var (registration, problem) = http.Request.HasFormContentType ? await FromUploadAsync(http, ct)
-            : http.Request.HasJsonContentType() ? await FromEventAsync(http, db, recordings.Value, ct)
+            : http.Request.HasJsonContentType() ? await FromEventAsync(http, db, store, ct)
             : (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
                 detail: "Send multipart/form-data with a photo, or application/json with an event_id."));
         if (registration is not { } r)
@@ -105,39 +105,21 @@ public static class FacesProxyApi
             return Problems.BadRequest("The image is neither a JPEG nor a PNG.");
         }
 
-        if (configuration["Frames:Root"] is not { Length: > 0 } framesRoot)
+        var name = r.Name!.Trim();
+        var photo = format == ImageFormat.Jpeg
+            ? new ByteArrayPart(r.Image, "photo" + MediaTypes.JpegExtension, MediaTypes.Jpeg)
+            : new ByteArrayPart(r.Image, "photo" + MediaTypes.PngExtension, MediaTypes.Png);
+        var metadata = r.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText()
+            : r.EventId is { } id ? JsonSerializer.Serialize(new { event_id = id }) : "";
+        var result = await PassThroughAsync("register",
+            () => inference.RegisterFacePhotoAsync(photo, r.PersonId!, name, r.Category ?? "", metadata, ct), logger, ct);
+        if (result is IStatusCodeHttpResult { StatusCode: 200 })
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not configured",
-                detail: "Frames:Root is not configured on Core, so it cannot hand a photo to Inference.");
+            db.Audit(http, "face.register", "face", r.PersonId, new { name, category = r.Category, event_id = r.EventId });
+            await db.SaveChangesAsync(ct);
         }
 
-        var folder = Path.Combine(Path.GetFullPath(framesRoot), UploadFolder);
-        Directory.CreateDirectory(folder);
-        var file = $"{Guid.NewGuid():N}{(format == ImageFormat.Jpeg ? MediaTypes.JpegExtension : MediaTypes.PngExtension)}";
-        var path = Path.Combine(folder, file);
-        await File.WriteAllBytesAsync(path, r.Image, ct);
-        try
-        {
-            var name = r.Name!.Trim();
-            var request = new FaceRegisterRequest(
-                new FrameInput($"opennvr://frames/{UploadFolder}/{file}"),
-                r.PersonId!,
-                name,
-                string.IsNullOrEmpty(r.Category) ? null : r.Category,
-                r.Metadata is { ValueKind: JsonValueKind.Object } m ? m : r.EventId is { } id ? JsonSerializer.SerializeToElement(new { event_id = id }) : null);
-            var result = await PassThroughAsync("register", () => inference.RegisterFaceAsync(request, ct), logger, ct);
-            if (result is IStatusCodeHttpResult { StatusCode: 200 })
-            {
-                db.Audit(http, "face.register", "face", r.PersonId, new { name, category = r.Category, event_id = r.EventId });
-                await db.SaveChangesAsync(ct);
-            }
-
-            return result;
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        return result;
     }
 
     /// <summary>What a registration names and the image it registers, from either form of the request.</summary>
@@ -168,7 +150,7 @@ public static class FacesProxyApi
             null, null, buffer.ToArray()), null);
     }
 
-    private static async Task<(Registration?, IResult?)> FromEventAsync(HttpContext http, NvrDbContext db, RecordingsOptions recordings, CancellationToken ct)
+    private static async Task<(Registration?, IResult?)> FromEventAsync(HttpContext http, NvrDbContext db, IRecordingStore store, CancellationToken ct)
     {
         FaceFromEventRequest? request;
         try
@@ -192,13 +174,31 @@ public static class FacesProxyApi
             return (null, Problems.NotFound($"Event {id} does not exist."));
         }
 
-        var full = snapshot.SnapshotPath is null ? null : recordings.Resolve(snapshot.SnapshotPath);
-        if (full is null || !File.Exists(full))
+        if (snapshot.SnapshotPath is null || StorageKeys.Check(snapshot.SnapshotPath) is not null)
         {
-            return (null, Problems.NotFound($"Event {id} has no snapshot on this server's recordings volume."));
+            return (null, Problems.NotFound($"Event {id} has no snapshot."));
         }
 
-        return (new Registration(request.PersonId, request.Name, request.Category, request.Metadata, id, await File.ReadAllBytesAsync(full, ct)), null);
+        try
+        {
+            // The snapshot from the recording store (bounded: a snapshot is one analysed frame).
+            await using var stored = await store.OpenReadAsync(snapshot.SnapshotPath, 0, MaxPhotoBytes + 1L, ct);
+            if (stored is null)
+            {
+                return (null, Problems.NotFound($"The snapshot of event {id} is not in the recording store (not uploaded yet, or deleted by retention)."));
+            }
+
+            using var buffer = new MemoryStream();
+            await stored.CopyToAsync(buffer, ct);
+            return buffer.Length > MaxPhotoBytes
+                ? (null, PhotoTooLarge())
+                : (new Registration(request.PersonId, request.Name, request.Category, request.Metadata, id, buffer.ToArray()), null);
+        }
+        catch (RecordingStoreException ex)
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Recording store unavailable",
+                detail: $"The recording store does not answer: {ex.Message}"));
+        }
     }
 
     /// <summary>

@@ -8,6 +8,7 @@ using OpenNvr.Core.Auth;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Recordings;
 using OpenNvr.Core.Telemetry;
+using OpenNvr.Storage;
 
 namespace OpenNvr.Core.Apis;
 
@@ -91,7 +92,13 @@ public static class RecordingsApi
             gaps.Select(g => new GapDto(g.StartUnix, g.EndUnix)).ToList()));
     }
 
-    private static async Task<Results<PhysicalFileHttpResult, NotFoundProblem>> FileAsync(int cameraId, long id, HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, CancellationToken ct)
+    /// <summary>
+    /// The chunk from the recording store: a local store's file with sendfile, a blob with one ranged read of exactly
+    /// the requested bytes. The Recorder registers a chunk only once it is stored, so every listed chunk is here
+    /// unless retention deleted it since.
+    /// </summary>
+    private static async Task<Results<PhysicalFileHttpResult, StoredMediaResult, NotFoundProblem, ServiceUnavailableProblem>> FileAsync(
+        int cameraId, long id, HttpContext http, NvrDbContext db, IRecordingStore store, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
@@ -104,13 +111,7 @@ public static class RecordingsApi
             return new NotFoundProblem($"Recording {id} of camera {cameraId} does not exist.");
         }
 
-        var full = options.Value.Resolve(path);
-        if (full is null || !File.Exists(full))
-        {
-            return new NotFoundProblem($"The file of recording {id} is not on this server's recordings volume (deleted, or Recorder:RecordingsRoot unset).");
-        }
-
-        return TypedResults.PhysicalFile(full, "video/mp4", enableRangeProcessing: true);
+        return await StoredMedia.ServeAsync(store, path, "video/mp4", $"The chunk of recording {id} is not in the recording store (deleted by retention).", ct);
     }
 
     /// <summary>
@@ -119,8 +120,8 @@ public static class RecordingsApi
     /// split by byte range into its init (ftyp+moov) and media (moof/mdat) parts; a non-fragmented chunk is listed
     /// whole (players that need fMP4 or TS segments cannot play those: the Recorder writes fragmented chunks).
     /// </summary>
-    private static async Task<Results<ContentHttpResult, NotFoundProblem>> PlaylistAsync(int cameraId, [AsParameters] RecordingsWindow window,
-        HttpContext http, NvrDbContext db, IOptions<RecordingsOptions> options, Mp4InitSegmentReader mp4, TokenService tokens, CancellationToken ct)
+    private static async Task<Results<ContentHttpResult, NotFoundProblem, ServiceUnavailableProblem>> PlaylistAsync(int cameraId, [AsParameters] RecordingsWindow window,
+        HttpContext http, NvrDbContext db, Mp4InitSegmentReader mp4, TokenService tokens, CancellationToken ct)
     {
         if (!await db.CanSeeCameraAsync(http.User, cameraId, ct))
         {
@@ -129,10 +130,23 @@ public static class RecordingsApi
 
         using var activity = CoreTelemetry.ActivitySource.StartActivity("recordings.playlist");
         var chunks = await ChunksAsync(db, cameraId, window.Start, window.End, ct);
-        var segments = chunks
-            .Select(c => (Chunk: c, Layout: options.Value.Resolve(c.Path) is { } full ? mp4.Read(full) : null))
-            .Where(s => s.Layout is not null)
-            .ToList();
+        var segments = new List<(Chunk Chunk, Mp4Layout? Layout)>();
+        try
+        {
+            // The init part of each chunk: a small ranged read per chunk not yet cached (chunks never change).
+            foreach (var chunk in chunks)
+            {
+                if (await mp4.ReadAsync(chunk.Path, chunk.SizeBytes, ct) is { } layout)
+                {
+                    segments.Add((chunk, layout));
+                }
+            }
+        }
+        catch (RecordingStoreException ex)
+        {
+            return new ServiceUnavailableProblem($"The recording store does not answer: {ex.Message}");
+        }
+
         if (segments.Count == 0)
         {
             return new NotFoundProblem($"Camera {cameraId} has no playable recordings between {window.Start} and {window.End}.");

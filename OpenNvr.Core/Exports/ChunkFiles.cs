@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using OpenNvr.Core.Recordings;
+using OpenNvr.Storage;
 
 namespace OpenNvr.Core.Exports;
 
@@ -21,14 +21,47 @@ public interface IChunkFileSource
     Task<LocalChunk> OpenAsync(string relativePath, CancellationToken ct);
 }
 
-/// <summary>Chunks on the recordings volume (<c>Recorder:RecordingsRoot</c>), read in place.</summary>
-public sealed class RecordingsFolderChunkSource(IOptions<RecordingsOptions> options) : IChunkFileSource
+/// <summary>
+/// Chunks from the recording store (<see cref="IRecordingStore"/>): a filesystem store's file is read in place; a blob
+/// is downloaded (one streamed read) to <c>&lt;Exports:Root&gt;/.chunks/</c> and deleted when the export releases it,
+/// so that Core never reads a folder of the Recorder.
+/// </summary>
+public sealed class RecordingStoreChunkSource(IRecordingStore store, IOptions<ExportOptions> options) : IChunkFileSource
 {
-    public Task<LocalChunk> OpenAsync(string relativePath, CancellationToken ct)
+    public async Task<LocalChunk> OpenAsync(string relativePath, CancellationToken ct)
     {
-        var full = options.Value.Resolve(relativePath);
-        return full is not null && File.Exists(full)
-            ? Task.FromResult(new LocalChunk(full))
-            : Task.FromException<LocalChunk>(new FileNotFoundException($"The chunk {relativePath} is not on the recordings volume.", relativePath));
+        if (StorageKeys.Check(relativePath) is { } invalid)
+        {
+            throw new FileNotFoundException($"The chunk {relativePath} cannot be in the recording store: {invalid}", relativePath);
+        }
+
+        if (store.LocalPath(relativePath) is { } local)
+        {
+            return File.Exists(local) ? new LocalChunk(local) : throw Missing(relativePath);
+        }
+
+        await using var source = await store.OpenReadAsync(relativePath, 0, null, ct) ?? throw Missing(relativePath);
+        var folder = Path.Combine(options.Value.ResolveRoot(), ".chunks");
+        Directory.CreateDirectory(folder);
+        var copy = Path.Combine(folder, $"{Guid.NewGuid():N}{MediaTypes.Mp4Extension}");
+        try
+        {
+            await using var target = File.Create(copy);
+            await source.CopyToAsync(target, ct);
+        }
+        catch
+        {
+            File.Delete(copy);
+            throw;
+        }
+
+        return new LocalChunk(copy, () =>
+        {
+            File.Delete(copy);
+            return ValueTask.CompletedTask;
+        });
     }
+
+    private static FileNotFoundException Missing(string relativePath) =>
+        new($"The chunk {relativePath} is not in the recording store (deleted by retention).", relativePath);
 }

@@ -6,7 +6,7 @@ public static class ExportExtensions
     public static IHostApplicationBuilder AddExports(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ExportOptions>().BindConfiguration(ExportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<IChunkFileSource, RecordingsFolderChunkSource>();
+        builder.Services.AddSingleton<IChunkFileSource, RecordingStoreChunkSource>();
         builder.Services.AddSingleton<ExportEngine>();
         builder.Services.AddSingleton<ExportQueue>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ExportQueue>());

@@ -14,6 +14,7 @@ using OpenNvr.Core.Cameras;
 using OpenNvr.Core.Infrastructure;
 using OpenNvr.Core.Model;
 using OpenNvr.Core.Recordings;
+using OpenNvr.Storage;
 
 namespace OpenNvr.Core.Extensions;
 
@@ -78,6 +79,12 @@ internal static class Extensions
         builder.Services.AddValidatedOptions<RecordingsOptions>(RecordingsOptions.Section);
         builder.Services.AddValidatedOptions<LeaseOptions>(LeaseOptions.Section);
         builder.Services.AddSingleton<Mp4InitSegmentReader>();
+        // Chunks and snapshots are read from the recording store. A filesystem store defaults to Recorder:RecordingsRoot,
+        // else to the Recorder's own default folder, so that a Core and a Recorder started without settings on one host meet.
+        builder.AddRecordingStore();
+        builder.Services.AddOptions<StorageOptions>()
+            .PostConfigure<IOptions<RecordingsOptions>>((storage, recordings) => storage.Root ??=
+                recordings.Value.RecordingsRoot is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(), "opennvr", "recordings"));
         builder.Services.AddScoped<RecorderLeaseService>();
 
         builder.AddAuthentication();

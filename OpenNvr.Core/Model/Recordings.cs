@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace OpenNvr.Core.Model;
 
-/// <summary>One finished MP4 chunk written by a Recorder, at <see cref="Path"/> under Recorder:RecordingsRoot.</summary>
+/// <summary>One finished MP4 chunk written by a Recorder, stored under the key <see cref="Path"/> in the recording store.</summary>
 public sealed class Recording
 {
     public long Id { get; set; }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using OpenNvr.Inference.Extensions;
 using OpenNvr.Inference.Faces;
 using OpenNvr.Inference.Frames;
 using OpenNvr.Inference.Security;
@@ -11,6 +13,8 @@ namespace OpenNvr.Inference.Apis;
 /// <summary>
 /// The face registry routes of the contract: <c>POST /faces/register</c>, <c>GET /faces/list</c>,
 /// <c>GET /faces/{person_id}</c>, <c>DELETE /faces/{person_id}</c>, behind the same <c>X-API-Key</c> check as <c>/infer</c>.
+/// Registration takes a frame URI (JSON, the contract) or the photo itself (multipart/form-data: <c>image</c> and the
+/// same fields as form values): Core sends a console upload or an event snapshot as bytes, so no folder is shared.
 /// </summary>
 public static partial class FacesApi
 {
@@ -24,14 +28,15 @@ public static partial class FacesApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         // The registration body is read by hand (every malformed field gets a problem naming it): its shape is declared.
         faces.MapPost("/register", RegisterAsync).WithName("registerFace").DocumentsRequestBody<FaceRegisterRequest, RouteHandlerBuilder>()
-            .WithSummary("Registers a face from a published frame showing exactly one face (adds an embedding to an existing person_id)");
+            .WithSummary("Registers a face from a published frame (JSON with frame.uri) or an uploaded photo (multipart: image, person_id, name, category, metadata, replace) showing exactly one face (adds an embedding to an existing person_id)");
         faces.MapGet("/list", ListAsync).WithName("listFaces").WithSummary("Registered identities, optionally of one category");
         faces.MapGet("/{personId}", GetAsync).WithName("getFace").WithSummary("One identity with its metadata and embedding count");
         faces.MapDelete("/{personId}", DeleteAsync).WithName("deleteFace").WithSummary("Removes an identity and its embeddings");
         return app;
     }
 
-    private static async Task<Results<Ok<FaceRegisterResponse>, InferenceProblem>> RegisterAsync(HttpContext http, IFrameSource frames, FaceAnalyzer analyzer, FaceRegistry registry, ILogger<FaceRegistry> logger)
+    private static async Task<Results<Ok<FaceRegisterResponse>, InferenceProblem>> RegisterAsync(HttpContext http, IFrameSource frames, FaceAnalyzer analyzer, FaceRegistry registry,
+        IOptions<InferenceOptions> options, ILogger<FaceRegistry> logger)
     {
         var cancellationToken = http.RequestAborted;
         try
@@ -42,9 +47,20 @@ public static partial class FacesApi
                     "The face detector, landmark or embedding model is not loaded on this replica; see /health.");
             }
 
-            var (registration, uri) = await ReadRegistrationAsync(http.Request, cancellationToken);
+            FaceRegistration registration;
+            string uri;
+            byte[]? photo = null;
+            if (http.Request.HasFormContentType)
+            {
+                (registration, uri, photo) = await FacePhotoForm.ReadAsync(http.Request, options.Value.MaxFrameBytes, cancellationToken);
+            }
+            else
+            {
+                (registration, uri) = await ReadRegistrationAsync(http.Request, cancellationToken);
+            }
+
             IReadOnlyList<AnalyzedFace> faces;
-            using (var frame = await frames.LoadAsync(uri, cancellationToken))
+            using (var frame = photo is null ? await frames.LoadAsync(uri, cancellationToken) : FrameResolver.Decode(FacePhotoForm.Reference, photo, options.Value.MaxImagePixels))
             {
                 faces = await analyzer.AnalyzeAsync(frame.Image, FaceAnalysis.Embedding, cancellationToken);
             }
@@ -134,7 +150,7 @@ public static partial class FacesApi
         if (http.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
             throw new InferenceProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported request body",
-                $"The request body must be JSON (Content-Type application/json), not '{contentType}'.");
+                $"The request body must be JSON (Content-Type application/json, a frame by URI) or multipart/form-data (the photo as the part image), not '{contentType}'.");
         }
 
         if (http.ContentLength > MaxBodyBytes)
@@ -176,88 +192,93 @@ public static partial class FacesApi
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid($"The request body must be a JSON object, not {InferenceRequest.Describe(root)}.");
-            }
-
-            // The frame is checked with the same rules as /infer's input.frame.
-            if (!root.TryGetProperty("frame", out var frame) || frame.ValueKind == JsonValueKind.Null)
-            {
-                throw Invalid("frame is required: {\"frame\":{\"uri\":\"opennvr://frames/<camera>/<file>\"}}.");
-            }
-
-            if (frame.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid($"frame must be an object with a \"uri\" string, not {InferenceRequest.Describe(frame)}.");
-            }
-
-            var uri = RequiredString(frame, "uri", "frame.uri");
-            FrameReference.Parse(uri);
-
-            var personId = RequiredString(root, "person_id");
-            if (!FaceCategories.IsValidPersonId(personId))
-            {
-                throw Invalid($"person_id '{Shorten(personId)}' is not valid: 1 to 64 letters, digits, '_' or '-' (^[A-Za-z0-9_-]{{1,64}}$).");
-            }
-
-            if (personId is "list" or "register")
-            {
-                // GET /faces/list would always answer the listing, never this identity.
-                throw Invalid($"person_id '{personId}' is reserved (it names a /faces route); choose another.");
-            }
-
-            var name = RequiredString(root, "name").Trim();
-            if (name.Length == 0)
-            {
-                throw Invalid("name must not be empty.");
-            }
-
-            if (name.Length > Infrastructure.FaceIdentity.MaxNameLength)
-            {
-                throw Invalid($"name is {name.Length} characters long; at most {Infrastructure.FaceIdentity.MaxNameLength} are accepted.");
-            }
-
-            if (name.Any(char.IsControl))
-            {
-                throw Invalid("name must not contain control characters.");
-            }
-
-            var category = OptionalString(root, "category") ?? FaceCategories.Unknown;
-            if (!FaceCategories.IsKnown(category))
-            {
-                throw Invalid($"category '{Shorten(category)}' is not one of {string.Join(", ", FaceCategories.All)}.");
-            }
-
-            string? metadata = null;
-            if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)
-            {
-                if (meta.ValueKind != JsonValueKind.Object)
-                {
-                    throw Invalid($"metadata must be a JSON object, not {InferenceRequest.Describe(meta)}.");
-                }
-
-                metadata = meta.GetRawText();
-                if (System.Text.Encoding.UTF8.GetByteCount(metadata) > MaxMetadataBytes)
-                {
-                    throw Invalid($"metadata is larger than {MaxMetadataBytes} bytes.");
-                }
-            }
-
-            var replace = false;
-            if (root.TryGetProperty("replace", out var replaceValue) && replaceValue.ValueKind != JsonValueKind.Null)
-            {
-                replace = replaceValue.ValueKind switch
-                {
-                    JsonValueKind.True => true,
-                    JsonValueKind.False => false,
-                    _ => throw Invalid($"replace must be true or false, not {InferenceRequest.Describe(replaceValue)}."),
-                };
-            }
-
-            return (new FaceRegistration(personId, name, category, metadata, replace), uri);
+            return Validate(document.RootElement);
         }
+    }
+
+    /// <summary>The registration's fields checked one by one (JSON body, or a photo form turned into the same object).</summary>
+    internal static (FaceRegistration Registration, string Uri) Validate(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid($"The request body must be a JSON object, not {InferenceRequest.Describe(root)}.");
+        }
+
+        // The frame is checked with the same rules as /infer's input.frame.
+        if (!root.TryGetProperty("frame", out var frame) || frame.ValueKind == JsonValueKind.Null)
+        {
+            throw Invalid("frame is required: {\"frame\":{\"uri\":\"opennvr://frames/<camera>/<file>\"}}.");
+        }
+
+        if (frame.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid($"frame must be an object with a \"uri\" string, not {InferenceRequest.Describe(frame)}.");
+        }
+
+        var uri = RequiredString(frame, "uri", "frame.uri");
+        FrameReference.Parse(uri);
+
+        var personId = RequiredString(root, "person_id");
+        if (!FaceCategories.IsValidPersonId(personId))
+        {
+            throw Invalid($"person_id '{Shorten(personId)}' is not valid: 1 to 64 letters, digits, '_' or '-' (^[A-Za-z0-9_-]{{1,64}}$).");
+        }
+
+        if (personId is "list" or "register")
+        {
+            // GET /faces/list would always answer the listing, never this identity.
+            throw Invalid($"person_id '{personId}' is reserved (it names a /faces route); choose another.");
+        }
+
+        var name = RequiredString(root, "name").Trim();
+        if (name.Length == 0)
+        {
+            throw Invalid("name must not be empty.");
+        }
+
+        if (name.Length > Infrastructure.FaceIdentity.MaxNameLength)
+        {
+            throw Invalid($"name is {name.Length} characters long; at most {Infrastructure.FaceIdentity.MaxNameLength} are accepted.");
+        }
+
+        if (name.Any(char.IsControl))
+        {
+            throw Invalid("name must not contain control characters.");
+        }
+
+        var category = OptionalString(root, "category") ?? FaceCategories.Unknown;
+        if (!FaceCategories.IsKnown(category))
+        {
+            throw Invalid($"category '{Shorten(category)}' is not one of {string.Join(", ", FaceCategories.All)}.");
+        }
+
+        string? metadata = null;
+        if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)
+        {
+            if (meta.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid($"metadata must be a JSON object, not {InferenceRequest.Describe(meta)}.");
+            }
+
+            metadata = meta.GetRawText();
+            if (System.Text.Encoding.UTF8.GetByteCount(metadata) > MaxMetadataBytes)
+            {
+                throw Invalid($"metadata is larger than {MaxMetadataBytes} bytes.");
+            }
+        }
+
+        var replace = false;
+        if (root.TryGetProperty("replace", out var replaceValue) && replaceValue.ValueKind != JsonValueKind.Null)
+        {
+            replace = replaceValue.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw Invalid($"replace must be true or false, not {InferenceRequest.Describe(replaceValue)}."),
+            };
+        }
+
+        return (new FaceRegistration(personId, name, category, metadata, replace), uri);
     }
 
     private static string RequiredString(JsonElement parent, string name, string? path = null)
@@ -285,7 +306,7 @@ public static partial class FacesApi
             : throw Invalid($"{name} must be a string, not {InferenceRequest.Describe(value)}.");
     }
 
-    private static InferenceProblemException Invalid(string detail) =>
+    internal static InferenceProblemException Invalid(string detail) =>
         new(StatusCodes.Status400BadRequest, "Invalid face registration", detail);
 
     private static InferenceProblemException TooLarge() =>

@@ -20,7 +20,13 @@ public sealed record FrameUri(string Uri);
 /// <param name="Frame2">Second frame of <c>face_verify</c>.</param>
 /// <param name="Threshold">Similarity threshold in (0, 1] of <c>face_recognition</c>.</param>
 /// <param name="Options">Task options, e.g. <c>{"annotate": true}</c>.</param>
-public sealed record InferInput(FrameUri? Frame = null, FrameUri? Frame1 = null, FrameUri? Frame2 = null, double? Threshold = null, InferOptions? Options = null);
+/// <param name="Region">
+/// Face tasks of one frame (<c>face_detection</c>, <c>face_embedding</c>, <c>face_recognition</c>,
+/// <c>watchlist_check</c>): <c>[x1, y1, x2, y2]</c> in frame pixels; only faces in that part of the frame are
+/// analysed (the boxes answered stay in frame pixels). The Recorder sends the head area of one tracked person.
+/// </param>
+public sealed record InferInput(FrameUri? Frame = null, FrameUri? Frame1 = null, FrameUri? Frame2 = null, double? Threshold = null, InferOptions? Options = null,
+    double[]? Region = null);
 
 /// <param name="Annotate">
 /// true: the detection, counting and face tasks (person_detection, person_counting, object_detection, face_detection,

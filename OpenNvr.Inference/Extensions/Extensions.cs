@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
+using OpenNvr.Contracts.Internal;
 using OpenNvr.Inference.Apis;
 using OpenNvr.Inference.Cloud;
 using OpenNvr.Inference.Detection;
@@ -58,18 +60,32 @@ internal static class Extensions
         // Frames are small and a stale frame is worthless: fail fast rather than retry for half a minute.
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in this package version.
         services.AddTransient<RecorderFrameClient>();
+        services.AddSingleton<CameraHolders>();
         services.AddServiceClient<IRecorderFramesApi>(IRecorderFramesApi.BaseUrl,
                 SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderInference)
             .RemoveAllResilienceHandlers()
-            .AddStandardResilienceHandler(resilience =>
-            {
-                resilience.Retry.MaxRetryAttempts = 1;
-                resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
-                resilience.AttemptTimeout.Timeout = TimeSpan.FromSeconds(5);
-                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
-                resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(10);
-            });
+            .AddStandardResilienceHandler(FailFast);
+        // The Recorder that holds a camera, by the address Core knows from its heartbeat: one circuit per Recorder.
+        services.AddHttpClient(RecorderFrameClient.ByLeaseClientName)
+            .AddSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.RecorderInference)
+            .RemoveAllResilienceHandlers()
+            .AddStandardResilienceHandler(FailFast)
+            .SelectPipelineByAuthority();
+        // Core's lease table says which Recorder holds a camera (CameraHolders); Inference shows Core the key of their pair.
+        services.AddServiceClient<ICoreInternalApi>(ICoreInternalApi.BaseUrl,
+                SharedKeyEndpointExtensions.InternalKeyHeader, ServiceKeys.CoreInference)
+            .RemoveAllResilienceHandlers()
+            .AddStandardResilienceHandler(FailFast);
 #pragma warning restore EXTEXP0001
+
+        static void FailFast(HttpStandardResilienceOptions resilience)
+        {
+            resilience.Retry.MaxRetryAttempts = 1;
+            resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
+            resilience.AttemptTimeout.Timeout = TimeSpan.FromSeconds(5);
+            resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
+            resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(10);
+        }
     }
 
     private sealed class ModelWarmUp(TaskRegistry registry) : IHostedService

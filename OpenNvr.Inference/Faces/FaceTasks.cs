@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using OpenCvSharp;
 using OpenNvr.Inference.Annotation;
 using OpenNvr.Inference.Frames;
 using OpenNvr.Inference.Models;
@@ -35,10 +36,24 @@ public abstract class FaceTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxM
 
     /// <summary>
     /// The analysed faces of <c>input.&lt;field&gt;</c> once loaded: the one place every face task analyses a frame,
-    /// whether it keeps the frame afterwards (to draw on it) or not.
+    /// whether it keeps the frame afterwards (to draw on it) or not. For <c>input.frame</c>, within
+    /// <c>input.region</c> when given (<see cref="FaceRegion"/>); boxes stay in pixels of the whole frame, so they are drawn
+    /// where they are.
     /// </summary>
-    protected Task<IReadOnlyList<AnalyzedFace>> AnalyzeAsync(InferenceRequest request, string field, DecodedFrame frame, CancellationToken cancellationToken) =>
-        analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
+    protected async Task<IReadOnlyList<AnalyzedFace>> AnalyzeAsync(InferenceRequest request, string field, DecodedFrame frame, CancellationToken cancellationToken)
+    {
+        var region = field == "frame" ? FaceRegion.Read(request) : null;
+        if (region is null)
+        {
+            return await analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
+        }
+
+        var crop = region.ClipTo(frame.Width, frame.Height);
+        // A copy, not a view: the detectors and the alignment expect a continuous image.
+        using var part = new Mat(frame.Image, crop).Clone();
+        var faces = await analyzer.AnalyzeAsync(part, Analysis, cancellationToken);
+        return [.. faces.Select(f => FaceRegion.ToFrame(f, crop))];
+    }
 
     /// <summary>The frame of <c>input.&lt;field&gt;</c>, for a task that draws on it afterwards (the caller disposes it).</summary>
     protected Task<DecodedFrame> LoadAsync(InferenceRequest request, string field, CancellationToken cancellationToken) =>

@@ -26,23 +26,39 @@ public sealed class FrameResolver(
     {
         using var stage = telemetry.Stage("decode");
         var frame = await ReadBytesAsync(uri, cancellationToken);
+        return Decode(frame.Reference, frame.Bytes);
+    }
+
+    /// <summary>
+    /// Image bytes that came in a request (a photo upload) checked like a frame (JPEG or PNG, at most
+    /// <paramref name="maxPixels"/>) and decoded. The caller disposes the result.
+    /// </summary>
+    public static DecodedFrame Decode(FrameReference reference, byte[] bytes, long maxPixels)
+    {
+        var header = ImageHeader.TryRead(bytes) ?? throw Unsupported(reference, "it is not a JPEG or PNG image");
+        CheckPixels(reference, header, maxPixels);
+        return Decode(reference, bytes);
+    }
+
+    private static DecodedFrame Decode(FrameReference reference, byte[] bytes)
+    {
         Mat image;
         try
         {
-            image = Cv2.ImDecode(frame.Bytes, ImreadModes.Color);
+            image = Cv2.ImDecode(bytes, ImreadModes.Color);
         }
         catch (OpenCVException ex)
         {
-            throw Unsupported(frame.Reference, $"it could not be decoded ({ex.Message})");
+            throw Unsupported(reference, $"it could not be decoded ({ex.Message})");
         }
 
         if (image.Empty())
         {
             image.Dispose();
-            throw Unsupported(frame.Reference, "it could not be decoded (corrupt or truncated)");
+            throw Unsupported(reference, "it could not be decoded (corrupt or truncated)");
         }
 
-        return new DecodedFrame(frame.Reference, image);
+        return new DecodedFrame(reference, image);
     }
 
     public async Task<FrameBytes> ReadBytesAsync(string uri, CancellationToken cancellationToken)
@@ -50,14 +66,17 @@ public sealed class FrameResolver(
         var reference = FrameReference.Parse(uri);
         var bytes = await ReadAsync(reference, cancellationToken);
         var header = ImageHeader.TryRead(bytes) ?? throw Unsupported(reference, "it is not a JPEG or PNG image");
-        var maxPixels = options.Value.MaxImagePixels;
+        CheckPixels(reference, header, options.Value.MaxImagePixels);
+        return new FrameBytes(reference, bytes, header);
+    }
+
+    private static void CheckPixels(FrameReference reference, ImageHeader header, long maxPixels)
+    {
         if (header.Pixels > maxPixels)
         {
             throw new InferenceProblemException(StatusCodes.Status422UnprocessableEntity, "Image too large",
                 $"The frame {reference} is {header.Width}x{header.Height} ({header.Pixels.ToString(CultureInfo.InvariantCulture)} pixels); at most {maxPixels.ToString(CultureInfo.InvariantCulture)} pixels are accepted (Inference:MaxImagePixels).");
         }
-
-        return new FrameBytes(reference, bytes, header);
     }
 
     internal static InferenceProblemException NotFound(FrameReference frame, string where) =>

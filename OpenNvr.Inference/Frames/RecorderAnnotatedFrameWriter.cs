@@ -10,17 +10,29 @@ namespace OpenNvr.Inference.Frames;
 /// (<see cref="IRecorderFramesApi.PutAnnotatedFrameAsync"/>). The image then sits beside the frame on the Recorder, so
 /// its URI resolves for Inference (local first, then the Recorder) and for Core (the Recorder's frames route) alike,
 /// whatever host either runs on; the Recorder bounds the images kept per camera folder.
+/// <para>Which Recorder: the one the frame was read from, found the same way (<see cref="RecorderFrameClient"/>): with
+/// Core configured, the holder of the camera's lease (<see cref="CameraHolders"/>, just remembered by the frame's
+/// read), else <c>http://recorder</c> by service discovery (one Recorder).</para>
 /// </summary>
-public sealed class RecorderAnnotatedFrameWriter(IRecorderFramesApi recorder)
+public sealed class RecorderAnnotatedFrameWriter(IRecorderFramesApi recorder, IHttpClientFactory clients, CameraHolders holders, IConfiguration configuration)
 {
     public async Task PutAsync(FrameReference image, byte[] jpeg, CancellationToken cancellationToken)
     {
+        var target = recorder;
+        if (CameraHolders.IsConfigured(configuration) && FrameNames.TryParseCameraId(image.Camera, out var cameraId))
+        {
+            var (baseUrl, _) = await holders.FindAsync(cameraId, image, cancellationToken)
+                ?? throw new InferenceProblemException(StatusCodes.Status404NotFound, "Frame not found",
+                    $"No Recorder holds camera {cameraId} now: the annotated image {image} was not stored.");
+            target = clients.ClientAt<IRecorderFramesApi>(RecorderFrameClient.ByLeaseClientName, baseUrl);
+        }
+
         using var content = new ByteArrayContent(jpeg);
         content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypes.Jpeg);
         HttpResponseMessage response;
         try
         {
-            response = await recorder.PutAnnotatedFrameAsync(image.Camera, image.File, content, cancellationToken);
+            response = await target.PutAnnotatedFrameAsync(image.Camera, image.File, content, cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException
                                        or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException

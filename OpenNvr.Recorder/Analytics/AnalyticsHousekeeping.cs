@@ -41,11 +41,12 @@ internal sealed class AnalyticsHousekeeping(
                 if (clock.GetUtcNow() - _lastSnapshotPrune > SnapshotPrunePeriod)
                 {
                     _lastSnapshotPrune = clock.GetUtcNow();
-                    snapshots.Prune(coordinator.Cameras);
+                    await snapshots.PruneAsync(coordinator.Cameras, stop);
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
+                // A store outage included (RecordingStoreException is an IOException): the next round tries again.
                 RecorderLog.PipelineError(logger, 0, ex.Message);
             }
 

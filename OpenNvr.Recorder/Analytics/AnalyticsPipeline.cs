@@ -6,6 +6,8 @@ using OpenNvr.Recorder.Analytics.Tracking;
 using OpenNvr.Recorder.Frames;
 using OpenNvr.Recorder.Recording;
 using OpenNvr.Recorder.Telemetry;
+using OpenNvr.Recorder.Upload;
+using OpenNvr.Storage;
 
 namespace OpenNvr.Recorder.Analytics;
 
@@ -42,7 +44,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
 
     public AnalyticsPipeline(IFramePublisher publisher, RecordingCoordinator coordinator, InferenceClient inference, EventOutbox outbox,
         OccupancyOutbox occupancy, IOptions<AnalyticsOptions> options, IOptions<TrackerOptions> tracker, IOptions<RecorderOptions> recorder,
-        IOptions<FramePublishingOptions> frames, TimeProvider clock, ILogger<AnalyticsPipeline> logger)
+        IOptions<FramePublishingOptions> frames, UploadQueue uploads, IRecordingStore store, TimeProvider clock, ILogger<AnalyticsPipeline> logger)
     {
         _tracker = tracker.Value;
         _clock = clock;
@@ -50,7 +52,7 @@ public sealed class AnalyticsPipeline : IHostedService, IAsyncDisposable
         _coordinator = coordinator;
         _options = options.Value;
         _logger = logger;
-        var snapshots = new SnapshotStore(recorder.Value.ResolveRecordingsRoot(), clock);
+        var snapshots = new SnapshotStore(recorder.Value.ResolveRecordingsRoot(), uploads, store, clock);
         _analyser = new FrameAnalyser(inference, outbox, occupancy, snapshots, clock, logger);
         _housekeeping = new AnalyticsHousekeeping(coordinator, _cameras, snapshots, frames.Value.ResolveRoot(), _options.AnalysisFrameSeconds, clock, logger);
     }

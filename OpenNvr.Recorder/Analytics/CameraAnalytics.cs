@@ -59,9 +59,14 @@ internal sealed class CameraAnalytics : IAsyncDisposable
     /// </summary>
     public void Sync(CameraConfig camera)
     {
-        var enabled = camera.AiPolicies.Where(p => p.Enabled).ToList();
-        var signatures = enabled.Select(p => JsonSerializer.Serialize(p, ContractJson.Options) +
-            (PeopleStage.Tracks(p.Task) ? "\n" + PeopleStage.Signature(camera) : "")).ToList();
+        // Faces per track: with a people policy, the face policies are asked per tracked person by it (a few times per
+        // person), not on every analysed frame.
+        var (enabled, faces) = TrackFaces.Split([.. camera.AiPolicies.Where(p => p.Enabled)]);
+
+        var facesGoTo = enabled.FindIndex(p => PeopleStage.Tracks(p.Task));
+        var signatures = enabled.Select((p, i) => JsonSerializer.Serialize(p, ContractJson.Options) +
+            (PeopleStage.Tracks(p.Task) ? "\n" + PeopleStage.Signature(camera) : "") +
+            (i == facesGoTo && faces is not null ? "\n" + JsonSerializer.Serialize(faces, ContractJson.Options) : "")).ToList();
         var signature = string.Join('\n', signatures);
         if (signature == _signature)
         {
@@ -69,11 +74,13 @@ internal sealed class CameraAnalytics : IAsyncDisposable
         }
 
         var kept = Policies.ToDictionary(p => p.Signature);
-        Policies = enabled.Select((p, i) => kept.TryGetValue(signatures[i], out var existing) ? existing : NewState(p, signatures[i], camera)).ToList();
+        Policies = enabled.Select((p, i) => kept.TryGetValue(signatures[i], out var existing)
+            ? existing
+            : NewState(p, signatures[i], camera, i == facesGoTo ? faces : null)).ToList();
         _signature = signature;
     }
 
-    private PolicyState NewState(CameraAiPolicy policy, string signature, CameraConfig camera)
+    private PolicyState NewState(CameraAiPolicy policy, string signature, CameraConfig camera, TrackFaces? faces)
     {
         if (!PeopleStage.Tracks(policy.Task))
         {
@@ -83,7 +90,7 @@ internal sealed class CameraAnalytics : IAsyncDisposable
         // Track ids stay unique on the camera across restarts and policy changes: they start from the clock
         // (10 000 ids a second of start time), not from 1, so that a track_id search never mixes two people.
         var firstTrackId = _clock.GetUtcNow().ToUnixTimeSeconds() * 10_000 + 1;
-        return new PolicyState(policy, signature, new PeopleStage(policy, camera.Zones, camera.Lines, _tracker, firstTrackId));
+        return new PolicyState(policy, signature, new PeopleStage(policy, camera.Zones, camera.Lines, _tracker, firstTrackId, faces));
     }
 
     public async ValueTask DisposeAsync()

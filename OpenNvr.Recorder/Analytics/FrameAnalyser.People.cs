@@ -9,7 +9,7 @@ namespace OpenNvr.Recorder.Analytics;
 /// <summary>A people policy's frame: tracking (<c>people.track</c>), events per person, closed occupancy buckets.</summary>
 internal sealed partial class FrameAnalyser
 {
-    private void TrackPeople(QueuedFrame work, JsonElement result, PeopleStage people, PipelineStatistics stats)
+    private async Task TrackPeopleAsync(QueuedFrame work, JsonElement result, PeopleStage people, PipelineStatistics stats, CancellationToken ct)
     {
         PeopleFrame frame;
         using (var track = RecorderTelemetry.ActivitySource.StartActivity("people.track"))
@@ -19,10 +19,17 @@ internal sealed partial class FrameAnalyser
             track?.SetTag("opennvr.people.events", frame.Events.Count);
         }
 
-        work.Root?.SetTag("opennvr.frame.outcome", frame.Events.Count == 0 ? "no_event" : "event");
+        var faceEvents = await RecogniseFacesAsync(work, people, frame, stats, ct);
+        work.Root?.SetTag("opennvr.frame.outcome", frame.Events.Count + faceEvents.Count == 0 ? "no_event" : "event");
         foreach (var personEvent in frame.Events)
         {
             EmitPerson(work, result, people, personEvent, frame.People);
+            stats.AddEvent();
+        }
+
+        foreach (var (personEvent, answer) in faceEvents)
+        {
+            EmitPerson(work, answer, people, personEvent, frame.People);
             stats.AddEvent();
         }
 
@@ -52,12 +59,24 @@ internal sealed partial class FrameAnalyser
             ["track_id"] = personEvent.TrackId,
             ["people"] = peopleInView,
         };
+        // Once a person's face is recognised, their later events (zones, lines, person.left) say who they are.
+        if (people.IdentityOf(personEvent.TrackKey) is { } identity && !details.ContainsKey("person_id"))
+        {
+            details["person_id"] = identity.PersonId;
+            details["name"] = identity.Name;
+            details["category"] = identity.Category;
+        }
+
+        // Face events are the face policy's (a search by task finds them as before faces went per track).
+        var task = personEvent.EventType is PersonEventTypes.FaceRecognized or PersonEventTypes.WatchlistHit && people.Faces is { } faces ? faces.Task : policy.Task;
         var root = work.Root;
         var e = new EventIngest(
             work.CameraId,
-            policy.Task,
+            task,
             personEvent.At.ToUnixTimeMilliseconds(),
-            Label: "person",
+            Label: details.GetValueOrDefault("name") is string name && personEvent.EventType is PersonEventTypes.FaceRecognized or PersonEventTypes.WatchlistHit
+                ? (name.Length > 128 ? name[..128] : name)
+                : "person",
             Count: peopleInView,
             Confidence: personEvent.Confidence is { } c ? Math.Round(Math.Clamp(c, 0, 1), 4) : null,
             Bbox: JsonSerializer.SerializeToElement(personEvent.Boxes.Take(100)
@@ -72,8 +91,8 @@ internal sealed partial class FrameAnalyser
             TrackId: personEvent.TrackId);
         outbox.Append(e);
         Activity.Current?.SetTag("opennvr.event_type", personEvent.EventType);
-        RecorderTelemetry.EventsEmitted.Add(1, QueuedFrame.Tags(work.CameraId, policy.Task, ("event_type", personEvent.EventType)));
-        RecorderLog.EventQueued(logger, work.CameraId, policy.Task, e.Count, personEvent.EventType);
+        RecorderTelemetry.EventsEmitted.Add(1, QueuedFrame.Tags(work.CameraId, task, ("event_type", personEvent.EventType)));
+        RecorderLog.EventQueued(logger, work.CameraId, task, e.Count, personEvent.EventType);
     }
 
     private static OccupancyBucketIngest ToIngest(int cameraId, OccupancyBucket bucket) => new(

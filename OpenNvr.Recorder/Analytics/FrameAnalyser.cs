@@ -83,7 +83,7 @@ internal sealed partial class FrameAnalyser(InferenceClient inference, EventOutb
             RecorderTelemetry.FramesAnalysed.Add(1, QueuedFrame.Tags(work.CameraId, policy.Task));
             if (work.State.People is { } people)
             {
-                TrackPeople(work, result, people, stats);
+                await TrackPeopleAsync(work, result, people, stats, ct);
                 return;
             }
 

@@ -20,9 +20,15 @@ public sealed class InferenceFailedException(HttpStatusCode status, string detai
 /// </summary>
 public sealed class InferenceClient(IInferenceApi inference)
 {
-    public async Task<JsonElement> InferAsync(string task, string frameUri, CancellationToken ct)
+    public Task<JsonElement> InferAsync(string task, string frameUri, CancellationToken ct) => InferAsync(InferRequest.ForFrame(task, frameUri), ct);
+
+    /// <summary>A face task on one part of a frame (<c>input.region</c>): the face of one tracked person.</summary>
+    public Task<JsonElement> RecogniseFaceAsync(string task, string frameUri, FrameRegion region, CancellationToken ct) =>
+        InferAsync(InferRequest.ForFaceRegion(task, frameUri, region), ct);
+
+    private async Task<JsonElement> InferAsync(InferRequest request, CancellationToken ct)
     {
-        using var response = await inference.InferAsync(InferRequest.ForFrame(task, frameUri), ct);
+        using var response = await inference.InferAsync(request, ct);
         var body = await response.Content.ReadAsByteArrayAsync(ct);
         if (!response.IsSuccessStatusCode)
         {

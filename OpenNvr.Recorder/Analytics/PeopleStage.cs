@@ -23,17 +23,36 @@ internal sealed class PeopleStage
     private readonly CameraAiPolicy _policy;
     private readonly PeopleAnalytics _analytics;
     private readonly Dictionary<long, BestFrame> _bestFrames = [];
+    private readonly Dictionary<long, FaceMatch> _identities = [];
 
-    public PeopleStage(CameraAiPolicy policy, IReadOnlyList<CameraZone>? zones, IReadOnlyList<CameraLine>? lines, TrackerOptions options, long firstTrackId)
+    public PeopleStage(CameraAiPolicy policy, IReadOnlyList<CameraZone>? zones, IReadOnlyList<CameraLine>? lines, TrackerOptions options, long firstTrackId,
+        TrackFaces? faces = null)
     {
         _policy = policy;
+        Faces = faces;
         var settings = new PeopleSettings(
             [.. (zones ?? []).Select(z => new ZoneDefinition(z.Id, z.Name, ZoneRules.ToPlane(z.Points),
                 z.EventTypes.Contains(PersonEventTypes.ZoneLoitering) ? z.LoiteringS : null,
                 z.EventTypes.Contains(PersonEventTypes.ZoneEntered), z.EventTypes.Contains(PersonEventTypes.ZoneLeft)))],
             [.. (lines ?? []).Select(l => new LineDefinition(l.Id, l.Name, new PlanePoint(l.Points[0][0], l.Points[0][1]),
-                new PlanePoint(l.Points[1][0], l.Points[1][1]), l.EventTypes.Contains(PersonEventTypes.LineCrossed)))]);
+                new PlanePoint(l.Points[1][0], l.Points[1][1]), l.EventTypes.Contains(PersonEventTypes.LineCrossed)))],
+            RecogniseFaces: faces is not null);
         _analytics = new PeopleAnalytics(options, settings, firstTrackId);
+    }
+
+    /// <summary>Faces per track (the camera's face policy), or null when this policy recognises no faces.</summary>
+    public TrackFaces? Faces { get; }
+
+    public PeopleAnalytics Analytics => _analytics;
+
+    /// <summary>Whom a track's face matched, once recognised (its later events carry the identity).</summary>
+    public FaceMatch? IdentityOf(long? trackKey) => trackKey is { } key ? _identities.GetValueOrDefault(key) : null;
+
+    /// <summary>The track's face was recognised: the events to store (once per person), and the identity kept for its later events.</summary>
+    public IReadOnlyList<PersonEvent> Recognised(Track person, DateTimeOffset at, FaceMatch match)
+    {
+        _identities[person.Key] = match;
+        return _analytics.Recognised(person, at, match, raiseRecognized: Faces?.RaisesRecognized ?? false, raiseWatchlistHit: true);
     }
 
     /// <summary>Tasks whose answers list every person of the frame (what the tracker needs).</summary>
@@ -71,6 +90,7 @@ internal sealed class PeopleStage
         foreach (var key in trackKeys)
         {
             _bestFrames.Remove(key);
+            _identities.Remove(key);
         }
     }
 

@@ -14,6 +14,7 @@ public sealed class PipelineStatistics
     private long _events;
     private long _queued;
     private long _finished;
+    private long _faceCalls;
 
     /// <summary>Policy runs that were due (interval elapsed).</summary>
     public long Due => Interlocked.Read(ref _due);
@@ -31,6 +32,9 @@ public sealed class PipelineStatistics
 
     public long Events => Interlocked.Read(ref _events);
 
+    /// <summary>Per-track face requests to Inference (faces per track; included in <see cref="InferenceCalls"/>).</summary>
+    public long FaceCalls => Interlocked.Read(ref _faceCalls);
+
     /// <summary>
     /// Frames taken for analysis that are still queued or being analysed: 0 once a released camera's last frames
     /// have had their answer (or were dropped), so a test can tell that nothing of it is on its way to Inference.
@@ -47,6 +51,12 @@ public sealed class PipelineStatistics
 
     internal void AddDropped() => Interlocked.Increment(ref _dropped);
 
+    internal void AddFaceCall()
+    {
+        Interlocked.Increment(ref _faceCalls);
+        Interlocked.Increment(ref _inferenceCalls);
+    }
+
     internal void AddEvent() => Interlocked.Increment(ref _events);
 
     internal void AddQueued() => Interlocked.Increment(ref _queued);
@@ -55,5 +65,5 @@ public sealed class PipelineStatistics
     internal void AddFinished() => Interlocked.Increment(ref _finished);
 
     public override string ToString() =>
-        $"due {Due}, skipped by motion {SkippedMotion}, inference calls {InferenceCalls}, analysed {Analysed}, dropped {Dropped}, events {Events}, pending {Pending}";
+        $"due {Due}, skipped by motion {SkippedMotion}, inference calls {InferenceCalls}, analysed {Analysed}, dropped {Dropped}, events {Events}, face calls {FaceCalls}, pending {Pending}";
 }

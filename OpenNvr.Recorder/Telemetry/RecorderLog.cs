@@ -95,4 +95,10 @@ internal static partial class RecorderLog
 
     [LoggerMessage(31, LogLevel.Warning, "Camera {CameraId}: frame pipeline error: {Error}")]
     public static partial void PipelineError(ILogger logger, int cameraId, string error);
+
+    [LoggerMessage(132, LogLevel.Information, "Camera {CameraId}: person {TrackId} recognised as {PersonId} ({Category}, similarity {Similarity}) at attempt {Attempt}")]
+    public static partial void FaceRecognised(ILogger logger, int cameraId, long trackId, string personId, string? category, double similarity, int attempt);
+
+    [LoggerMessage(133, LogLevel.Warning, "Camera {CameraId}: face request for person {TrackId} failed: {Error}")]
+    public static partial void FaceAttemptFailed(ILogger logger, int cameraId, long trackId, string error);
 }

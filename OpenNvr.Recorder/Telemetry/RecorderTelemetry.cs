@@ -58,6 +58,20 @@ public static class RecorderTelemetry
     public static readonly Counter<long> EventsEmitted = Meter.CreateCounter<long>(
         "opennvr.recorder.events", "{event}", "AI events written to the event outbox (tags camera, task)");
 
+    // Faces per track (PeopleStage): tagged camera and task (face_recognition or watchlist_check).
+    public static readonly Counter<long> FaceAttempts = Meter.CreateCounter<long>(
+        "opennvr.people.face.attempts", "{attempt}",
+        "Face recognition requests for a tracked person (tag outcome: recognized, unknown, no_face, failed)");
+
+    public static readonly Counter<long> FaceRecognitions = Meter.CreateCounter<long>(
+        "opennvr.people.face.recognitions", "{person}", "Tracked people whose face was recognised (once per track)");
+
+    public static readonly Histogram<double> FaceRecognitionDelay = Meter.CreateHistogram<double>(
+        "opennvr.people.face.delay", "s", "From a person's track being confirmed to their face being recognised");
+
+    public static readonly Histogram<double> FaceAttemptDuration = Meter.CreateHistogram<double>(
+        "opennvr.people.face.attempt.duration", "ms", "Duration of one per-track face request to Inference (tag outcome)");
+
     public static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>(
         "opennvr.recorder.events_dropped", "{event}", "AI events lost: outbox over its cap (outbox_full) or refused by Core (rejected)");
 

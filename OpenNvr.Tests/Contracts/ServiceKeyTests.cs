@@ -12,8 +12,8 @@ namespace OpenNvr.Tests.Contracts;
 public static class PairKeys
 {
     public const string RecorderCore = CoreFixture.InternalKey;
-    public const string RecorderInference = "recorder-inference-key-for-tests-0123456789";
-    public const string CoreInference = "core-inference-key-for-tests-0123456789abc";
+    public const string RecorderInference = CoreFixture.RecorderInferenceKey;
+    public const string CoreInference = CoreFixture.CoreInferenceKey;
 }
 
 /// <summary>Inference holding the keys of its two callers, as under the app host.</summary>
@@ -53,6 +53,22 @@ public sealed class ServiceKeyTests(CoreFixture core, KeyedInferenceFixture infe
         await HttpAssert.ProblemAsync(await SendAsync(http, Heartbeat, null, "{not json"), HttpStatusCode.Unauthorized);
         await HttpAssert.ProblemAsync(await SendAsync(http, Heartbeat, PairKeys.CoreInference, "{not json"), HttpStatusCode.Unauthorized);
         await HttpAssert.ProblemAsync(await SendAsync(http, Heartbeat, PairKeys.RecorderCore, "{not json"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Cores_camera_holder_route_accepts_only_Inferences_key()
+    {
+        using var http = core.Anonymous();
+        const string holder = "/api/v1/internal/cameras/2147483647/holder";
+        // Authorised: no Recorder holds that camera (404, a problem that says so).
+        await HttpAssert.ProblemAsync(await SendAsync(http, holder, PairKeys.CoreInference), HttpStatusCode.NotFound);
+        foreach (var other in new[] { PairKeys.RecorderCore, PairKeys.RecorderInference, null })
+        {
+            await HttpAssert.ProblemAsync(await SendAsync(http, holder, other), HttpStatusCode.Unauthorized);
+        }
+
+        // And Inference's key opens none of the Recorder's routes of the same prefix.
+        await HttpAssert.ProblemAsync(await SendAsync(http, Heartbeat, PairKeys.CoreInference, HeartbeatBody), HttpStatusCode.Unauthorized);
     }
 
     [Fact]

@@ -20,6 +20,10 @@ public class CoreFixture : IAsyncLifetime
 {
     public const string AdminPassword = "admin-password-for-tests";
     public const string InternalKey = "internal-key-for-tests-0123456789abcdef";
+    /// <summary>The Core–Inference key of tests that run both (Inference shows it to Core's camera holder route).</summary>
+    public const string CoreInferenceKey = "core-inference-key-for-tests-0123456789";
+    /// <summary>The Recorder–Inference key of tests that run both (Inference shows it to the Recorder's frame route).</summary>
+    public const string RecorderInferenceKey = "recorder-inference-key-for-tests-012345";
     public const string SigningKey = "signing-key-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz";
     public const string Issuer = "opennvr-core";
     public const string Audience = "opennvr";
@@ -42,9 +46,16 @@ public class CoreFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>Starts what a subclass's Core needs besides PostgreSQL (a blob store), before Core starts.</summary>
+    protected virtual Task StartDependenciesAsync() => Task.CompletedTask;
+
+    /// <summary>Stops what <see cref="StartDependenciesAsync"/> started, after Core stopped.</summary>
+    protected virtual Task StopDependenciesAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(RecordingsRoot);
+        await StartDependenciesAsync();
         ConnectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("core");
         Factory = new WebApplicationFactory<NvrDbContext>().WithWebHostBuilder(host =>
         {
@@ -53,6 +64,7 @@ public class CoreFixture : IAsyncLifetime
             host.UseSetting("Auth:JwtSigningKey", SigningKey);
             host.UseSetting("Auth:LoginPermitsPerMinute", "10000");
             host.UseSetting(ServiceKeys.RecorderCore, InternalKey);
+            host.UseSetting(ServiceKeys.CoreInference, CoreInferenceKey);
             host.UseSetting("Recorder:RecordingsRoot", RecordingsRoot);
             Configure(host);
         });
@@ -63,6 +75,7 @@ public class CoreFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
+        await StopDependenciesAsync();
         TestTemp.TryDelete(RecordingsRoot);
     }
 

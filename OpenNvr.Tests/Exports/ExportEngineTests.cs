@@ -42,7 +42,7 @@ public sealed class ExportEngineTests : IClassFixture<ExportEngineTests.Chunks>
 
     private ExportEngine Engine() => new(
         Options.Create(new ExportOptions()),
-        new RecordingsFolderChunkSource(Options.Create(new RecordingsOptions { RecordingsRoot = _chunks.Root })),
+        new RecordingStoreChunkSource(new OpenNvr.Storage.FileSystemRecordingStore(_chunks.Root), Options.Create(new ExportOptions())),
         NullLogger<ExportEngine>.Instance);
 
     private string Output() => Path.Combine(TestTemp.NewFolder("export-out"), "clip.mp4");

@@ -51,6 +51,7 @@ public sealed class CoreServer : IAsyncDisposable
             ["Auth:JwtSigningKey"] = CoreFixture.SigningKey,
             ["Auth:LoginPermitsPerMinute"] = "10000",
             [ServiceKeys.RecorderCore] = CoreFixture.InternalKey,
+            [ServiceKeys.CoreInference] = CoreFixture.CoreInferenceKey,
             ["Internal:LeaseSeconds"] = leaseSeconds.ToString(CultureInfo.InvariantCulture),
             ["Cameras:AllowFileSources"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",

@@ -6,7 +6,7 @@ namespace OpenNvr.Tests.Recorder;
 
 /// <summary>
 /// Recording into Azure Blob Storage (a real Azurite) from a real RTSP camera through the real Core: every chunk Core
-/// lists is in the store and plays, local copies are only a cache, and a 60 s blob outage loses nothing.
+/// lists is in the store and plays when downloaded through Core, local copies are only a cache, and a 60 s blob outage loses nothing.
 /// </summary>
 [Trait(TestTraits.Category, TestTraits.Slow)]
 public sealed class BlobRecordingTests
@@ -18,7 +18,8 @@ public sealed class BlobRecordingTests
         var container = "rec-" + Guid.NewGuid().ToString("N")[..12];
         var store = Store(azurite, container);
         await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
-        await using var core = await CoreServer.StartAsync();
+        // Core reads the same store (and nothing of the Recorder's folder): every chunk is downloaded through it.
+        await using var core = await CoreServer.StartAsync(extraSettings: BlobSettings(azurite, container, []));
         var cameraId = await core.CreateCameraAsync("blob", camera.Url("/cam"));
         var recorder = RecorderInstance.Start(core, settings: BlobSettings(azurite, container, new() { ["Recorder:LocalCacheMaxBytes"] = "0" }));
         List<IndexRow> rows;
@@ -46,7 +47,7 @@ public sealed class BlobRecordingTests
         {
             var stored = await store.GetPropertiesAsync(row.Path);
             Assert.Equal(row.SizeBytes, stored!.Size);
-            var copy = await DownloadAsync(store, row.Path);
+            var copy = await DownloadThroughCoreAsync(core, cameraId, row);
             Assert.Equal(stored.ContentMd5, MD5.HashData(await File.ReadAllBytesAsync(copy)));
             var probe = await Ffprobe.ReadAllFramesAsync(copy);
             Assert.True(probe.Errors.Length == 0, $"{row.Path}: {probe.Errors}");
@@ -66,7 +67,7 @@ public sealed class BlobRecordingTests
         var container = "outage-" + Guid.NewGuid().ToString("N")[..12];
         var store = Store(azurite, container);
         await using var camera = await RtspTestServer.StartAsync("--file", "/cam=" + RepositoryPaths.TestData("video", "vtest.mp4"));
-        await using var core = await CoreServer.StartAsync();
+        await using var core = await CoreServer.StartAsync(extraSettings: BlobSettings(azurite, container, []));
         var cameraId = await core.CreateCameraAsync("outage", camera.Url("/cam"));
         var recorder = RecorderInstance.Start(core, settings: BlobSettings(azurite, container, new()
         {
@@ -131,12 +132,18 @@ public sealed class BlobRecordingTests
         return more;
     }
 
-    private static async Task<string> DownloadAsync(IRecordingStore store, string key)
+    /// <summary>The chunk as a player gets it: Core's file route, which reads the blob store.</summary>
+    private static async Task<string> DownloadThroughCoreAsync(CoreServer core, int cameraId, IndexRow row)
     {
-        var file = Path.Combine(TestTemp.NewFolder("blob-download"), Path.GetFileName(key));
-        await using var source = await store.OpenReadAsync(key) ?? throw new Xunit.Sdk.XunitException($"{key} is missing");
-        await using var target = File.Create(file);
-        await source.CopyToAsync(target);
+        var file = Path.Combine(TestTemp.NewFolder("blob-download"), Path.GetFileName(row.Path));
+        using var admin = await core.AdminAsync();
+        using var response = await admin.GetAsync($"/api/v1/recordings/{cameraId}/{row.Id}/file", HttpCompletionOption.ResponseHeadersRead);
+        Assert.True(response.IsSuccessStatusCode, $"{row.Path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        await using (var target = File.Create(file))
+        {
+            await response.Content.CopyToAsync(target);
+        }
+
         return file;
     }
 }

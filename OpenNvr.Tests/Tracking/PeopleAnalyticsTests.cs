@@ -105,7 +105,7 @@ public sealed class PeopleAnalyticsTests
 
         // Walking towards the camera (the box grows, so retries would be due) for 25 s; recognised at the first attempt.
         var attempts = new List<long>();
-        PersonEvent? recognised = null;
+        IReadOnlyList<PersonEvent>? recognised = null;
         for (var i = 0; i < 50; i++)
         {
             var height = 80 + i * 4;
@@ -114,13 +114,15 @@ public sealed class PeopleAnalyticsTests
             foreach (var person in frame.FaceAttempts)
             {
                 attempts.Add(person.Id);
-                recognised ??= withFaces.Recognised(person, at, watchlist: true, "p-7", "Ada", "watchlist", 0.71234);
+                recognised ??= withFaces.Recognised(person, at, new FaceMatch("p-7", "Ada", "watchlist", 0.71234, new TrackBox(490, 600 - height, 505, 615 - height)),
+                    raiseRecognized: true, raiseWatchlistHit: true);
             }
         }
 
         Assert.Single(attempts);
         Assert.NotNull(recognised);
-        Assert.Equal((PersonEventTypes.WatchlistHit, attempts[0]), (recognised.EventType, recognised.TrackId));
-        Assert.Equal(("p-7", "Ada", 0.7123), ((string)recognised.Details["person_id"]!, (string)recognised.Details["name"]!, (double)recognised.Details["similarity"]!));
+        Assert.Equal([(PersonEventTypes.FaceRecognized, attempts[0]), (PersonEventTypes.WatchlistHit, attempts[0])], recognised.Select(e => (e.EventType, e.TrackId)));
+        Assert.All(recognised, e => Assert.Equal(("p-7", "Ada", 0.7123), ((string)e.Details["person_id"]!, (string)e.Details["name"]!, (double)e.Details["similarity"]!)));
+        Assert.All(recognised, e => Assert.Equal(15, Assert.Single(e.Boxes).Width)); // the face's box, not the person's
     }
 }

@@ -61,8 +61,8 @@ public sealed class ConsoleApiFixture : CoreFixture, IAsyncLifetime
 }
 
 /// <summary>
-/// Answers /faces/* as Inference does (contract in API.md; the real routes are on feature/faces, not on main yet),
-/// checking X-API-Key and recording what a registration's frame URI pointed at when it arrived.
+/// Answers /faces/* as Inference does (contract in API.md), checking X-API-Key and recording each registration: a
+/// photo in the body (multipart, what Core sends) with a null URI, or what a frame URI pointed at when it arrived.
 /// </summary>
 public sealed class FacesStandIn : IAsyncDisposable
 {
@@ -72,7 +72,7 @@ public sealed class FacesStandIn : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
 
-    public List<(string Uri, byte[] Frame, JsonNode Body)> Registrations { get; } = [];
+    public List<(string? Uri, byte[] Frame, JsonNode Body)> Registrations { get; } = [];
 
     public int WrongKeys { get; private set; }
 
@@ -102,11 +102,33 @@ public sealed class FacesStandIn : IAsyncDisposable
         });
         app.MapPost("/faces/register", async (HttpContext http) =>
         {
-            var body = (await JsonNode.ParseAsync(http.Request.Body))!;
-            var uri = (string)body["frame"]!["uri"]!;
-            var relative = uri["opennvr://frames/".Length..];
-            var path = Path.Combine(framesRoot, relative);
-            standIn.Registrations.Add((uri, File.Exists(path) ? await File.ReadAllBytesAsync(path) : [], body));
+            JsonNode body;
+            if (http.Request.HasFormContentType)
+            {
+                var form = await http.Request.ReadFormAsync();
+                using var photo = new MemoryStream();
+                if (form.Files.GetFile("image") is { } image)
+                {
+                    await image.CopyToAsync(photo);
+                }
+
+                body = new JsonObject
+                {
+                    ["person_id"] = form["person_id"].ToString(),
+                    ["name"] = form["name"].ToString(),
+                    ["category"] = form["category"].ToString() is { Length: > 0 } category ? category : null,
+                    ["metadata"] = form["metadata"].ToString() is { Length: > 0 } metadata ? JsonNode.Parse(metadata) : null,
+                };
+                standIn.Registrations.Add((null, photo.ToArray(), body));
+            }
+            else
+            {
+                body = (await JsonNode.ParseAsync(http.Request.Body))!;
+                var uri = (string)body["frame"]!["uri"]!;
+                var path = Path.Combine(framesRoot, uri["opennvr://frames/".Length..]);
+                standIn.Registrations.Add((uri, File.Exists(path) ? await File.ReadAllBytesAsync(path) : [], body));
+            }
+
             var id = (string)body["person_id"]!;
             faces[id] = new JsonObject { ["person_id"] = id, ["name"] = (string)body["name"]!, ["category"] = (string?)body["category"] ?? "unknown" };
             return Results.Json(new { success = true, person_id = id, name = (string)body["name"]! });
@@ -220,7 +242,7 @@ public sealed class ConsoleApiTests(ConsoleApiFixture core) : IClassFixture<Cons
     }
 
     [Fact]
-    public async Task Faces_are_proxied_to_inference_with_its_key_and_photos_handed_over_as_frames()
+    public async Task Faces_are_proxied_to_inference_with_its_key_and_photos_handed_over_in_the_request_body()
     {
         var (_, op) = await core.CreateUserAsync("operator");
         var photo = await File.ReadAllBytesAsync(RepositoryPaths.TestData("persons", "grace_hopper.jpg"));
@@ -235,10 +257,12 @@ public sealed class ConsoleApiTests(ConsoleApiFixture core) : IClassFixture<Cons
         Assert.True((bool)registered["success"]!);
 
         var (uri, frame, body) = core.Faces.Registrations[^1];
-        Assert.StartsWith("opennvr://frames/console-uploads/", uri);
-        Assert.True(frame.SequenceEqual(photo), "Inference did not find the uploaded photo at the frame URI");
+        Assert.Null(uri);
+        Assert.True(frame.SequenceEqual(photo), "Inference did not receive the uploaded photo in the request body");
         Assert.Equal("vip", (string)body["category"]!);
-        Assert.Empty(Directory.GetFiles(Path.Combine(core.FramesRoot, "console-uploads")));
+        Assert.Equal("Grace Hopper", (string)body["name"]!);
+        // No folder in common: Core wrote nothing under the frames root it was given.
+        Assert.Empty(Directory.EnumerateFileSystemEntries(core.FramesRoot));
         Assert.Equal(0, core.Faces.WrongKeys);
 
         var list = await HttpAssert.OkJsonAsync(await op.GetAsync("/api/v1/faces?category=vip"));
@@ -267,6 +291,7 @@ public sealed class ConsoleApiTests(ConsoleApiFixture core) : IClassFixture<Cons
         var eventId = await core.ScalarAsync<long>("SELECT max(id) FROM events WHERE camera_id = $1", camera);
         using var admin = await core.AdminAsync();
         await HttpAssert.OkJsonAsync(await admin.PostAsJsonAsync("/api/v1/faces/register", new { person_id = "astro", name = "Astronaut", category = "visitor", event_id = eventId }));
+        Assert.Null(core.Faces.Registrations[^1].Uri);
         Assert.True(core.Faces.Registrations[^1].Frame.SequenceEqual(jpeg));
         Assert.Equal(eventId, (long)core.Faces.Registrations[^1].Body["metadata"]!["event_id"]!);
 

@@ -20,6 +20,7 @@ public sealed class FrameServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly Dictionary<string, byte[][]> _frames;
     private long _served;
+    private long _notFound;
 
     private FrameServer(WebApplication app, Dictionary<string, byte[][]> frames)
     {
@@ -30,6 +31,9 @@ public sealed class FrameServer : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
 
     public long Served => Interlocked.Read(ref _served);
+
+    /// <summary>Requests for a frame this server has not published (a caller asked the wrong Recorder).</summary>
+    public long NotFound => Interlocked.Read(ref _notFound);
 
     public int Unauthorized { get; private set; }
 
@@ -53,6 +57,7 @@ public sealed class FrameServer : IAsyncDisposable
             var images = server._frames.Where(f => FrameNames.PublishedFolder(f.Key) == FrameNames.PublishedFolder(camera)).Select(f => f.Value).FirstOrDefault();
             if (file != "latest.jpg" || images is null || images.Length == 0)
             {
+                Interlocked.Increment(ref server._notFound);
                 return Results.Problem(statusCode: 404, detail: $"No frame '{file}' has been published for camera '{camera}'.");
             }
 

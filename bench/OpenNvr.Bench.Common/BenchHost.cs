@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using OpenNvr.AppHost;
 
 namespace OpenNvr.Bench;
@@ -69,6 +70,32 @@ public static class BenchHost
                 await Task.Delay(200);
             }
         }
+    }
+
+    /// <summary>Azurite (eng/tools, installed by eng/setup.sh) on a free loopback port over <paramref name="location"/>, and its connection string.</summary>
+    public static async Task<(Process Process, string ConnectionString)> StartAzuriteAsync(string location)
+    {
+        var executable = Path.Combine(BenchHost.RepositoryRoot, "eng", "tools", "node_modules", ".bin", "azurite-blob");
+        var process = Process.Start(new ProcessStartInfo(executable,
+            ["--location", location, "--blobHost", "127.0.0.1", "--blobPort", "0", "--skipApiVersionCheck", "--loose", "--silent"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        }) ?? throw new InvalidOperationException("Azurite did not start: run eng/setup.sh.");
+        var listening = new TaskCompletionSource<int>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && Regex.Match(e.Data, @"listens on http://127\.0\.0\.1:(\d+)") is { Success: true } match)
+            {
+                listening.TrySetResult(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(90));
+        const string key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+        return (process, $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;");
     }
 
     public static string? ArgValue(string[] args, string name)

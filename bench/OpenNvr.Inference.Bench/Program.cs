@@ -25,7 +25,8 @@ var task = BenchHost.ArgValue(args, "--task") ?? "person_counting";
 var annotate = args.Contains("--annotate");
 const string BenchApiKey = "inference-bench-key";
 var repoRoot = BenchHost.RepositoryRoot;
-var workRoot = Path.Combine(Path.GetTempPath(), "opennvr-bench-" + Guid.NewGuid().ToString("N")[..8]);
+using var workFolder = new BenchWorkFolder("opennvr-bench-");
+var workRoot = workFolder.Path;
 var framesRoot = Path.Combine(workRoot, "frames");
 Directory.CreateDirectory(Path.Combine(framesRoot, "bench"));
 
@@ -107,7 +108,6 @@ rows.ForEach(Console.WriteLine);
 
 await factory.DisposeAsync();
 await postgres.DisposeAsync();
-Directory.Delete(workRoot, recursive: true);
 return;
 
 static async Task InferAsync(HttpClient http, string task, string uri, bool annotate)

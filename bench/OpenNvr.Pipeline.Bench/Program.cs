@@ -23,16 +23,23 @@ using OpenNvr.Recorder.Recording;
 //     scene is measured on, off, off, on and the CPU of either setting averaged.
 //  2. Latency on the demo configuration (one vtest camera): capture to stored event (Core's pipeline_latency_ms of
 //     every event) p50/p95, against the model's own latency (Inference's `model` stage) in the same run.
-// Run: dotnet run -c Release --project bench/OpenNvr.Pipeline.Bench [-- --cameras 8 --seconds 30 --latency-seconds 90]
+//  3. Faces per track (issue 13): Inference face requests a minute on the moving scene for a camera with
+//     person_counting + face_recognition (faces asked per tracked person) against a camera with face_recognition
+//     alone (the per-frame path, which is what every face policy ran before), measured side by side.
+// Run: dotnet run -c Release --project bench/OpenNvr.Pipeline.Bench [-- --cameras 8 --seconds 30 --latency-seconds 90
+//      --faces-seconds 120 --only faces]
 
 var cameras = BenchHost.ArgInt(args, "--cameras", 8);
 var seconds = BenchHost.ArgInt(args, "--seconds", 30);
 var latencySeconds = BenchHost.ArgInt(args, "--latency-seconds", 90);
+var facesSeconds = BenchHost.ArgInt(args, "--faces-seconds", 120);
+var only = BenchHost.ArgValue(args, "--only");
 const string AdminPassword = "bench-admin-password-0123";
 const string InternalKey = "bench-internal-key-0123456789abcdef";
 const string InferenceKey = "bench-inference-key-0123456789abcdef";
 var repo = BenchHost.RepositoryRoot;
-var work = Path.Combine(Path.GetTempPath(), "opennvr-pipeline-bench-" + Guid.NewGuid().ToString("N")[..8]);
+using var workFolder = new BenchWorkFolder("opennvr-pipeline-bench-");
+var work = workFolder.Path;
 var recordings = Path.Combine(work, "recordings");
 var frames = Path.Combine(work, "frames");
 Directory.CreateDirectory(recordings);
@@ -42,11 +49,22 @@ var modelMs = new ConcurrentQueue<double>();
 using var meters = new MeterListener();
 meters.InstrumentPublished = (instrument, listener) =>
 {
-    if (instrument.Name == "opennvr.inference.duration")
+    if (instrument.Name is "opennvr.inference.duration" or "opennvr.people.face.attempts")
     {
         listener.EnableMeasurementEvents(instrument);
     }
 };
+var faceOutcomes = new ConcurrentDictionary<string, long>();
+meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+{
+    foreach (var tag in tags)
+    {
+        if (tag.Key == "outcome")
+        {
+            faceOutcomes.AddOrUpdate((string)tag.Value!, value, (_, sum) => sum + value);
+        }
+    }
+});
 meters.SetMeasurementEventCallback<double>((_, value, tags, _) =>
 {
     foreach (var tag in tags)
@@ -113,6 +131,12 @@ var stillFile = Path.Combine(work, "still.mp4");
 Run("ffmpeg", "-v", "error", "-loop", "1", "-t", "4", "-i", Path.Combine(repo, "testdata", "persons", "vtest_0200.jpg"),
     "-c:v", "libx264", "-bf", "0", "-g", "20", "-pix_fmt", "yuv420p", "-r", "10", stillFile);
 var still = new Uri(stillFile).AbsoluteUri;
+
+if (only == "faces")
+{
+    await FacesPerTrackAsync();
+    return;
+}
 
 Console.WriteLine($"Pipeline bench: {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; {cameras} cameras x 2 fps, {seconds} s per round");
 var rows = new List<string>();
@@ -181,15 +205,48 @@ Console.WriteLine($"| capture → stored event (Core's pipeline_latency_ms) | {l
 Console.WriteLine($"| model (Inference's `model` stage) | {models.Count} | {Percentile(models, 0.5):F0} | {Percentile(models, 0.95):F0} | {models.LastOrDefault():F0} |");
 Console.WriteLine($"Goal: p95 {Percentile(latencies, 0.95):F0} ms < 1.5 x model p50 + 250 ms = {goal:F0} ms: {(Percentile(latencies, 0.95) < goal ? "met" : "NOT met")}");
 await http.DeleteAsync($"/api/v1/cameras/{demo}");
-try
+await FacesPerTrackAsync();
+return;
+
+async Task FacesPerTrackAsync()
 {
-    Directory.Delete(work, recursive: true);
-}
-catch (IOException)
-{
+    object Policy(string task, int intervalMs) => new { task, interval_ms = intervalMs, min_confidence = task == "person_counting" ? 0.35 : 0.4, motion_gating = true };
+    var perTrack = await CreateCameraWithAsync($"faces-track-{Guid.NewGuid():N}"[..20], vtest, Policy("person_counting", 500), Policy("face_recognition", 1000));
+    var perFrame = await CreateCameraWithAsync($"faces-frame-{Guid.NewGuid():N}"[..20], vtest, Policy("face_recognition", 1000));
+    await WaitAsync(() => pipeline.Statistics(perTrack).Analysed >= 1 && pipeline.Statistics(perFrame).Analysed >= 1, TimeSpan.FromSeconds(60));
+    var (track0, frame0) = (pipeline.Statistics(perTrack).FaceCalls, pipeline.Statistics(perFrame).InferenceCalls);
+    faceOutcomes.Clear();
+    var startedAt = DateTimeOffset.UtcNow;
+    var watch = Stopwatch.StartNew();
+    await Task.Delay(TimeSpan.FromSeconds(facesSeconds));
+    var minutes = watch.Elapsed.TotalMinutes;
+    var (track1, frame1) = (pipeline.Statistics(perTrack).FaceCalls, pipeline.Statistics(perFrame).InferenceCalls);
+    var stored = (await http.GetFromJsonAsync<JsonObject>($"/api/v1/events?camera_id={perTrack}&limit=500"))!["events"]!.AsArray()
+        .Where(e => (long)e!["executed_at"]! >= startedAt.ToUnixTimeMilliseconds()).ToList();
+    var entered = stored.Count(e => (string?)e!["event_type"] == "person.entered");
+    Console.WriteLine();
+    Console.WriteLine($"Faces per track, moving scene (vtest), {facesSeconds} s, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end:");
+    Console.WriteLine("| camera's policies | face requests to Inference a minute | people entering a minute |");
+    Console.WriteLine("|---|---:|---:|");
+    Console.WriteLine($"| face_recognition every 1000 ms (per frame: every face policy before) | {(frame1 - frame0) / minutes:F1} | - |");
+    Console.WriteLine($"| person_counting every 500 ms + face_recognition (faces per track) | {(track1 - track0) / minutes:F1} | {entered / minutes:F1} |");
+    Console.WriteLine($"Per-track attempts by outcome: {string.Join(", ", faceOutcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}"))}");
+    foreach (var id in new[] { perTrack, perFrame })
+    {
+        await http.DeleteAsync($"/api/v1/cameras/{id}");
+    }
 }
 
-return;
+async Task<int> CreateCameraWithAsync(string name, string url, params object[] policies)
+{
+    using var response = await http.PostAsJsonAsync("/api/v1/cameras", new { name, rtsp_url = url, ai_policies = policies });
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"camera {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    return (int)(await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+}
 
 async Task<int> CreateCameraAsync(string name, string url, bool gating)
 {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using OpenNvr.Bench;
 using OpenNvr.Storage;
 
@@ -14,7 +13,7 @@ try
 {
     var chunks = await CutChunksAsync(Path.Combine(BenchHost.RepositoryRoot, "testdata", "video", "vtest.mp4"), Path.Combine(work, "chunks"));
     Console.Error.WriteLine($"{chunks.Count} real 10 s chunks of vtest.mp4, {chunks.Average(c => new FileInfo(c).Length) / 1024:F0} KB on average");
-    (azurite, var connectionString) = await StartAzuriteAsync(Path.Combine(work, "azurite"));
+    (azurite, var connectionString) = await BenchHost.StartAzuriteAsync(Path.Combine(work, "azurite"));
     var stores = new (string Name, IRecordingStore Store)[]
     {
         ("filesystem", new FileSystemRecordingStore(Path.Combine(work, "store"))),
@@ -113,29 +112,4 @@ static async Task<List<string>> CutChunksAsync(string clip, string folder)
     return ffmpeg.ExitCode == 0
         ? Directory.GetFiles(folder, "*.mp4").Order(StringComparer.Ordinal).ToList()
         : throw new InvalidOperationException("ffmpeg: " + errors);
-}
-
-static async Task<(Process Process, string ConnectionString)> StartAzuriteAsync(string location)
-{
-    var executable = Path.Combine(BenchHost.RepositoryRoot, "eng", "tools", "node_modules", ".bin", "azurite-blob");
-    var process = Process.Start(new ProcessStartInfo(executable,
-        ["--location", location, "--blobHost", "127.0.0.1", "--blobPort", "0", "--skipApiVersionCheck", "--loose", "--silent"])
-    {
-        RedirectStandardOutput = true,
-        RedirectStandardError = true,
-    }) ?? throw new InvalidOperationException("Azurite did not start: run eng/setup.sh.");
-    var listening = new TaskCompletionSource<int>();
-    process.OutputDataReceived += (_, e) =>
-    {
-        if (e.Data is not null && Regex.Match(e.Data, @"listens on http://127\.0\.0\.1:(\d+)") is { Success: true } match)
-        {
-            listening.TrySetResult(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
-        }
-    };
-    process.ErrorDataReceived += (_, _) => { };
-    process.BeginOutputReadLine();
-    process.BeginErrorReadLine();
-    var port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(90));
-    const string key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-    return (process, $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;");
 }

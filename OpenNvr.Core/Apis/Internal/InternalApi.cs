@@ -5,7 +5,8 @@ using OpenNvr.Core.Infrastructure;
 namespace OpenNvr.Core.Apis;
 
 /// <summary>
-/// Service-to-service routes (docs/internal-api.md), authenticated by <c>X-Internal-Key</c> only. The records they
+/// Service-to-service routes (docs/internal-api.md), authenticated by <c>X-Internal-Key</c> only: the Recorder–Core key,
+/// except the camera holder route, which only Inference calls (the Core–Inference key). The records they
 /// take and return live in OpenNvr.Contracts (the Recorder sends the same ones); their data annotations are checked
 /// by endpoint validation (400 problems whose detail names the field) before a handler runs.
 /// </summary>
@@ -25,6 +26,14 @@ public static class InternalApi
         api.MapCameraState();
         api.MapEventIngest();
         api.MapOccupancyIngest();
+
+        // Inference's one internal route: it shows the Core–Inference key, which the Recorder's routes above refuse.
+        var inference = app.MapGroup("/api/v1/internal")
+            .WithTags("Internal")
+            .AllowAnonymous()
+            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, openInDevelopmentWhenUnset: false, ServiceKeys.CoreInference)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        inference.MapCameraHolder();
         return app;
     }
 

@@ -362,10 +362,10 @@ export function describePersonEvent(e) {
   switch (e.event_type) {
     case 'person.entered': return `${who}${named} entered`;
     case 'person.left': return `${who}${named} left after ${formatDuration(Number(p.dwell_s ?? 0))}`;
-    case 'zone.entered': return `${who} entered zone ${p.zone_name ?? p.zone_id}`;
-    case 'zone.left': return `${who} left zone ${p.zone_name ?? p.zone_id}${p.dwell_s !== undefined ? ` after ${formatDuration(Number(p.dwell_s))}` : ''}`;
-    case 'zone.loitering': return `${who} has stayed ${formatDuration(Number(p.dwell_s ?? 0))} in zone ${p.zone_name ?? p.zone_id}`;
-    case 'line.crossed': return `${who} crossed ${p.line_name ?? `line ${p.line_id}`} (${p.direction})`;
+    case 'zone.entered': return `${who}${named} entered zone ${p.zone_name ?? p.zone_id}`;
+    case 'zone.left': return `${who}${named} left zone ${p.zone_name ?? p.zone_id}${p.dwell_s !== undefined ? ` after ${formatDuration(Number(p.dwell_s))}` : ''}`;
+    case 'zone.loitering': return `${who}${named} has stayed ${formatDuration(Number(p.dwell_s ?? 0))} in zone ${p.zone_name ?? p.zone_id}`;
+    case 'line.crossed': return `${who}${named} crossed ${p.line_name ?? `line ${p.line_id}`} (${p.direction})`;
     case 'occupancy.changed': return `Occupancy ${p.from} → ${p.to}`;
     case 'face.recognized': return `${who} recognised as ${p.name ?? p.person_id}`;
     case 'watchlist.hit': return `${who} is on the watchlist: ${p.name ?? p.person_id}`;
@@ -376,7 +376,10 @@ export function describePersonEvent(e) {
 /** A person event's box(es) (`bbox` is a list of [left, top, width, height]) as boxes.js draws detections. */
 export function personDetections(e) {
   const boxes = Array.isArray(e.bbox) && Array.isArray(e.bbox[0]) ? e.bbox : Array.isArray(e.bbox) && e.bbox.length === 4 ? [e.bbox] : [];
-  const label = e.track_id !== null && e.track_id !== undefined ? `person ${e.track_id}` : 'person';
+  // Face events draw the face's box, labelled with whom it matched; the others the person's box.
+  const face = e.event_type === 'face.recognized' || e.event_type === 'watchlist.hit';
+  const name = e.payload?.name ?? e.payload?.person_id;
+  const label = face && name ? `face: ${name}` : e.track_id !== null && e.track_id !== undefined ? `person ${e.track_id}` : 'person';
   return boxes.map((bbox) => ({ bbox, label, confidence: e.confidence }));
 }
 

@@ -19,6 +19,13 @@ public enum SnapshotOf
 public sealed record PersonEvent(string EventType, DateTimeOffset At, long? TrackId, long? TrackKey, SnapshotOf Snapshot,
     IReadOnlyList<TrackBox> Boxes, double? Confidence, IReadOnlyDictionary<string, object?> Details);
 
+/// <summary>Whom a tracked person's face matched: the registry's identity, the similarity and the face's box (frame pixels).</summary>
+public sealed record FaceMatch(string PersonId, string? Name, string? Category, double Similarity, TrackBox? FaceBox)
+{
+    /// <summary>The face registry's category that <c>watchlist_check</c> matches.</summary>
+    public const string WatchlistCategory = "watchlist";
+}
+
 /// <summary>What one analysed frame produced.</summary>
 public sealed class PeopleFrame
 {
@@ -133,17 +140,39 @@ public sealed class PeopleAnalytics
             ClosedBucket = bucket,
             BestFrameFor = [.. update.People.Concat(update.Candidates).Where(t => t.BestImproved).Select(t => t.Key)],
             Forget = [.. update.Left.Concat(update.Faded).Select(t => t.Key)],
-            FaceAttempts = _faces?.Choose(update, at) ?? [],
+            FaceAttempts = _faces?.Choose(update, at, frameWidth, frameHeight) ?? [],
         };
     }
 
-    /// <summary>The person's face was recognised (no more attempts); returns the event to store once per person.</summary>
-    public PersonEvent Recognised(Track person, DateTimeOffset at, bool watchlist, string personId, string? name, string? category, double similarity)
+    /// <summary>Face attempts made for a person so far (0 when faces are off).</summary>
+    public int FaceAttemptsOf(long trackId) => _faces?.AttemptsOf(trackId) ?? 0;
+
+    /// <summary>
+    /// The person's face was recognised (no more attempts); returns the events to store, once per person:
+    /// <c>face.recognized</c> and/or <c>watchlist.hit</c> as asked, shown on the current frame with the face's box.
+    /// </summary>
+    public IReadOnlyList<PersonEvent> Recognised(Track person, DateTimeOffset at, FaceMatch match, bool raiseRecognized, bool raiseWatchlistHit)
     {
         _faces?.Recognised(person.Id);
-        return new PersonEvent(watchlist ? PersonEventTypes.WatchlistHit : PersonEventTypes.FaceRecognized, at, person.Id, person.Key,
-            SnapshotOf.CurrentFrame, [person.LastBox], similarity,
-            new Dictionary<string, object?> { ["person_id"] = personId, ["name"] = name, ["category"] = category, ["similarity"] = Math.Round(similarity, 4) });
+        var details = new Dictionary<string, object?>
+        {
+            ["person_id"] = match.PersonId, ["name"] = match.Name, ["category"] = match.Category,
+            ["similarity"] = Math.Round(match.Similarity, 4),
+            ["person_bbox"] = new[] { Math.Round(person.LastBox.X1, 1), Math.Round(person.LastBox.Y1, 1), Math.Round(person.LastBox.Width, 1), Math.Round(person.LastBox.Height, 1) },
+        };
+        TrackBox[] boxes = [match.FaceBox ?? person.LastBox];
+        var events = new List<PersonEvent>(2);
+        if (raiseRecognized)
+        {
+            events.Add(new PersonEvent(PersonEventTypes.FaceRecognized, at, person.Id, person.Key, SnapshotOf.CurrentFrame, boxes, match.Similarity, details));
+        }
+
+        if (raiseWatchlistHit && match.Category == FaceMatch.WatchlistCategory)
+        {
+            events.Add(new PersonEvent(PersonEventTypes.WatchlistHit, at, person.Id, person.Key, SnapshotOf.CurrentFrame, boxes, match.Similarity, details));
+        }
+
+        return events;
     }
 
     /// <summary>Closes the open occupancy bucket (policy changed, shutting down).</summary>
