@@ -55,6 +55,20 @@ public static partial class FrameNames
     /// <summary>The frame URI of a camera's file in the published layout: <c>opennvr://frames/camera_&lt;id&gt;/&lt;file&gt;</c>.</summary>
     public static string FrameUri(int cameraId, string file) => $"opennvr://frames/{CameraFolder(cameraId)}/{file}";
 
+    /// <summary>The prefix of an annotated image (a frame with a task's boxes drawn, <c>input.options.annotate</c>).</summary>
+    public const string AnnotatedPrefix = "annotated_";
+
+    /// <summary>
+    /// The name of an annotated image: <c>annotated_&lt;unix ms, 13 digits&gt;_&lt;32 hex&gt;.jpg</c>. The random part makes
+    /// every request's name its own (two requests never overwrite each other's image); the fixed-width time makes the
+    /// ordinal order of names the order they were made in, which is how the oldest are found and removed.
+    /// </summary>
+    public static string AnnotatedFile(DateTimeOffset madeAt, Guid id) =>
+        AnnotatedPrefix + Math.Clamp(madeAt.ToUnixTimeMilliseconds(), 0, 9_999_999_999_999).ToString("D13", CultureInfo.InvariantCulture) + "_" + id.ToString("N") + ".jpg";
+
+    /// <summary>Whether <paramref name="file"/> is an annotated image's name (<see cref="AnnotatedFile"/>).</summary>
+    public static bool IsAnnotatedFile(string? file) => file is not null && AnnotatedPattern().IsMatch(file);
+
     // Digits only, no sign, no leading zero (so "007" is not an alias of camera 7, and each id has one spelling).
     private static bool TryParseBareId(string text, out int id)
     {
@@ -62,6 +76,9 @@ public static partial class FrameNames
         return text.Length is > 0 and <= 10 && text.All(char.IsAsciiDigit) && (text.Length == 1 || text[0] != '0') &&
                int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id);
     }
+
+    [GeneratedRegex(@"^annotated_[0-9]{13}_[0-9a-f]{32}\.jpg\z")]
+    private static partial Regex AnnotatedPattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex CameraPattern();

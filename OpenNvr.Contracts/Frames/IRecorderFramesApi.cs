@@ -15,4 +15,12 @@ public interface IRecorderFramesApi
     [Get("/frames/{camera}/{file}")]
     [Headers("Accept: image/*")]
     Task<HttpResponseMessage> GetFrameAsync(string camera, string file, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores an annotated image (<see cref="FrameNames.AnnotatedFile"/>, a JPEG) in the camera's frame folder of the
+    /// Recorder, for Inference on another host (<c>input.options.annotate</c>): 201 when stored, 404 when the Recorder
+    /// has no such camera folder. The answer comes back as it is, like <see cref="GetFrameAsync"/>.
+    /// </summary>
+    [Put("/frames/{camera}/{file}")]
+    Task<HttpResponseMessage> PutAnnotatedFrameAsync(string camera, string file, [Body] HttpContent jpeg, CancellationToken cancellationToken);
 }

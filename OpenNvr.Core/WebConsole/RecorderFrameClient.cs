@@ -16,7 +16,8 @@ public abstract record FrameFetch
 }
 
 /// <summary>
-/// Reads <c>{base_url}/frames/{camera}/latest.jpg</c> through the Refit client <see cref="IRecorderFramesApi"/>, at the
+/// Reads <c>{base_url}/frames/{camera}/latest.jpg</c> (or another published file of the camera, e.g. an annotated
+/// image that Inference stored beside its frames, <c>input.options.annotate</c>) through the Refit client <see cref="IRecorderFramesApi"/>, at the
 /// base URL of the Recorder replica that holds the camera's lease (from its own heartbeat), with the service credential
 /// added by the client's shared-key handler. No stream URL ever reaches the browser: the console sees only Core's
 /// <c>/api/v1/cameras/{id}/frame.jpg</c>.
@@ -26,7 +27,11 @@ public sealed class RecorderFrameClient(IHttpClientFactory clients)
     public const string HttpClientName = "recorder-frames";
     public const int MaxFrameBytes = 16 * 1024 * 1024;
 
-    public async Task<FrameFetch> GetLatestAsync(string baseUrl, int cameraId, CancellationToken ct)
+    public Task<FrameFetch> GetLatestAsync(string baseUrl, int cameraId, CancellationToken ct) =>
+        GetFileAsync(baseUrl, cameraId, FrameNames.LatestFile, ct);
+
+    /// <summary><c>{base_url}/frames/camera_{id}/{file}</c>: <paramref name="file"/> is a valid frame file name (<see cref="FrameNames.IsFrameFile"/>).</summary>
+    public async Task<FrameFetch> GetFileAsync(string baseUrl, int cameraId, string file, CancellationToken ct)
     {
         if (!Uri.TryCreate(baseUrl.TrimEnd('/') + "/", UriKind.Absolute, out var root) || root.Scheme is not ("http" or "https"))
         {
@@ -37,7 +42,7 @@ public sealed class RecorderFrameClient(IHttpClientFactory clients)
         var recorder = clients.ClientAt<IRecorderFramesApi>(HttpClientName, root);
         try
         {
-            using var response = await recorder.GetFrameAsync(FrameNames.CameraFolder(cameraId), FrameNames.LatestFile, ct);
+            using var response = await recorder.GetFrameAsync(FrameNames.CameraFolder(cameraId), file, ct);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 return new FrameFetch.NoFrame();

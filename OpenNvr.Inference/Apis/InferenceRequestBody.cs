@@ -25,8 +25,16 @@ public sealed record FrameUri(string Uri);
 /// <c>watchlist_check</c>): <c>[x1, y1, x2, y2]</c> in frame pixels; only faces in that part of the frame are
 /// analysed (the boxes answered stay in frame pixels). The Recorder sends the head area of one tracked person.
 /// </param>
-public sealed record InferInput(FrameUri? Frame = null, FrameUri? Frame1 = null, FrameUri? Frame2 = null, double? Threshold = null, JsonObject? Options = null,
+public sealed record InferInput(FrameUri? Frame = null, FrameUri? Frame1 = null, FrameUri? Frame2 = null, double? Threshold = null, InferOptions? Options = null,
     double[]? Region = null);
+
+/// <param name="Annotate">
+/// true: the detection, counting and face tasks (person_detection, person_counting, object_detection, face_detection,
+/// face_recognition, watchlist_check) draw their boxes and labels on the frame, store the image beside it and answer
+/// with <c>annotated_image_uri</c>; other tasks ignore it. A value that is not a boolean is a 400 problem.
+/// </param>
+/// <param name="FuseFaces">person_detection and person_counting: count people from faces in no body box too (default Inference:Detector:FuseFaces).</param>
+public sealed record InferOptions(bool? Annotate = null, bool? FuseFaces = null);
 
 /// <param name="ModelName">Hugging Face model id (default per task).</param>
 /// <param name="Inputs">The image, as an <c>opennvr://</c> frame URI.</param>

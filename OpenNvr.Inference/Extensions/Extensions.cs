@@ -30,6 +30,9 @@ internal static class Extensions
         services.AddSingleton<InferenceTelemetry>();
         services.AddSingleton<OnnxModelRegistry>();
         services.AddSingleton<IFrameSource, FrameResolver>();
+        // input.options.annotate: the boxes drawn on the frame, stored beside it (locally, or on the Recorder by PUT).
+        services.AddSingleton<Annotation.FrameAnnotator>();
+        services.AddTransient<RecorderAnnotatedFrameWriter>();
         services.AddRecorderFrameClient();
 
         services.AddSingleton(ObjectDetectorFactory.Create);

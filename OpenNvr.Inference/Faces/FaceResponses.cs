@@ -1,9 +1,10 @@
 using System.Text.Json.Serialization;
+using OpenNvr.Inference.Annotation;
 
 namespace OpenNvr.Inference.Faces;
 
 /// <summary><c>face_detection</c>: every face with its box, five landmarks, age and gender.</summary>
-public sealed class FaceDetectionResponse
+public sealed class FaceDetectionResponse : IAnnotatedResponse
 {
     public required IReadOnlyList<FaceDetectionItem> Faces { get; init; }
 
@@ -12,6 +13,14 @@ public sealed class FaceDetectionResponse
     public required long ExecutedAt { get; init; }
 
     public required double LatencyMs { get; init; }
+
+    /// <summary>
+    /// Only with <c>input.options.annotate: true</c>: the frame with this response's boxes and labels drawn, as a frame
+    /// URI (<c>opennvr://frames/camera_&lt;id&gt;/annotated_&lt;unix ms&gt;_&lt;id&gt;.jpg</c>) that <c>/infer</c> and the
+    /// Recorder's frames route resolve like the frame itself. Absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AnnotatedImageUri { get; set; }
 }
 
 public sealed class FaceDetectionItem
@@ -47,7 +56,7 @@ public sealed class FaceEmbeddingResponse
 /// <c>face_recognition</c>: on a match <c>recognized</c>, <c>person_id</c>, <c>name</c>, <c>category</c>,
 /// <c>similarity</c>, <c>face_bbox</c>; otherwise <c>recognized: false</c> and a <c>message</c>.
 /// </summary>
-public sealed class FaceRecognitionResponse
+public sealed class FaceRecognitionResponse : IAnnotatedResponse
 {
     public required bool Recognized { get; init; }
 
@@ -70,6 +79,14 @@ public sealed class FaceRecognitionResponse
     public string? Message { get; init; }
 
     public required double LatencyMs { get; init; }
+
+    /// <summary>
+    /// Only with <c>input.options.annotate: true</c>: the frame with this response's boxes and labels drawn, as a frame
+    /// URI (<c>opennvr://frames/camera_&lt;id&gt;/annotated_&lt;unix ms&gt;_&lt;id&gt;.jpg</c>) that <c>/infer</c> and the
+    /// Recorder's frames route resolve like the frame itself. Absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AnnotatedImageUri { get; set; }
 }
 
 /// <summary><c>face_verify</c>: whether the largest faces of <c>frame1</c> and <c>frame2</c> are the same person.</summary>
@@ -89,7 +106,7 @@ public sealed class FaceVerifyResponse
 }
 
 /// <summary><c>watchlist_check</c>: identities of category <c>watchlist</c> matching the largest face (none found: empty, <c>face_bbox</c> null).</summary>
-public sealed class WatchlistCheckResponse
+public sealed class WatchlistCheckResponse : IAnnotatedResponse
 {
     public required bool IsOnWatchlist { get; init; }
 
@@ -98,6 +115,14 @@ public sealed class WatchlistCheckResponse
     public required int[]? FaceBbox { get; init; }
 
     public required double LatencyMs { get; init; }
+
+    /// <summary>
+    /// Only with <c>input.options.annotate: true</c>: the frame with this response's boxes and labels drawn, as a frame
+    /// URI (<c>opennvr://frames/camera_&lt;id&gt;/annotated_&lt;unix ms&gt;_&lt;id&gt;.jpg</c>) that <c>/infer</c> and the
+    /// Recorder's frames route resolve like the frame itself. Absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AnnotatedImageUri { get; set; }
 }
 
 public sealed class WatchlistMatch

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using OpenCvSharp;
+using OpenNvr.Inference.Annotation;
 using OpenNvr.Inference.Frames;
 using OpenNvr.Inference.Models;
 using OpenNvr.Inference.Tasks;
@@ -26,15 +27,22 @@ public abstract class FaceTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxM
 
     public abstract Task<object> RunAsync(InferenceRequest request, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// The analysed faces of <c>input.&lt;field&gt;</c>; for <c>input.frame</c>, within <c>input.region</c> when given
-    /// (<see cref="FaceRegion"/>; boxes stay in pixels of the whole frame).
-    /// </summary>
+    /// <summary>The analysed faces of <c>input.&lt;field&gt;</c>.</summary>
     protected async Task<IReadOnlyList<AnalyzedFace>> AnalyzeAsync(InferenceRequest request, string field, CancellationToken cancellationToken)
     {
-        var uri = request.GetFrameUri(field);
+        using var frame = await LoadAsync(request, field, cancellationToken);
+        return await AnalyzeAsync(request, field, frame, cancellationToken);
+    }
+
+    /// <summary>
+    /// The analysed faces of <c>input.&lt;field&gt;</c> once loaded: the one place every face task analyses a frame,
+    /// whether it keeps the frame afterwards (to draw on it) or not. For <c>input.frame</c>, within
+    /// <c>input.region</c> when given (<see cref="FaceRegion"/>); boxes stay in pixels of the whole frame, so they are drawn
+    /// where they are.
+    /// </summary>
+    protected async Task<IReadOnlyList<AnalyzedFace>> AnalyzeAsync(InferenceRequest request, string field, DecodedFrame frame, CancellationToken cancellationToken)
+    {
         var region = field == "frame" ? FaceRegion.Read(request) : null;
-        using var frame = await frames.LoadAsync(uri, cancellationToken);
         if (region is null)
         {
             return await analyzer.AnalyzeAsync(frame.Image, Analysis, cancellationToken);
@@ -46,6 +54,14 @@ public abstract class FaceTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxM
         var faces = await analyzer.AnalyzeAsync(part, Analysis, cancellationToken);
         return [.. faces.Select(f => FaceRegion.ToFrame(f, crop))];
     }
+
+    /// <summary>The frame of <c>input.&lt;field&gt;</c>, for a task that draws on it afterwards (the caller disposes it).</summary>
+    protected Task<DecodedFrame> LoadAsync(InferenceRequest request, string field, CancellationToken cancellationToken) =>
+        frames.LoadAsync(request.GetFrameUri(field), cancellationToken);
+
+    /// <summary>A face as the annotated image shows it.</summary>
+    protected static AnnotationBox FaceBox(AnalyzedFace face, string label, BoxStyle style) =>
+        AnnotationBox.FromXyxy(face.Box.ToXyxy(), label, style);
 
     protected static InferenceProblemException NoFace(InferenceRequest request, string field) =>
         new(StatusCodes.Status422UnprocessableEntity, "No face found",
@@ -68,7 +84,7 @@ public abstract class FaceTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxM
     private static string Shorten(string value) => value.Length <= 120 ? value : value[..120] + "...";
 }
 
-public sealed class FaceDetectionTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxModelRegistry models) : FaceTask(frames, analyzer, models)
+public sealed class FaceDetectionTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxModelRegistry models, FrameAnnotator annotator) : FaceTask(frames, analyzer, models)
 {
     public override string Name => "face_detection";
 
@@ -82,8 +98,10 @@ public sealed class FaceDetectionTask(IFrameSource frames, FaceAnalyzer analyzer
 
     public override async Task<object> RunAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
-        var faces = await AnalyzeAsync(request, "frame", cancellationToken);
-        return new FaceDetectionResponse
+        FrameAnnotator.IsRequested(request);
+        using var frame = await LoadAsync(request, "frame", cancellationToken);
+        var faces = await AnalyzeAsync(request, "frame", frame, cancellationToken);
+        var response = new FaceDetectionResponse
         {
             Faces = [.. faces.OrderByDescending(f => f.Box.Score).Select(f => new FaceDetectionItem
             {
@@ -97,6 +115,9 @@ public sealed class FaceDetectionTask(IFrameSource frames, FaceAnalyzer analyzer
             ExecutedAt = request.ExecutedAtUnixMs,
             LatencyMs = request.ElapsedMilliseconds,
         };
+        var boxes = response.Faces.Select(f => AnnotationBox.FromXyxy(f.Bbox,
+            string.Join(' ', new[] { "face", BoxPainter.Score(f.Confidence), f.Gender, f.Age?.ToString(CultureInfo.InvariantCulture) }.OfType<string>()), BoxStyle.Face)).ToList();
+        return await annotator.AnnotateAsync(request, frame, response, boxes, cancellationToken);
     }
 }
 
@@ -122,7 +143,7 @@ public sealed class FaceEmbeddingTask(IFrameSource frames, FaceAnalyzer analyzer
     }
 }
 
-public sealed class FaceRecognitionTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxModelRegistry models, FaceRegistry registry, FacesMetrics metrics)
+public sealed class FaceRecognitionTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxModelRegistry models, FaceRegistry registry, FacesMetrics metrics, FrameAnnotator annotator)
     : FaceTask(frames, analyzer, models)
 {
     public override string Name => "face_recognition";
@@ -134,7 +155,20 @@ public sealed class FaceRecognitionTask(IFrameSource frames, FaceAnalyzer analyz
     public override async Task<object> RunAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
         var threshold = Threshold(request, Analyzer.Options.MatchThreshold);
-        var faces = await AnalyzeAsync(request, "frame", cancellationToken);
+        FrameAnnotator.IsRequested(request);
+        using var frame = await LoadAsync(request, "frame", cancellationToken);
+        var faces = await AnalyzeAsync(request, "frame", frame, cancellationToken);
+        var response = Recognize(request, faces, threshold);
+        AnnotationBox[] boxes = faces.Count == 0 ? []
+            : response.Recognized
+                ? [FaceBox(faces[0], $"{response.Name} {BoxPainter.Score(response.Similarity ?? 0)}",
+                    response.Category == FaceCategories.Watchlist ? BoxStyle.WatchlistHit : BoxStyle.KnownFace)]
+                : [FaceBox(faces[0], "unknown", BoxStyle.Face)];
+        return await annotator.AnnotateAsync(request, frame, response, boxes, cancellationToken);
+    }
+
+    private FaceRecognitionResponse Recognize(InferenceRequest request, IReadOnlyList<AnalyzedFace> faces, float threshold)
+    {
         if (faces.Count == 0)
         {
             return new FaceRecognitionResponse { Recognized = false, Message = "No face found in the frame.", LatencyMs = request.ElapsedMilliseconds };
@@ -201,7 +235,7 @@ public sealed class FaceVerifyTask(IFrameSource frames, FaceAnalyzer analyzer, O
     }
 }
 
-public sealed class WatchlistCheckTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxModelRegistry models, FaceRegistry registry, FacesMetrics metrics)
+public sealed class WatchlistCheckTask(IFrameSource frames, FaceAnalyzer analyzer, OnnxModelRegistry models, FaceRegistry registry, FacesMetrics metrics, FrameAnnotator annotator)
     : FaceTask(frames, analyzer, models)
 {
     public override string Name => "watchlist_check";
@@ -213,7 +247,19 @@ public sealed class WatchlistCheckTask(IFrameSource frames, FaceAnalyzer analyze
     public override async Task<object> RunAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
         var threshold = Threshold(request, Analyzer.Options.WatchlistThreshold);
-        var faces = await AnalyzeAsync(request, "frame", cancellationToken);
+        FrameAnnotator.IsRequested(request);
+        using var frame = await LoadAsync(request, "frame", cancellationToken);
+        var faces = await AnalyzeAsync(request, "frame", frame, cancellationToken);
+        var response = Check(request, faces, threshold);
+        AnnotationBox[] boxes = faces.Count == 0 ? []
+            : response.Matches is [var best, ..]
+                ? [FaceBox(faces[0], $"WATCHLIST {best.Name} {BoxPainter.Score(best.Similarity)}", BoxStyle.WatchlistHit)]
+                : [FaceBox(faces[0], "no watchlist match", BoxStyle.Face)];
+        return await annotator.AnnotateAsync(request, frame, response, boxes, cancellationToken);
+    }
+
+    private WatchlistCheckResponse Check(InferenceRequest request, IReadOnlyList<AnalyzedFace> faces, float threshold)
+    {
         if (faces.Count == 0)
         {
             return new WatchlistCheckResponse { IsOnWatchlist = false, Matches = [], FaceBbox = null, LatencyMs = request.ElapsedMilliseconds };

@@ -86,6 +86,41 @@ public sealed class FrameResolver(
         new(StatusCodes.Status422UnprocessableEntity, "Image too large",
             $"The frame {frame} is at least {bytes.ToString(CultureInfo.InvariantCulture)} bytes; at most {maxBytes.ToString(CultureInfo.InvariantCulture)} are accepted (Inference:MaxFrameBytes).");
 
+    public async Task<FrameReference> WriteAnnotatedAsync(FrameReference frame, string file, byte[] jpeg, CancellationToken cancellationToken)
+    {
+        var image = new FrameReference(frame.Camera, file);
+        // Where the frame was read from: the local folder when it is there (the same rule as reading), else the Recorder.
+        if (_root is not null && LocalFolder(frame) is { } folder)
+        {
+            try
+            {
+                AnnotatedFrames.Store(folder, file, jpeg, frames.Value.MaxAnnotatedPerCamera);
+                return image;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new InferenceProblemException(StatusCodes.Status503ServiceUnavailable, "Annotated image not stored",
+                    $"The annotated image {image} could not be written beside the frame {frame}: {ex.Message}");
+            }
+        }
+
+        if (_recorderConfigured)
+        {
+            await services.GetRequiredService<RecorderAnnotatedFrameWriter>().PutAsync(image, jpeg, cancellationToken);
+            return image;
+        }
+
+        throw new InferenceProblemException(StatusCodes.Status404NotFound, "Frame not found",
+            $"The folder of the frame {frame} is neither under Frames:Root nor on a configured Recorder, so its annotated image has nowhere to go.");
+    }
+
+    /// <summary>The camera folder of <paramref name="frame"/> under the root, when it exists (resolved like a frame's path).</summary>
+    private string? LocalFolder(FrameReference frame)
+    {
+        var cameraDir = new DirectoryInfo(Path.Combine(_root!, frame.Camera));
+        return cameraDir.Exists ? Resolve(cameraDir, frame) : null;
+    }
+
     private static InferenceProblemException Unsupported(FrameReference frame, string why) =>
         new(StatusCodes.Status415UnsupportedMediaType, "Unsupported image", $"The frame {frame} cannot be used: {why}.");
 

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace OpenNvr.Inference.Frames;
 
 /// <summary>
@@ -10,4 +12,12 @@ public sealed class FrameSourceOptions
 
     /// <summary>The folder the recorder publishes frames into (<c>&lt;root&gt;/&lt;camera&gt;/&lt;file&gt;</c>).</summary>
     public string? Root { get; set; }
+
+    /// <summary>
+    /// Annotated images (<c>input.options.annotate</c>) kept per camera folder when Inference writes them to
+    /// <see cref="Root"/> itself: after each one, the oldest beyond this number are removed. (Written through the
+    /// Recorder, the Recorder's own <c>Frames:MaxAnnotatedPerCamera</c> bounds them.)
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxAnnotatedPerCamera { get; set; } = AnnotatedFrames.DefaultKeep;
 }

@@ -15,6 +15,15 @@ public interface IFrameSource
 
     /// <summary>Reads the frame's bytes, checked to be a JPEG or PNG within the size limits, without decoding (for cloud tasks).</summary>
     Task<FrameBytes> ReadBytesAsync(string uri, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores an annotated image (<paramref name="file"/>, a <see cref="FrameNames.AnnotatedFile"/> name) beside the
+    /// frame it was drawn on and returns its reference, which resolves like the frame: into the local camera folder
+    /// when the frame is on this host's disk, else on the Recorder (<c>PUT /frames/{camera}/{file}</c>), so that it
+    /// also works when Inference and the Recorder run on different hosts. Either way the folder keeps at most
+    /// <c>Frames:MaxAnnotatedPerCamera</c> annotated images (<see cref="AnnotatedFrames"/>).
+    /// </summary>
+    Task<FrameReference> WriteAnnotatedAsync(FrameReference frame, string file, byte[] jpeg, CancellationToken cancellationToken);
 }
 
 /// <summary>A decoded frame: 8-bit BGR, 3 channels, in its original size.</summary>

@@ -1,7 +1,10 @@
+using System.Text.Json.Serialization;
+using OpenNvr.Inference.Annotation;
+
 namespace OpenNvr.Inference.Tasks;
 
 /// <summary><c>person_detection</c>: the best person, or confidence 0 and bbox <c>[0,0,0,0]</c> when none.</summary>
-public sealed class PersonDetectionResponse
+public sealed class PersonDetectionResponse : IAnnotatedResponse
 {
     public required string Label { get; init; }
 
@@ -16,10 +19,18 @@ public sealed class PersonDetectionResponse
     public required long ExecutedAt { get; init; }
 
     public required double LatencyMs { get; init; }
+
+    /// <summary>
+    /// Only with <c>input.options.annotate: true</c>: the frame with this response's boxes and labels drawn, as a frame
+    /// URI (<c>opennvr://frames/camera_&lt;id&gt;/annotated_&lt;unix ms&gt;_&lt;id&gt;.jpg</c>) that <c>/infer</c> and the
+    /// Recorder's frames route resolve like the frame itself. Absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AnnotatedImageUri { get; set; }
 }
 
 /// <summary><c>person_counting</c>: every person found, their number and mean confidence.</summary>
-public sealed class PersonCountingResponse
+public sealed class PersonCountingResponse : IAnnotatedResponse
 {
     public required string Task { get; init; }
 
@@ -36,6 +47,14 @@ public sealed class PersonCountingResponse
     public required long ExecutedAt { get; init; }
 
     public required double LatencyMs { get; init; }
+
+    /// <summary>
+    /// Only with <c>input.options.annotate: true</c>: the frame with this response's boxes and labels drawn, as a frame
+    /// URI (<c>opennvr://frames/camera_&lt;id&gt;/annotated_&lt;unix ms&gt;_&lt;id&gt;.jpg</c>) that <c>/infer</c> and the
+    /// Recorder's frames route resolve like the frame itself. Absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AnnotatedImageUri { get; set; }
 }
 
 public sealed class PersonDetection
@@ -53,7 +72,7 @@ public sealed class PersonDetection
 }
 
 /// <summary><c>object_detection</c>: every object of every class the detector knows.</summary>
-public sealed class ObjectDetectionResponse
+public sealed class ObjectDetectionResponse : IAnnotatedResponse
 {
     public required string Task { get; init; }
 
@@ -64,6 +83,14 @@ public sealed class ObjectDetectionResponse
     public required long ExecutedAt { get; init; }
 
     public required double LatencyMs { get; init; }
+
+    /// <summary>
+    /// Only with <c>input.options.annotate: true</c>: the frame with this response's boxes and labels drawn, as a frame
+    /// URI (<c>opennvr://frames/camera_&lt;id&gt;/annotated_&lt;unix ms&gt;_&lt;id&gt;.jpg</c>) that <c>/infer</c> and the
+    /// Recorder's frames route resolve like the frame itself. Absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AnnotatedImageUri { get; set; }
 }
 
 public sealed class ObjectDetection

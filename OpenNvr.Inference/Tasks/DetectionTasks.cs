@@ -1,12 +1,16 @@
 using Microsoft.Extensions.Options;
+using OpenNvr.Inference.Annotation;
 using OpenNvr.Inference.Detection;
 using OpenNvr.Inference.Faces;
 using OpenNvr.Inference.Frames;
 
 namespace OpenNvr.Inference.Tasks;
 
-/// <summary>What the detection tasks share: load the frame, run the configured detector, round the numbers.</summary>
-public abstract class DetectionTask(IFrameSource frames, IObjectDetector detector) : IInferenceTask
+/// <summary>
+/// What the detection tasks share: load the frame, run the configured detector, round the numbers, and on request
+/// (<c>input.options.annotate</c>) draw the response's boxes on the frame (<see cref="FrameAnnotator"/>).
+/// </summary>
+public abstract class DetectionTask(IFrameSource frames, IObjectDetector detector, FrameAnnotator annotator) : IInferenceTask
 {
     public abstract string Name { get; }
 
@@ -20,11 +24,23 @@ public abstract class DetectionTask(IFrameSource frames, IObjectDetector detecto
 
     public async Task<object> RunAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
+        var annotate = FrameAnnotator.IsRequested(request);
         var uri = request.GetFrameUri();
         using var frame = await frames.LoadAsync(uri, cancellationToken);
         var detections = await detector.DetectAsync(frame.Image, MinConfidence, cancellationToken);
-        return CreateResponse(request, detections, frame.Image);
+        var response = CreateResponse(request, detections, frame.Image);
+        return annotate && response is IAnnotatedResponse annotated
+            ? await annotator.AnnotateAsync(request, frame, annotated, AnnotationBoxes(response), cancellationToken)
+            : response;
     }
+
+    /// <summary>What the annotated image shows: the boxes of <paramref name="response"/>, as the JSON reports them.</summary>
+    protected abstract IReadOnlyList<AnnotationBox> AnnotationBoxes(object response);
+
+    /// <summary>A person's box as drawn: a body box, or (face fusion) a person counted from a face alone, dashed.</summary>
+    protected static AnnotationBox PersonBox(int[] ltwh, double confidence, string? source) => source == "face"
+        ? AnnotationBox.FromLtwh(ltwh, $"person (face) {BoxPainter.Score(confidence)}", BoxStyle.FusedFromFace)
+        : AnnotationBox.FromLtwh(ltwh, $"person {BoxPainter.Score(confidence)}", BoxStyle.Body);
 
     /// <summary>The response; tasks that look at the frame again (face fusion) override this one.</summary>
     protected virtual object CreateResponse(InferenceRequest request, IReadOnlyList<DetectedObject> detections, OpenCvSharp.Mat image) =>
@@ -37,8 +53,8 @@ public abstract class DetectionTask(IFrameSource frames, IObjectDetector detecto
     protected static double Round(float confidence) => Math.Round(confidence, 4);
 }
 
-public sealed class PersonDetectionTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options, FaceAnalyzer faces)
-    : DetectionTask(frames, detector)
+public sealed class PersonDetectionTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options, FaceAnalyzer faces, FrameAnnotator annotator)
+    : DetectionTask(frames, detector, annotator)
 {
     public override string Name => "person_detection";
 
@@ -68,10 +84,13 @@ public sealed class PersonDetectionTask(IFrameSource frames, IObjectDetector det
             LatencyMs = request.ElapsedMilliseconds,
         };
     }
+
+    protected override IReadOnlyList<AnnotationBox> AnnotationBoxes(object response) =>
+        response is PersonDetectionResponse { Source: not null } best ? [PersonBox(best.Bbox, best.Confidence, best.Source)] : [];
 }
 
-public sealed class PersonCountingTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options, FaceAnalyzer faces)
-    : DetectionTask(frames, detector)
+public sealed class PersonCountingTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options, FaceAnalyzer faces, FrameAnnotator annotator)
+    : DetectionTask(frames, detector, annotator)
 {
     public override string Name => "person_counting";
 
@@ -105,10 +124,13 @@ public sealed class PersonCountingTask(IFrameSource frames, IObjectDetector dete
             LatencyMs = request.ElapsedMilliseconds,
         };
     }
+
+    protected override IReadOnlyList<AnnotationBox> AnnotationBoxes(object response) =>
+        [.. ((PersonCountingResponse)response).Detections.Select(d => PersonBox(d.Bbox, d.Confidence, d.Source))];
 }
 
-public sealed class ObjectDetectionTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options)
-    : DetectionTask(frames, detector)
+public sealed class ObjectDetectionTask(IFrameSource frames, IObjectDetector detector, IOptions<DetectorOptions> options, FrameAnnotator annotator)
+    : DetectionTask(frames, detector, annotator)
 {
     public override string Name => "object_detection";
 
@@ -127,4 +149,8 @@ public sealed class ObjectDetectionTask(IFrameSource frames, IObjectDetector det
             ExecutedAt = request.ExecutedAtUnixMs,
             LatencyMs = request.ElapsedMilliseconds,
         };
+
+    protected override IReadOnlyList<AnnotationBox> AnnotationBoxes(object response) =>
+        [.. ((ObjectDetectionResponse)response).Detections.Select(d => AnnotationBox.FromLtwh(d.Bbox, $"{d.Label} {BoxPainter.Score(d.Confidence)}",
+            d.Label == "person" ? BoxStyle.Body : BoxStyle.Object))];
 }

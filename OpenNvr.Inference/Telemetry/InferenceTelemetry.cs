@@ -12,6 +12,7 @@ public sealed class InferenceTelemetry : IDisposable
 {
     public const string SourceName = "OpenNvr.Inference";
     public const string DurationInstrument = "opennvr.inference.duration";
+    public const string AnnotatedImagesInstrument = "opennvr.inference.annotated_images";
 
     public static readonly ActivitySource ActivitySource = new(SourceName);
 
@@ -21,12 +22,15 @@ public sealed class InferenceTelemetry : IDisposable
 
     private readonly Meter _meter;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _annotatedImages;
 
     public InferenceTelemetry(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(SourceName);
         _duration = _meter.CreateHistogram<double>(DurationInstrument, unit: "ms",
-            description: "Time spent per inference stage (decode, preprocess, model, postprocess) and in total per task.");
+            description: "Time spent per inference stage (decode, preprocess, model, postprocess, annotate) and in total per task.");
+        _annotatedImages = _meter.CreateCounter<long>(AnnotatedImagesInstrument, unit: "{image}",
+            description: "Annotated images written (input.options.annotate), tagged task.");
     }
 
     /// <summary>Starts the request's span and makes <paramref name="task"/> the tag of the stages measured under it.</summary>
@@ -44,6 +48,9 @@ public sealed class InferenceTelemetry : IDisposable
     public void Record(string stage, double milliseconds, string? task = null) =>
         _duration.Record(milliseconds, new KeyValuePair<string, object?>("task", task ?? CurrentTask.Value ?? "none"),
             new KeyValuePair<string, object?>("stage", stage));
+
+    /// <summary>One annotated image written for <paramref name="task"/>.</summary>
+    public void CountAnnotated(string task) => _annotatedImages.Add(1, new KeyValuePair<string, object?>("task", task));
 
     public void Dispose() => _meter.Dispose();
 

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace OpenNvr.Recorder.Frames;
 
 /// <summary>
@@ -9,6 +11,17 @@ public sealed class FramePublishingOptions
     public const string Section = "Frames";
 
     public string? Root { get; set; }
+
+    /// <summary>
+    /// Annotated images (Inference on another host, <c>PUT /frames/{camera}/{file}</c>) kept per camera folder: after
+    /// each one stored, the oldest beyond this number are removed, so the folder stays bounded.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxAnnotatedPerCamera { get; set; } = AnnotatedFrames.DefaultKeep;
+
+    /// <summary>The largest annotated image accepted, in bytes (a 4K JPEG is 1-3 MB).</summary>
+    [Range(64 * 1024, 64 * 1024 * 1024)]
+    public int MaxAnnotatedBytes { get; set; } = 16 * 1024 * 1024;
 
     public string ResolveRoot() => Path.GetFullPath(string.IsNullOrWhiteSpace(Root)
         ? Path.Combine(Path.GetTempPath(), "opennvr", "frames")

@@ -32,6 +32,9 @@ public static class RecorderTelemetry
     public static readonly Counter<long> FramesPublished = Meter.CreateCounter<long>(
         "opennvr.recorder.frames_published", "{frame}", "Frames published as latest.jpg");
 
+    public static readonly Counter<long> AnnotatedFramesStored = Meter.CreateCounter<long>(
+        "opennvr.recorder.annotated_frames_stored", "{image}", "Annotated images Inference on another host stored beside a camera's frames (PUT /frames)");
+
     public static readonly Counter<long> RetentionDeleted = Meter.CreateCounter<long>(
         "opennvr.recorder.retention_deleted", "{chunk}", "Chunks deleted by retention (reason tag: age, quota, free_space)");
 

@@ -38,6 +38,9 @@ public sealed class CoreServer : IAsyncDisposable
 
     public bool IsRunning => _factory is not null;
 
+    /// <summary>The running Core's services (its real clients, with its keys).</summary>
+    public IServiceProvider Services => _factory?.Services ?? throw new InvalidOperationException("Core is not running.");
+
     public static async Task<CoreServer> StartAsync(int leaseSeconds = 30, IDictionary<string, string>? extraSettings = null)
     {
         var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("rec_core");

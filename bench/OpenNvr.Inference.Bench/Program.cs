@@ -1,7 +1,8 @@
 // Inference benchmark: stage medians, HTTP /infer latency over loopback and throughput at concurrency 1, 2, 4, for a
 // 1280x720 and a 768x576 frame, against the real service hosted on Kestrel. Not a test: it prints a table.
 //
-//   dotnet run -c Release --project bench/OpenNvr.Inference.Bench [-- --requests 60 --intra-op 1 --task person_counting]
+//   dotnet run -c Release --project bench/OpenNvr.Inference.Bench [-- --requests 60 --intra-op 1 --task person_counting --annotate]
+// --annotate sends "options":{"annotate":true}: the annotate stage (draw, encode, write the annotated image) gets a column.
 
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -21,6 +22,8 @@ using OpenNvr.Inference.Telemetry;
 var requests = BenchHost.ArgInt(args, "--requests", 60);
 var intraOp = BenchHost.ArgInt(args, "--intra-op", 1);
 var task = BenchHost.ArgValue(args, "--task") ?? "person_counting";
+var annotate = args.Contains("--annotate");
+const string BenchApiKey = "inference-bench-key";
 var repoRoot = BenchHost.RepositoryRoot;
 using var workFolder = new BenchWorkFolder("opennvr-bench-");
 var workRoot = workFolder.Path;
@@ -46,6 +49,8 @@ await using var factory = new WebApplicationFactory<InferenceDbContext>().WithWe
     host.UseSetting("Models:Root", Path.Combine(repoRoot, "models"));
     host.UseSetting("Inference:IntraOpThreads", intraOp.ToString(CultureInfo.InvariantCulture));
     host.UseEnvironment("Production");
+    // Outside Development Inference is closed without a key: the bench calls it as a client outside OpenNVR would.
+    host.UseSetting("Inference:ApiKey", BenchApiKey);
     host.UseSetting("Logging:LogLevel:Default", "Warning");
 });
 factory.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
@@ -53,6 +58,7 @@ factory.StartServer();
 var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 // A plain client over the loopback socket: the real HTTP path, not the in-memory test server.
 using var http = new HttpClient { BaseAddress = new Uri(address) };
+http.DefaultRequestHeaders.Add("X-API-Key", BenchApiKey);
 Console.Error.WriteLine($"Inference on Kestrel at {address}");
 
 var stages = new StageCollector(factory.Services.GetRequiredService<IMeterFactory>());
@@ -63,7 +69,7 @@ foreach (var frame in new[] { "frame_1280x720.jpg", "frame_768x576.jpg" })
     var uri = $"opennvr://frames/bench/{frame}";
     for (var i = 0; i < 5; i++)
     {
-        await InferAsync(http, task, uri); // warm-up
+        await InferAsync(http, task, uri, annotate); // warm-up
     }
 
     stages.Clear();
@@ -71,7 +77,7 @@ foreach (var frame in new[] { "frame_1280x720.jpg", "frame_768x576.jpg" })
     for (var i = 0; i < requests; i++)
     {
         var started = Stopwatch.GetTimestamp();
-        await InferAsync(http, task, uri);
+        await InferAsync(http, task, uri, annotate);
         latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
@@ -79,33 +85,36 @@ foreach (var frame in new[] { "frame_1280x720.jpg", "frame_768x576.jpg" })
     var preprocess = stages.Median("preprocess");
     var model = stages.Median("model");
     var postprocess = stages.Median("postprocess");
+    var drawn = annotate ? F(stages.Median("annotate")) : "-";
     var outside = (decode + preprocess + postprocess) / model * 100;
 
     var throughput = new Dictionary<int, double>();
     foreach (var concurrency in new[] { 1, 2, 4 })
     {
-        throughput[concurrency] = await ThroughputAsync(http, task, uri, concurrency, requests);
+        throughput[concurrency] = await ThroughputAsync(http, task, uri, annotate, concurrency, requests);
     }
 
     var size = frame["frame_".Length..^".jpg".Length];
-    rows.Add($"| {size} | {F(decode)} | {F(preprocess)} | {F(model)} | {F(postprocess)} | {F(outside, 1)} % | {F(Median(latencies))} | {F(Percentile(latencies, 0.95))} | {F(throughput[1], 1)} | {F(throughput[2], 1)} | {F(throughput[4], 1)} | {F(throughput[2] / throughput[1])}x |");
+    rows.Add($"| {size} | {F(decode)} | {F(preprocess)} | {F(model)} | {F(postprocess)} | {drawn} | {F(outside, 1)} % | {F(Median(latencies))} | {F(Percentile(latencies, 0.95))} | {F(throughput[1], 1)} | {F(throughput[2], 1)} | {F(throughput[4], 1)} | {F(throughput[2] / throughput[1])}x |");
 }
 
 var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
 Console.WriteLine($"Machine: {Environment.ProcessorCount} cores ({cpu}), {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-Console.WriteLine($"Task {task}, {requests} requests per measurement, Inference:IntraOpThreads={intraOp}, model centernet.onnx on CPU");
+Console.WriteLine($"Task {task}{(annotate ? " with annotate" : "")}, {requests} requests per measurement, Inference:IntraOpThreads={intraOp}, model centernet.onnx on CPU, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
 Console.WriteLine();
-Console.WriteLine("| frame | decode ms | preprocess ms | model ms | postprocess ms | outside model / model | HTTP /infer p50 ms | p95 ms | req/s c=1 | req/s c=2 | req/s c=4 | c=2 / c=1 |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| frame | decode ms | preprocess ms | model ms | postprocess ms | annotate ms | outside model / model | HTTP /infer p50 ms | p95 ms | req/s c=1 | req/s c=2 | req/s c=4 | c=2 / c=1 |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 rows.ForEach(Console.WriteLine);
 
 await factory.DisposeAsync();
 await postgres.DisposeAsync();
 return;
 
-static async Task InferAsync(HttpClient http, string task, string uri)
+static async Task InferAsync(HttpClient http, string task, string uri, bool annotate)
 {
-    using var response = await http.PostAsJsonAsync("/infer", new { task, input = new { frame = new { uri } } });
+    using var response = await http.PostAsJsonAsync("/infer", annotate
+        ? new { task, input = (object)new { frame = new { uri }, options = new { annotate } } }
+        : new { task, input = (object)new { frame = new { uri } } });
     if (!response.IsSuccessStatusCode)
     {
         throw new InvalidOperationException($"/infer answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
@@ -114,7 +123,7 @@ static async Task InferAsync(HttpClient http, string task, string uri)
     await response.Content.ReadAsByteArrayAsync();
 }
 
-static async Task<double> ThroughputAsync(HttpClient http, string task, string uri, int concurrency, int total)
+static async Task<double> ThroughputAsync(HttpClient http, string task, string uri, bool annotate, int concurrency, int total)
 {
     var remaining = total;
     var started = Stopwatch.GetTimestamp();
@@ -122,7 +131,7 @@ static async Task<double> ThroughputAsync(HttpClient http, string task, string u
     {
         while (Interlocked.Decrement(ref remaining) >= 0)
         {
-            await InferAsync(http, task, uri);
+            await InferAsync(http, task, uri, annotate);
         }
     }));
     return total / Stopwatch.GetElapsedTime(started).TotalSeconds;
