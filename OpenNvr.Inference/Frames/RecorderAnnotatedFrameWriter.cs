@@ -34,9 +34,7 @@ public sealed class RecorderAnnotatedFrameWriter(IRecorderFramesApi recorder, IH
         {
             response = await target.PutAnnotatedFrameAsync(image.Camera, image.File, content, cancellationToken);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutException
-                                       or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException
-                                       || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (RecorderFrameClient.IsUnreachable(ex, cancellationToken))
         {
             throw new InferenceProblemException(StatusCodes.Status502BadGateway, "Recorder unreachable",
                 $"The annotated image {image} could not be stored: the Recorder could not be reached: {ex.Message}");

@@ -52,6 +52,14 @@ public sealed class RecorderFrameClient(IRecorderFramesApi recorder, IHttpClient
         }
     }
 
+    /// <summary>
+    /// A Recorder that could not be reached (connection, timeout, open circuit), as opposed to one that answered; the
+    /// caller's own cancellation is not one.
+    /// </summary>
+    internal static bool IsUnreachable(Exception ex, CancellationToken cancellationToken) =>
+        ex is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException
+        || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested);
+
     /// <summary>The frame's bytes, or null when that Recorder has no such frame (404).</summary>
     private static async Task<byte[]?> FetchAsync(IRecorderFramesApi source, FrameReference frame, long maxBytes, string which, CancellationToken cancellationToken)
     {
@@ -60,9 +68,7 @@ public sealed class RecorderFrameClient(IRecorderFramesApi recorder, IHttpClient
         {
             response = await source.GetFrameAsync(frame.Camera, frame.File, cancellationToken);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutException
-                                       or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException
-                                       || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (IsUnreachable(ex, cancellationToken))
         {
             throw new InferenceProblemException(StatusCodes.Status502BadGateway, "Recorder unreachable",
                 $"The frame {frame} is not on this host and {which} could not be reached to fetch it: {ex.Message}");
