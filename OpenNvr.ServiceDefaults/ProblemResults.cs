@@ -75,6 +75,13 @@ public sealed class ConflictProblem(string detail) : ProblemResult(StatusCodes.S
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Declare(builder, StatusCodes.Status409Conflict);
 }
 
+/// <summary>413: the request body is larger than the route accepts; the detail names the limit's setting.</summary>
+public sealed class PayloadTooLargeProblem(string detail)
+    : ProblemResult(StatusCodes.Status413PayloadTooLarge, "Payload too large", detail), IEndpointMetadataProvider
+{
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Declare(builder, StatusCodes.Status413PayloadTooLarge);
+}
+
 /// <summary>423: the account is locked; <c>retry_after_seconds</c> says for how long.</summary>
 public sealed class LockedProblem(string detail, int retryAfterSeconds)
     : ProblemResult(StatusCodes.Status423Locked, "Locked", detail, new Dictionary<string, object?> { ["retry_after_seconds"] = retryAfterSeconds }),

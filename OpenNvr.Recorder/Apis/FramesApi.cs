@@ -76,7 +76,7 @@ public static partial class FramesApi
         return TypedResults.File(bytes, MediaTypes.OfImageFile(file), lastModified: File.GetLastWriteTimeUtc(path));
     }
 
-    private static async Task<Results<Created, BadRequestProblem, NotFoundProblem, ConflictProblem>> PutAnnotatedAsync(string camera, string file,
+    private static async Task<Results<Created, BadRequestProblem, PayloadTooLargeProblem, NotFoundProblem, ConflictProblem>> PutAnnotatedAsync(string camera, string file,
         FramePublisher frames, IOptions<FramePublishingOptions> options, HttpContext http, ILoggerFactory loggers)
     {
         if (!FrameNames.IsCameraFolder(camera))
@@ -151,8 +151,8 @@ public static partial class FramesApi
         return TypedResults.Created($"/frames/{camera}/{file}");
     }
 
-    private static BadRequestProblem TooLarge(long bytes, long maxBytes) =>
-        new($"The image is at least {bytes.ToString(CultureInfo.InvariantCulture)} bytes; at most {maxBytes.ToString(CultureInfo.InvariantCulture)} are accepted (Frames:MaxAnnotatedBytes).", "Image too large");
+    private static PayloadTooLargeProblem TooLarge(long bytes, long maxBytes) =>
+        new($"The image is at least {bytes.ToString(CultureInfo.InvariantCulture)} bytes; at most {maxBytes.ToString(CultureInfo.InvariantCulture)} are accepted (Frames:MaxAnnotatedBytes).");
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Annotated image {File} of camera {Camera} stored ({Bytes} bytes); {Removed} older ones removed")]
     private static partial void LogAnnotatedStored(ILogger logger, string camera, string file, int bytes, int removed);

@@ -221,7 +221,7 @@ public sealed class RemoteAnnotationTests(RemoteAnnotationFixture fixture) : ICl
         await HttpAssert.ProblemAsync(await inference.PutAsync($"/frames/{camera}/{name}", Jpeg("not a jpeg"u8.ToArray())), HttpStatusCode.BadRequest);
         var large = new byte[RemoteAnnotationFixture.MaxBytes + 1];
         jpeg.CopyTo(large, 0);
-        await HttpAssert.ProblemAsync(await inference.PutAsync($"/frames/{camera}/{name}", Jpeg(large)), HttpStatusCode.BadRequest);
+        await HttpAssert.ProblemAsync(await inference.PutAsync($"/frames/{camera}/{name}", Jpeg(large)), HttpStatusCode.RequestEntityTooLarge);
         Assert.False(File.Exists(Path.Combine(fixture.CameraFolder, name)));
         Assert.Empty(Directory.GetFiles(fixture.CameraFolder, "*.tmp"));
     }
