@@ -11,11 +11,16 @@ public static class BenchProcesses
 {
     public static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Max(0, Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1))];
 
-    // CPU seconds (utime+stime) and RSS bytes of a process and all its descendants.
-    public static (double CpuSeconds, long RssBytes) Tree(int pid)
+    /// <summary>
+    /// CPU seconds (utime+stime), RSS and PSS bytes of a process and all its descendants. RSS counts a shared library's
+    /// pages once per process that maps it (50 ffmpeg processes count libavcodec 50 times); PSS divides shared pages
+    /// among the processes that share them, so the tree's PSS is the memory it really takes.
+    /// </summary>
+    public static (double CpuSeconds, long RssBytes, long PssBytes) Tree(int pid)
     {
         double cpu = 0;
         long rss = 0;
+        long pss = 0;
         foreach (var p in Descendants(pid).Append(pid))
         {
             try
@@ -25,13 +30,28 @@ public static class BenchProcesses
                 // Fields after the command: state(3) ppid(4) ... utime(14) stime(15) ... rss(24), counted from 1.
                 cpu += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
                 rss += long.Parse(fields[21], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+                pss += ProportionalSetSize(p);
             }
             catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException)
             {
             }
         }
 
-        return (cpu, rss);
+        return (cpu, rss, pss);
+    }
+
+    // "Pss:   68594 kB" in /proc/<pid>/smaps_rollup.
+    private static long ProportionalSetSize(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
+        {
+            if (line.StartsWith("Pss:", StringComparison.Ordinal))
+            {
+                return long.Parse(line[4..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
     }
 
     public static List<int> Descendants(int pid)

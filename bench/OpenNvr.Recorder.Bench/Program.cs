@@ -140,22 +140,27 @@ try
 
         // Warm-up: every camera connected and past its first chunk.
         await Task.Delay(TimeSpan.FromSeconds(25));
-        var (cpu0, _) = Tree(recorder.Id);
+        var (cpu0, _, _) = Tree(recorder.Id);
         var inferenceCpu0 = inference is null ? 0 : Tree(inference.Id).CpuSeconds;
         var wall = Stopwatch.StartNew();
         var rssSamples = new List<long>();
+        var pssSamples = new List<long>();
         var inferenceRssSamples = new List<long>();
+        var inferencePssSamples = new List<long>();
         var ffmpegs = 0;
         while (wall.Elapsed < TimeSpan.FromSeconds(measureSeconds))
         {
             await Task.Delay(2000);
-            var (_, rss) = Tree(recorder.Id);
+            var (_, rss, pss) = Tree(recorder.Id);
             rssSamples.Add(rss);
-            inferenceRssSamples.Add(inference is null ? 0 : Tree(inference.Id).RssBytes);
+            pssSamples.Add(pss);
+            var (_, inferenceRss, inferencePss) = inference is null ? default : Tree(inference.Id);
+            inferenceRssSamples.Add(inferenceRss);
+            inferencePssSamples.Add(inferencePss);
             ffmpegs = Descendants(recorder.Id).Count;
         }
 
-        var (cpu1, _) = Tree(recorder.Id);
+        var (cpu1, _, _) = Tree(recorder.Id);
         var cpuCores = (cpu1 - cpu0) / wall.Elapsed.TotalSeconds;
         var inferenceCores = inference is null ? 0 : (Tree(inference.Id).CpuSeconds - inferenceCpu0) / wall.Elapsed.TotalSeconds;
         var measuredUntil = DateTimeOffset.UtcNow;
@@ -206,9 +211,9 @@ try
         }
 
         var withInference = analysed == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
-            $" {Math.Min(analysed, n)} | {inferenceCores * 100:F1} % | {inferenceRssSamples.Average() / 1048576:F0} MB | {(rssSamples.Average() + inferenceRssSamples.Average()) / 1048576 / n:F0} MB |");
+            $" {Math.Min(analysed, n)} | {inferenceCores * 100:F1} % | {inferenceRssSamples.Average() / 1048576:F0} MB | {(rssSamples.Average() + inferenceRssSamples.Average()) / 1048576 / n:F0} MB | {(pssSamples.Average() + inferencePssSamples.Average()) / 1048576 / n:F0} MB |");
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"| {n} | {ffmpegs} | {cpuCores * 100:F1} % | {cpuCores * 100 / n:F2} % | {rssSamples.Average() / 1048576:F0} MB | {rssSamples.Average() / 1048576 / n:F0} MB | " +
+            $"| {n} | {ffmpegs} | {cpuCores * 100:F1} % | {cpuCores * 100 / n:F2} % | {rssSamples.Average() / 1048576:F0} MB | {rssSamples.Average() / 1048576 / n:F0} MB | {pssSamples.Average() / 1048576 / n:F0} MB | " +
             $"{rows.Count} | {unregistered} | {holes} | {unplayable} | {Percentile(lags, 0.5) * 1000:F0} ms | {Percentile(lags, 0.95) * 1000:F0} ms | {lags.DefaultIfEmpty().Max() * 1000:F0} ms |") + withInference;
         results.Add(line);
         Console.WriteLine(line);
@@ -221,9 +226,9 @@ try
 
     Console.WriteLine();
     Console.WriteLine($"Recorder process tree (dotnet + ffmpeg children), 720p H.264 10 fps copy mode, 10-s chunks, {measureSeconds} s per round, {Environment.ProcessorCount} cores, store {storeProvider}, load at end {File.ReadAllText("/proc/loadavg").Trim()}:");
-    Console.WriteLine("| cameras | ffmpeg processes | CPU (of one core) | CPU per camera | RSS | RSS per camera | chunks indexed | stored without a row | holes > 1 s | not playable through Core | seal-to-playable p50 | p95 | max |" +
-        (analysed > 0 ? " analysed at 2 fps | Inference CPU | Inference RSS | RSS per camera with Inference |" : ""));
-    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|" + (analysed > 0 ? "---|---|---|---|" : ""));
+    Console.WriteLine("| cameras | ffmpeg processes | CPU (of one core) | CPU per camera | RSS | RSS per camera | PSS per camera | chunks indexed | stored without a row | holes > 1 s | not playable through Core | seal-to-playable p50 | p95 | max |" +
+        (analysed > 0 ? " analysed at 2 fps | Inference CPU | Inference RSS | RSS per camera with Inference | PSS per camera with Inference |" : ""));
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + (analysed > 0 ? "---|---|---|---|---|" : ""));
     foreach (var line in results)
     {
         Console.WriteLine(line);
