@@ -18,7 +18,7 @@ namespace OpenNvr.Recorder.Apis;
 /// <para><c>PUT /frames/{camera}/{file}</c> stores an annotated image that Inference drew on one of this Recorder's
 /// frames (<c>input.options.annotate</c>) when Inference runs on another host: the image then lives beside the frame,
 /// so its <c>opennvr://frames/…</c> URI resolves through the same route as the frame itself, for Inference and for
-/// Core. Only Inference's key may write; only annotated names (<see cref="FrameNames.AnnotatedFile"/>) are accepted, so
+/// Core. Only Inference's key may write (closed without one, also in Development: the route writes); only annotated names (<see cref="FrameNames.AnnotatedFile"/>) are accepted, so
 /// nothing the Recorder publishes can be overwritten; only into a camera folder that exists (no folder is created);
 /// at most <c>Frames:MaxAnnotatedPerCamera</c> stay per folder, the oldest removed (<see cref="AnnotatedFrames"/>).</para>
 /// </summary>
@@ -33,11 +33,12 @@ public static partial class FramesApi
             .WithSummary("A published frame (JPEG or PNG) of a camera, e.g. /frames/camera_1/latest.jpg (the bare id 1 is an alias)")
             .Produces<Stream>(StatusCodes.Status200OK, MediaTypes.Jpeg, MediaTypes.Png);
         app.MapPut("/frames/{camera}/{file}", PutAnnotatedAsync)
-            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, openInDevelopmentWhenUnset: true, ServiceKeys.RecorderInference)
+            .RequireSharedKey(SharedKeyEndpointExtensions.InternalKeyHeader, openInDevelopmentWhenUnset: false, ServiceKeys.RecorderInference)
             .WithName("putAnnotatedFrame")
             .WithTags("Frames")
-            .WithSummary("Stores an annotated image (annotated_<unix ms>_<32 hex>.jpg, a JPEG body) that Inference drew on a frame of this camera; the oldest beyond Frames:MaxAnnotatedPerCamera are removed")
-            .Accepts<Stream>(MediaTypes.Jpeg);
+            .WithSummary("Stores an annotated image (annotated_<unix ms>_<32 hex>.jpg, a JPEG body) that Inference drew on a frame of this camera; the oldest beyond Frames:MaxAnnotatedPerCamera are removed");
+        // No .Accepts(image/jpeg): routing would answer 415 to a request without that content type before the key
+        // check runs (a caller without the key must learn nothing but 401); the body is checked as a JPEG instead.
         return app;
     }
 
