@@ -72,11 +72,23 @@ public sealed partial class EmbeddedMqttBroker(IOptions<MqttOptions> options, IL
     {
         if (_server is { } server)
         {
-            await server.StopAsync();
+            try
+            {
+                await server.StopAsync();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                // Core's own publisher disconnects from this broker while the host stops it: closing that connection
+                // from both sides at once can throw here. The broker is going away either way; the host's stop must not fail.
+                StopRace(logger, ex.Message);
+            }
         }
     }
 
     public void Dispose() => _server?.Dispose();
+
+    [LoggerMessage(3, LogLevel.Debug, "Embedded MQTT broker stopped while a client was disconnecting: {Reason}")]
+    private static partial void StopRace(ILogger logger, string reason);
 
     [LoggerMessage(1, LogLevel.Information, "Embedded MQTT broker listening on {Address}:{Port} (user {Username})")]
     private static partial void Listening(ILogger logger, string address, int port, string username);
